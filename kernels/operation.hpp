@@ -1,0 +1,81 @@
+// The tuner's view of a kernel: a type-erased Operation over one template instantiation.
+// The tuner never names a template parameter; it sees a description, a support check and run().
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "problem.hpp"
+
+namespace dwt {
+
+// Device pointers and the shape, passed by value to every kernel.
+struct ConvArgs {
+  ConvShape s;
+  const void* x = nullptr;     // [N, C, H, W]
+  const void* w = nullptr;     // [C*M, 1, KH, KW]
+  const void* bias = nullptr;  // [C*M] or null when !s.bias
+  void* y = nullptr;           // [N, C*M, OH, OW]
+};
+
+struct DeviceLimits {
+  int max_threads_per_block = 1024;
+  std::size_t max_smem_per_block = 48 * 1024;  // opt-in limit (cudaDevAttrMaxSharedMemoryPerBlockOptin)
+  int sm_count = 0;
+};
+
+// Whether an instantiation can serve a problem; `reason` says why not.
+struct Support {
+  bool ok = true;
+  std::string reason;
+  static Support yes() { return {}; }
+  static Support no(std::string why) { return {false, std::move(why)}; }
+  explicit operator bool() const { return ok; }
+};
+
+struct LaunchConfig {
+  dim3 grid{1, 1, 1};
+  dim3 block{1, 1, 1};
+  std::size_t smem_bytes = 0;  // dynamic shared memory
+};
+
+struct KernelParam {
+  std::string name;
+  int value;
+};
+
+struct KernelDesc {
+  std::string name;    // procedural, unique: e.g. regblock_f32_nchw_k3x7_t4x4_b32x4
+  std::string family;  // naive | smem | regblock | vectorized
+  DType dtype = DType::f32;
+  Layout layout = Layout::nchw;
+  std::vector<KernelParam> params;  // template parameters, in order
+  int threads = 0;                  // threads per block
+};
+
+class Operation {
+ public:
+  virtual ~Operation() = default;
+  virtual const KernelDesc& desc() const = 0;
+  // Can this instantiation compute `s` correctly within `lim`? Never approximate: say no instead.
+  virtual Support supports(const ConvShape& s, const DeviceLimits& lim) const = 0;
+  virtual LaunchConfig config(const ConvShape& s) const = 0;
+  // Launches on `stream`; throws CudaError if the launch fails.
+  virtual void run(const ConvArgs& a, cudaStream_t stream) const = 0;
+};
+
+// Every compiled instantiation, in a stable order.
+const std::vector<const Operation*>& registry();
+// nullptr when no instantiation has that name.
+const Operation* find_operation(std::string_view name);
+// The families in registry order, without duplicates.
+std::vector<std::string> families();
+DeviceLimits query_device_limits(int device);
+
+}  // namespace dwt

@@ -1,0 +1,76 @@
+// The problem description shared by host and device code: shape, parameters, output-size math.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#if defined(__CUDACC__)
+#define DWT_HD __host__ __device__
+#else
+#define DWT_HD
+#endif
+
+namespace dwt {
+
+enum class DType : int { f32 = 0, f16 = 1, bf16 = 2 };
+enum class Layout : int { nchw = 0 };
+
+const char* to_string(DType d);
+const char* to_string(Layout l);
+// Throw ProblemError naming `field` when `s` is not a known value.
+DType parse_dtype(std::string_view s, std::string_view field = "dtype");
+Layout parse_layout(std::string_view s, std::string_view field = "layout");
+std::size_t dtype_size(DType d);
+
+// A problem that fails validation; the message names the field.
+struct ProblemError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Output size of one convolution axis (PyTorch's formula, with the -1 term).
+DWT_HD constexpr std::int64_t conv_out_size(std::int64_t in, int k, int stride, int pad, int dil) {
+  const std::int64_t span = in + 2 * static_cast<std::int64_t>(pad) -
+                            static_cast<std::int64_t>(dil) * (k - 1) - 1;
+  return span < 0 ? 0 : span / stride + 1;
+}
+
+// Plain-old-data shape, passed by value to kernels. 64-bit sizes: tensors may exceed 2^31 elements.
+struct ConvShape {
+  std::int64_t n = 1, c = 1, h = 1, w = 1;
+  int kh = 1, kw = 1;
+  int sh = 1, sw = 1;
+  int ph = 0, pw = 0;
+  int dh = 1, dw = 1;
+  int m = 1;  // depth multiplier: out_channels = c * m
+  bool bias = false;
+  DType dtype = DType::f32;
+  Layout layout = Layout::nchw;
+
+  DWT_HD constexpr std::int64_t out_h() const { return conv_out_size(h, kh, sh, ph, dh); }
+  DWT_HD constexpr std::int64_t out_w() const { return conv_out_size(w, kw, sw, pw, dw); }
+  DWT_HD constexpr std::int64_t out_c() const { return c * m; }
+  DWT_HD constexpr std::int64_t input_elems() const { return n * c * h * w; }
+  DWT_HD constexpr std::int64_t output_elems() const { return n * out_c() * out_h() * out_w(); }
+  DWT_HD constexpr std::int64_t weight_elems() const {
+    return out_c() * static_cast<std::int64_t>(kh) * kw;
+  }
+  DWT_HD constexpr std::int64_t bias_elems() const { return bias ? out_c() : 0; }
+};
+
+struct Problem : ConvShape {
+  std::string name;
+
+  // Bytes moved once each: input + output + weights (+ bias).
+  double bytes() const;
+  // 2 * outputs * KH * KW (+ one add per output for bias is not counted).
+  double flops() const;
+  // Canonical key of the shape and parameters (no name): equal keys mean the same computation.
+  std::string key() const;
+  // Throws ProblemError naming the first bad field.
+  void validate() const;
+};
+
+}  // namespace dwt
