@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "kernel_desc.hpp"
 #include "problem.hpp"
 
 namespace dwt {
@@ -43,20 +44,6 @@ struct LaunchConfig {
   dim3 grid{1, 1, 1};
   dim3 block{1, 1, 1};
   std::size_t smem_bytes = 0;  // dynamic shared memory
-};
-
-struct KernelParam {
-  std::string name;
-  int value;
-};
-
-struct KernelDesc {
-  std::string name;    // procedural, unique: e.g. regblock_f32_nchw_k3x7_t4x4_b32x4
-  std::string family;  // naive | smem | regblock | vectorized
-  DType dtype = DType::f32;
-  Layout layout = Layout::nchw;
-  std::vector<KernelParam> params;  // template parameters, in order
-  int threads = 0;                  // threads per block
 };
 
 class Operation {

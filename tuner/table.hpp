@@ -1,0 +1,119 @@
+// The tuning table: versioned JSON, device and software metadata, one entry per problem.
+// No GPU code here: reports, merge and the dispatch library read tables on any machine.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "kernel_desc.hpp"
+#include "problem.hpp"
+
+namespace dwt {
+
+inline constexpr int kTableSchema = 1;
+
+// A table that cannot be read or written, or tables that cannot be merged; the message names the
+// file and the field.
+struct TableError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct TimingStats {
+  double median_ms = 0, min_ms = 0, max_ms = 0;
+  int reps = 0;
+};
+
+// Disposition of one candidate, in the order of the sweep.
+//   passed        verified and timed
+//   incorrect     ran but its output differs from the reference (never timed, never wins)
+//   not_supported the instantiation's support check said no (reason says why)
+//   launch_failed the launch or the run raised a CUDA error
+//   out_of_memory the problem's buffers did not fit
+enum class Disposition { passed, incorrect, not_supported, launch_failed, out_of_memory };
+const char* to_string(Disposition d);
+Disposition parse_disposition(const std::string& s);
+
+struct LaunchShape {
+  unsigned grid[3] = {1, 1, 1};
+  unsigned block[3] = {1, 1, 1};
+  std::size_t smem_bytes = 0;
+};
+
+struct CandidateResult {
+  std::string kernel;  // registry name, e.g. vectorized_f32_nchw_k3x7_t4x4_b32x4
+  std::string family;
+  std::vector<KernelParam> params;
+  Disposition status = Disposition::passed;
+  std::string reason;               // empty when passed
+  std::optional<double> max_error;  // verification error (relative to the magnitude of the terms)
+  std::optional<TimingStats> time;  // only when passed
+  LaunchShape launch;
+  double gbps = 0;        // bytes / median time
+  double bw_share = 0;    // gbps / copy bandwidth of the run
+  double gflops = 0;
+};
+
+struct BaselineResult {
+  bool available = false;  // false: cuDNN not built in, or it cannot run this problem
+  std::string reason;      // why not available
+  std::string algo;        // e.g. "IMPLICIT_PRECOMP_GEMM"
+  std::optional<TimingStats> time;
+  double gbps = 0, bw_share = 0;
+};
+
+struct ProblemEntry {
+  Problem problem;
+  bool ok = false;     // at least one candidate passed
+  std::string reason;  // when !ok: why the problem failed (no candidate passed, too large, ...)
+  std::optional<CandidateResult> winner;
+  std::map<std::string, CandidateResult> family_best;  // best passed candidate of each family
+  BaselineResult cudnn;
+  std::optional<double> speedup_vs_cudnn;  // cudnn median / winner median
+  int candidates_total = 0, candidates_passed = 0;
+  std::vector<CandidateResult> candidates;  // every candidate, only with --keep-all
+};
+
+struct TableMeta {
+  std::string gpu_name;
+  std::string compute_capability;  // "9.0"
+  int sm_count = 0;
+  std::int64_t l2_bytes = 0;
+  std::int64_t memory_bytes = 0;
+  std::string driver_version, runtime_version, cudnn_version;  // "13.0", "9.14.0" or "none"
+  std::string dwtune_version, git_revision;
+  std::string date;  // ISO 8601, UTC
+  int warmup = 0, reps = 0;
+  std::string flush;  // how L2 was kept out of the timings
+  double copy_bandwidth_gbps = 0;  // device-to-device copy, bytes read + written, this run
+  std::string config_name, strategy;
+  int device_count = 1;
+};
+
+struct Table {
+  int schema = kTableSchema;
+  TableMeta meta;
+  std::vector<ProblemEntry> entries;
+
+  // nullptr when no entry has that problem key.
+  const ProblemEntry* find(const std::string& key) const;
+};
+
+void to_json(nlohmann::json& j, const Table& t);
+void from_json(const nlohmann::json& j, Table& t);
+
+// Reads and checks a table (schema version, required fields); TableError names the file and field.
+Table read_table(const std::filesystem::path& path);
+// Writes to a temporary file beside `path`, then renames: a table on disk is never half-written.
+void write_table_atomic(const Table& t, const std::filesystem::path& path);
+
+// Joins tables. Entries are keyed by (GPU name, problem key): the same problem from two tables of
+// one GPU model keeps the faster winner; tables of different GPU models are refused (TableError).
+Table merge_tables(const std::vector<Table>& tables);
+
+}  // namespace dwt
