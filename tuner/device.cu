@@ -1,1 +1,263 @@
-// placeholder: being written
+#include "device.hpp"
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include <math_constants.h>
+
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "common.cuh"
+#include "cuda_check.hpp"
+
+namespace dwt {
+
+bool gpu_available(std::string* why) {
+  int count = 0;
+  const cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    if (why) *why = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
+    cudaGetLastError();  // clear the sticky-free error state
+    return false;
+  }
+  if (count == 0) {
+    if (why) *why = "no CUDA device found";
+    return false;
+  }
+  return true;
+}
+
+DeviceBuffer::DeviceBuffer(std::size_t bytes) : bytes_(bytes) {
+  if (bytes) DWT_CUDA_CHECK(cudaMalloc(&p_, bytes));
+}
+DeviceBuffer::~DeviceBuffer() { release(); }
+DeviceBuffer::DeviceBuffer(DeviceBuffer&& o) noexcept
+    : p_(std::exchange(o.p_, nullptr)), bytes_(std::exchange(o.bytes_, 0)) {}
+DeviceBuffer& DeviceBuffer::operator=(DeviceBuffer&& o) noexcept {
+  if (this != &o) {
+    release();
+    p_ = std::exchange(o.p_, nullptr);
+    bytes_ = std::exchange(o.bytes_, 0);
+  }
+  return *this;
+}
+void DeviceBuffer::release() noexcept {
+  if (!p_) return;
+  // A destructor cannot throw: report a failed free instead of losing it.
+  if (const cudaError_t err = cudaFree(p_); err != cudaSuccess)
+    std::fprintf(stderr, "dwtune: cudaFree failed: %s\n", cudaGetErrorString(err));
+  p_ = nullptr;
+}
+
+std::size_t problem_device_bytes(const ConvShape& s) {
+  const std::int64_t e = s.input_elems() + s.output_elems() + s.weight_elems() + s.bias_elems();
+  return static_cast<std::size_t>(e) * dtype_size(s.dtype);
+}
+
+ProblemBuffers ProblemBuffers::allocate(const ConvShape& s) {
+  ProblemBuffers b;
+  b.shape = s;
+  const std::size_t es = dtype_size(s.dtype);
+  b.x = DeviceBuffer(static_cast<std::size_t>(s.input_elems()) * es);
+  b.w = DeviceBuffer(static_cast<std::size_t>(s.weight_elems()) * es);
+  if (s.bias) b.b = DeviceBuffer(static_cast<std::size_t>(s.bias_elems()) * es);
+  b.y = DeviceBuffer(static_cast<std::size_t>(s.output_elems()) * es);
+  return b;
+}
+
+void ProblemBuffers::fill_inputs(std::uint64_t seed, cudaStream_t st) {
+  fill_uniform(x.get(), shape.input_elems(), shape.dtype, seed * 3 + 1, st);
+  fill_uniform(w.get(), shape.weight_elems(), shape.dtype, seed * 3 + 2, st);
+  if (shape.bias) fill_uniform(b.get(), shape.bias_elems(), shape.dtype, seed * 3 + 3, st);
+}
+
+void ProblemBuffers::poison_output(cudaStream_t st) {
+  DWT_CUDA_CHECK(cudaMemsetAsync(y.get(), 0xFF, y.bytes(), st));
+}
+
+ConvArgs ProblemBuffers::args() const {
+  ConvArgs a;
+  a.s = shape;
+  a.x = x.get();
+  a.w = w.get();
+  a.bias = shape.bias ? b.get() : nullptr;
+  a.y = y.get();
+  return a;
+}
+
+std::size_t ProblemBuffers::device_bytes() const { return problem_device_bytes(shape); }
+
+namespace {
+
+__device__ __forceinline__ std::uint64_t mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+template <class T>
+__global__ void fill_uniform_kernel(T* p, std::int64_t n, std::uint64_t seed) {
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    const std::uint64_t r = mix64(seed * 0x9e3779b97f4a7c15ULL + static_cast<std::uint64_t>(i));
+    const float u = static_cast<float>(r >> 40) * (1.0f / 16777216.0f);  // [0, 1)
+    p[i] = from_float<T>(2.0f * u - 1.0f);
+  }
+}
+
+template <class T>
+__global__ void to_float_kernel(const T* src, float* dst, std::int64_t n) {
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < n;
+       i += std::int64_t{gridDim.x} * blockDim.x)
+    dst[i] = to_float(src[i]);
+}
+
+template <class T>
+__device__ __forceinline__ double load_d(const void* p, std::int64_t i) {
+  return static_cast<double>(to_float(static_cast<const T*>(p)[i]));
+}
+
+// Reference value and magnitude of output i, accumulated in float64.
+template <class T>
+__device__ void ref_point(const ConvArgs& a, std::int64_t i, double& value, double& magnitude) {
+  const ConvShape& s = a.s;
+  const std::int64_t OW = s.out_w(), OH = s.out_h(), OC = s.out_c();
+  const std::int64_t ow = i % OW, oh = (i / OW) % OH, oc = (i / (OW * OH)) % OC,
+                     n = i / (OW * OH * OC), ic = oc / s.m;
+  double acc = a.bias ? load_d<T>(a.bias, oc) : 0.0;
+  double mag = fabs(acc);
+  const std::int64_t xbase = (n * s.c + ic) * s.h * s.w;
+  for (int kh = 0; kh < s.kh; ++kh) {
+    const std::int64_t ih = oh * s.sh - s.ph + std::int64_t{kh} * s.dh;
+    if (ih < 0 || ih >= s.h) continue;
+    for (int kw = 0; kw < s.kw; ++kw) {
+      const std::int64_t iw = ow * s.sw - s.pw + std::int64_t{kw} * s.dw;
+      if (iw < 0 || iw >= s.w) continue;
+      const double t = load_d<T>(a.x, xbase + ih * s.w + iw) * load_d<T>(a.w, (oc * s.kh + kh) * s.kw + kw);
+      acc += t;
+      mag += fabs(t);
+    }
+  }
+  value = acc;
+  magnitude = mag;
+}
+
+struct CheckAccum {
+  unsigned long long bad;
+  unsigned long long max_err_bits;  // non-negative doubles order like their bit patterns
+  unsigned long long first_bad;
+};
+
+template <class T>
+__global__ void check_kernel(ConvArgs a, double tol, CheckAccum* out) {
+  const std::int64_t total = a.s.output_elems();
+  unsigned long long bad = 0;
+  double max_err = 0;
+  unsigned long long first = ~0ull;
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < total;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    double ref, mag;
+    ref_point<T>(a, i, ref, mag);
+    const double y = load_d<T>(a.y, i);
+    double err;
+    if (!isfinite(y)) {
+      err = CUDART_INF;
+    } else {
+      const double d = fabs(y - ref);
+      err = d == 0.0 ? 0.0 : (mag > 0.0 ? d / mag : CUDART_INF);
+    }
+    if (!(err <= tol)) {
+      ++bad;
+      if (static_cast<unsigned long long>(i) < first) first = static_cast<unsigned long long>(i);
+    }
+    max_err = fmax(max_err, err);
+  }
+  if (bad) {
+    atomicAdd(&out->bad, bad);
+    atomicMin(&out->first_bad, first);
+  }
+  atomicMax(&out->max_err_bits, static_cast<unsigned long long>(__double_as_longlong(max_err)));
+}
+
+template <class T>
+__global__ void reference_kernel(ConvArgs a, double* value, double* magnitude) {
+  const std::int64_t total = a.s.output_elems();
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < total;
+       i += std::int64_t{gridDim.x} * blockDim.x)
+    ref_point<T>(a, i, value[i], magnitude[i]);
+}
+
+unsigned grid_for(std::int64_t n, int threads) {
+  const std::int64_t g = (n + threads - 1) / threads;
+  return static_cast<unsigned>(g < 1 ? 1 : (g > (1 << 20) ? (1 << 20) : g));
+}
+
+template <class F>
+void by_dtype(DType d, F&& f) {
+  switch (d) {
+    case DType::f32: f(float{}); return;
+    case DType::f16: f(__half{}); return;
+    case DType::bf16: f(__nv_bfloat16{}); return;
+  }
+}
+
+}  // namespace
+
+void fill_uniform(void* p, std::int64_t n, DType d, std::uint64_t seed, cudaStream_t st) {
+  if (n == 0) return;
+  by_dtype(d, [&](auto tag) {
+    using T = decltype(tag);
+    fill_uniform_kernel<T><<<grid_for(n, 256), 256, 0, st>>>(static_cast<T*>(p), n, seed);
+    DWT_CUDA_CHECK_LAUNCH();
+  });
+}
+
+std::vector<float> download_as_float(const void* p, std::int64_t n, DType d, cudaStream_t st) {
+  std::vector<float> host(static_cast<std::size_t>(n));
+  if (n == 0) return host;
+  DeviceBuffer tmp(static_cast<std::size_t>(n) * sizeof(float));
+  by_dtype(d, [&](auto tag) {
+    using T = decltype(tag);
+    to_float_kernel<T><<<grid_for(n, 256), 256, 0, st>>>(static_cast<const T*>(p),
+                                                         static_cast<float*>(tmp.get()), n);
+    DWT_CUDA_CHECK_LAUNCH();
+  });
+  DWT_CUDA_CHECK(cudaMemcpyAsync(host.data(), tmp.get(), host.size() * sizeof(float),
+                                 cudaMemcpyDeviceToHost, st));
+  DWT_CUDA_CHECK(cudaStreamSynchronize(st));
+  return host;
+}
+
+GpuCheck check_on_gpu(const ConvArgs& a, double tol, cudaStream_t st) {
+  DeviceBuffer acc(sizeof(CheckAccum));
+  const CheckAccum init{0, 0, ~0ull};
+  DWT_CUDA_CHECK(cudaMemcpyAsync(acc.get(), &init, sizeof init, cudaMemcpyHostToDevice, st));
+  const std::int64_t n = a.s.output_elems();
+  by_dtype(a.s.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    check_kernel<T><<<grid_for(n, 256), 256, 0, st>>>(a, tol, static_cast<CheckAccum*>(acc.get()));
+    DWT_CUDA_CHECK_LAUNCH();
+  });
+  CheckAccum r{};
+  DWT_CUDA_CHECK(cudaMemcpyAsync(&r, acc.get(), sizeof r, cudaMemcpyDeviceToHost, st));
+  DWT_CUDA_CHECK(cudaStreamSynchronize(st));
+  GpuCheck g;
+  g.bad = static_cast<std::int64_t>(r.bad);
+  long long bits = static_cast<long long>(r.max_err_bits);
+  std::memcpy(&g.max_error, &bits, sizeof bits);
+  g.first_bad = r.first_bad == ~0ull ? -1 : static_cast<std::int64_t>(r.first_bad);
+  return g;
+}
+
+void reference_on_gpu(const ConvArgs& a, double* value, double* magnitude, cudaStream_t st) {
+  const std::int64_t n = a.s.output_elems();
+  by_dtype(a.s.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    reference_kernel<T><<<grid_for(n, 256), 256, 0, st>>>(a, value, magnitude);
+    DWT_CUDA_CHECK_LAUNCH();
+  });
+}
+
+}  // namespace dwt

@@ -1,1 +1,495 @@
-// placeholder: being written
+#include "tune.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "cuda_check.hpp"
+#include "cudnn_baseline.hpp"
+#include "device.hpp"
+#include "format.hpp"
+#include "verify.hpp"
+
+namespace dwt {
+
+std::atomic<bool> g_interrupted{false};
+
+// ---------------------------------------------------------------- pieces without a GPU
+
+std::vector<const Operation*> candidates_for(const ConvShape& s, const DeviceLimits& lim,
+                                             const std::vector<std::string>& families,
+                                             std::vector<CandidateResult>* refused) {
+  std::vector<const Operation*> out;
+  for (const Operation* op : registry()) {
+    const KernelDesc& d = op->desc();
+    if (d.dtype != s.dtype || d.layout != s.layout) continue;
+    if (!families.empty() && std::find(families.begin(), families.end(), d.family) == families.end())
+      continue;
+    const Support sup = op->supports(s, lim);
+    if (sup) {
+      out.push_back(op);
+    } else if (refused) {
+      CandidateResult r;
+      r.kernel = d.name;
+      r.family = d.family;
+      r.params = d.params;
+      r.status = Disposition::not_supported;
+      r.reason = sup.reason;
+      refused->push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+std::vector<const Operation*> sample_candidates(std::vector<const Operation*> ops, int budget,
+                                                std::uint64_t seed, const std::string& problem_key) {
+  if (budget <= 0 || static_cast<std::size_t>(budget) >= ops.size()) return ops;
+  std::mt19937_64 rng(seed ^ std::hash<std::string>{}(problem_key));
+  std::shuffle(ops.begin(), ops.end(), rng);
+  ops.resize(static_cast<std::size_t>(budget));
+  return ops;
+}
+
+std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done, int shard_index,
+                                          int shard_count) {
+  std::vector<std::size_t> out;
+  for (std::size_t i = 0; i < set.problems.size(); ++i) {
+    if (static_cast<int>(i % static_cast<std::size_t>(shard_count)) != shard_index) continue;
+    if (done && done->find(set.problems[i].key())) continue;
+    out.push_back(i);
+  }
+  return out;
+}
+
+void fill_rates(const Problem& p, double copy_bw, const TimingStats& t, double& gbps,
+                double& bw_share, double* gflops) {
+  const double s = t.median_ms * 1e-3;
+  gbps = s > 0 ? p.bytes() / s / 1e9 : 0;
+  bw_share = copy_bw > 0 ? gbps / copy_bw : 0;
+  if (gflops) *gflops = s > 0 ? p.flops() / s / 1e9 : 0;
+}
+
+ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results, BaselineResult cudnn,
+                       double copy_bw, bool keep_all) {
+  ProblemEntry e;
+  e.problem = p;
+  e.candidates_total = static_cast<int>(results.size());
+  for (CandidateResult& r : results) {
+    if (r.status != Disposition::passed || !r.time) continue;
+    fill_rates(p, copy_bw, *r.time, r.gbps, r.bw_share, &r.gflops);
+    ++e.candidates_passed;
+    if (!e.winner || r.time->median_ms < e.winner->time->median_ms) e.winner = r;
+    auto it = e.family_best.find(r.family);
+    if (it == e.family_best.end() || r.time->median_ms < it->second.time->median_ms)
+      e.family_best[r.family] = r;
+  }
+  e.ok = e.winner.has_value();
+  if (!e.ok) {
+    std::set<std::string> why;
+    for (const CandidateResult& r : results) why.insert(std::string(to_string(r.status)));
+    e.reason = results.empty() ? "no candidate for this problem (no instantiation matches its dtype)"
+                               : fmt::format("no candidate passed ({} candidates: {})", results.size(),
+                                             fmt::join(why, ", "));
+  }
+  if (cudnn.available && cudnn.time) {
+    fill_rates(p, copy_bw, *cudnn.time, cudnn.gbps, cudnn.bw_share, nullptr);
+    if (e.winner) e.speedup_vs_cudnn = cudnn.time->median_ms / e.winner->time->median_ms;
+  }
+  e.cudnn = std::move(cudnn);
+  if (keep_all) e.candidates = std::move(results);
+  return e;
+}
+
+std::pair<int, int> parse_shard(const std::string& s) {
+  const auto slash = s.find('/');
+  int i = -1, n = -1;
+  try {
+    if (slash != std::string::npos) {
+      std::size_t a = 0, b = 0;
+      i = std::stoi(s.substr(0, slash), &a);
+      n = std::stoi(s.substr(slash + 1), &b);
+      if (a != slash || b != s.size() - slash - 1) i = -1;
+    }
+  } catch (const std::exception&) {
+    i = -1;
+  }
+  if (i < 0 || n < 1 || i >= n)
+    throw std::invalid_argument(fmt::format("--shard \"{}\": expected I/N with 0 <= I < N", s));
+  return {i, n};
+}
+
+std::vector<int> parse_devices(const std::string& s, int visible) {
+  std::vector<int> out;
+  if (s == "all") {
+    for (int i = 0; i < visible; ++i) out.push_back(i);
+    return out;
+  }
+  std::size_t pos = 0;
+  while (pos <= s.size()) {
+    const auto comma = s.find(',', pos);
+    const std::string tok = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+    int d = -1;
+    try {
+      std::size_t used = 0;
+      d = std::stoi(tok, &used);
+      if (used != tok.size()) d = -1;
+    } catch (const std::exception&) {
+      d = -1;
+    }
+    if (d < 0 || d >= visible)
+      throw std::invalid_argument(fmt::format(
+          "--devices \"{}\": \"{}\" is not a device index below {} (the visible devices)", s, tok, visible));
+    if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
+    if (comma == std::string::npos) break;
+    pos = comma + 1;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- the GPU sweep
+
+namespace {
+
+std::string utc_now() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string cuda_version(int v) { return fmt::format("{}.{}", v / 1000, (v % 1000) / 10); }
+
+TableMeta device_meta(int device) {
+  cudaDeviceProp prop{};
+  DWT_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  TableMeta m;
+  m.gpu_name = prop.name;
+  m.compute_capability = fmt::format("{}.{}", prop.major, prop.minor);
+  m.sm_count = prop.multiProcessorCount;
+  m.l2_bytes = prop.l2CacheSize;
+  m.memory_bytes = static_cast<std::int64_t>(prop.totalGlobalMem);
+  int drv = 0, rt = 0;
+  DWT_CUDA_CHECK(cudaDriverGetVersion(&drv));
+  DWT_CUDA_CHECK(cudaRuntimeGetVersion(&rt));
+  m.driver_version = cuda_version(drv);
+  m.runtime_version = cuda_version(rt);
+  m.cudnn_version = cudnn_version_string();
+  m.dwtune_version = DWTUNE_VERSION;
+  m.git_revision = DWTUNE_GIT_REV;
+  m.date = utc_now();
+  return m;
+}
+
+LaunchShape launch_shape(const LaunchConfig& c) {
+  LaunchShape l;
+  l.grid[0] = c.grid.x, l.grid[1] = c.grid.y, l.grid[2] = c.grid.z;
+  l.block[0] = c.block.x, l.block[1] = c.block.y, l.block[2] = c.block.z;
+  l.smem_bytes = c.smem_bytes;
+  return l;
+}
+
+// A CUDA error that leaves the context unusable (illegal address, ...): the run cannot go on.
+bool context_broken() {
+  const cudaError_t e = cudaDeviceSynchronize();
+  if (e == cudaSuccess) return false;
+  cudaGetLastError();
+  return cudaDeviceSynchronize() != cudaSuccess;
+}
+
+}  // namespace
+
+void check_writable(const std::filesystem::path& out) {
+  namespace fs = std::filesystem;
+  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw TableError(fmt::format("cannot write table {}: directory {} does not exist", out.string(),
+                                 dir.string()));
+  const fs::path probe = dir / fmt::format(".dwtune-write-test.{}", ::getpid());
+  {
+    std::ofstream f(probe);
+    if (!f) throw TableError(fmt::format("cannot write table {}: {} is not writable", out.string(), dir.string()));
+  }
+  fs::remove(probe, ec);
+  if (fs::is_directory(out, ec))
+    throw TableError(fmt::format("cannot write table {}: it is a directory", out.string()));
+}
+
+namespace {
+
+class Reporter {
+ public:
+  Reporter(Progress mode, std::size_t total)
+      : live_(mode == Progress::automatic && ::isatty(STDERR_FILENO)),
+        quiet_(mode == Progress::quiet),
+        total_(total),
+        start_(std::chrono::steady_clock::now()) {}
+
+  void candidate(const Problem& p, std::size_t j, std::size_t m, const std::optional<CandidateResult>& best) {
+    if (!live_) return;
+    std::lock_guard lock(mu_);
+    const std::string b = best ? fmt::format("best {:.4f} ms {}", best->time->median_ms, best->kernel)
+                               : std::string("best -");
+    fmt::print(stderr, "\r\033[K[{}/{}] {}: candidate {}/{}, {}, ETA {}", done_ + 1, total_, p.name, j,
+               m, b, eta());
+    std::fflush(stderr);
+  }
+
+  void problem_done(const ProblemEntry& e) {
+    std::lock_guard lock(mu_);
+    ++done_;
+    if (quiet_) return;
+    if (live_) fmt::print(stderr, "\r\033[K");
+    if (e.ok) {
+      const auto& w = *e.winner;
+      const std::string cudnn =
+          e.speedup_vs_cudnn ? fmt::format("cuDNN {:.4f} ms, {:.2f}x", e.cudnn.time->median_ms, *e.speedup_vs_cudnn)
+                             : fmt::format("cuDNN n/a: {}", e.cudnn.reason);
+      fmt::print(stderr, "[{}/{}] {}: {} {:.4f} ms, {:.0f} GB/s ({:.0f}% of copy), {}/{} passed; {}\n",
+                 done_, total_, e.problem.name, w.kernel, w.time->median_ms, w.gbps, 100 * w.bw_share,
+                 e.candidates_passed, e.candidates_total, cudnn);
+    } else {
+      fmt::print(stderr, "[{}/{}] {}: FAILED: {}\n", done_, total_, e.problem.name, e.reason);
+    }
+  }
+
+  void log(const std::string& s) {
+    if (quiet_) return;
+    std::lock_guard lock(mu_);
+    if (live_) fmt::print(stderr, "\r\033[K");
+    fmt::print(stderr, "{}\n", s);
+  }
+
+ private:
+  std::string eta() const {
+    if (done_ == 0) return "-";
+    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const auto left = static_cast<long>(el / static_cast<double>(done_) * static_cast<double>(total_ - done_));
+    return fmt::format("{}:{:02}", left / 60, left % 60);
+  }
+  bool live_, quiet_;
+  std::size_t total_, done_ = 0;
+  std::chrono::steady_clock::time_point start_;
+  std::mutex mu_;
+};
+
+struct Shared {
+  Shared(const ShapeSet& s, const TuneOptions& o, std::vector<std::size_t> todo)
+      : set(s), opt(o), pending(std::move(todo)), reporter(o.progress, pending.size()) {}
+  const ShapeSet& set;
+  const TuneOptions& opt;
+  std::vector<std::size_t> pending;
+  std::atomic<std::size_t> next{0};
+  std::mutex mu;  // guards table and the file
+  Table table;
+  Reporter reporter;
+  std::atomic<bool> fatal{false};
+  std::string fatal_message;
+};
+
+void checkpoint(Shared& sh) { write_table_atomic(sh.table, sh.opt.out); }
+
+ProblemEntry tune_problem(const Problem& p, int device, cudaStream_t st, Timer& timer,
+                          CudnnBaseline& cudnn, double copy_bw, const DeviceLimits& lim, Shared& sh) {
+  const TuneOptions& opt = sh.opt;
+  std::vector<CandidateResult> results;
+  std::vector<const Operation*> ops = candidates_for(p, lim, opt.variants, &results);
+  if (opt.random) ops = sample_candidates(std::move(ops), opt.budget, opt.seed, p.key());
+
+  std::size_t free_b = 0, total_b = 0;
+  DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  const std::size_t need = problem_device_bytes(p);
+  auto too_large = [&](const std::string& detail) {
+    ProblemEntry e;
+    e.problem = p;
+    e.reason = fmt::format("problem needs {:.2f} GiB on the device, {:.2f} GiB free{}",
+                           static_cast<double>(need) / (1 << 30), static_cast<double>(free_b) / (1 << 30), detail);
+    return e;
+  };
+  if (need > free_b) return too_large("");
+  std::optional<ProblemBuffers> buf;
+  try {
+    buf.emplace(ProblemBuffers::allocate(p));
+  } catch (const CudaError& e) {
+    if (e.code != cudaErrorMemoryAllocation) throw;
+    cudaGetLastError();
+    return too_large(": allocation failed");
+  }
+  buf->fill_inputs(opt.seed, st);
+  Verifier verifier(*buf, st);
+  (void)device;
+
+  std::optional<CandidateResult> best;
+  for (std::size_t j = 0; j < ops.size(); ++j) {
+    if (g_interrupted || sh.fatal) break;
+    const Operation& op = *ops[j];
+    sh.reporter.candidate(p, j + 1, ops.size(), best);
+    CandidateResult r;
+    r.kernel = op.desc().name;
+    r.family = op.desc().family;
+    r.params = op.desc().params;
+    r.launch = launch_shape(op.config(p));
+    try {
+      const VerifyResult v = verifier.check(op);
+      r.max_error = v.max_error;
+      if (!v.ok) {
+        r.status = Disposition::incorrect;
+        r.reason = v.reason;
+      } else {
+        const ConvArgs a = buf->args();
+        r.time = timer.time([&] { op.run(a, st); }, opt.timing);
+        r.status = Disposition::passed;
+        if (!best || r.time->median_ms < best->time->median_ms) best = r;
+      }
+    } catch (const CudaError& e) {
+      r.status = e.code == cudaErrorMemoryAllocation ? Disposition::out_of_memory : Disposition::launch_failed;
+      r.reason = e.what();
+      if (context_broken())
+        throw CudaError(e.code, fmt::format("{} (while running {} on {}; the CUDA context is lost)",
+                                            e.what(), r.kernel, p.name));
+    }
+    results.push_back(std::move(r));
+  }
+  BaselineResult base;
+  if (!opt.with_cudnn) {
+    base.reason = "cuDNN baseline disabled (--no-cudnn)";
+  } else if (!g_interrupted) {
+    base = cudnn.run(p, *buf, verifier, timer, opt.timing);
+  }
+  return summarize(p, std::move(results), std::move(base), copy_bw, opt.keep_all);
+}
+
+void worker(int device, Shared& sh) {
+  try {
+    DWT_CUDA_CHECK(cudaSetDevice(device));
+    cudaStream_t st;
+    DWT_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    const DeviceLimits lim = query_device_limits(device);
+    Timer timer(device, st);
+    CudnnBaseline cudnn(st);
+    const double copy_bw = timer.copy_bandwidth_gbps();
+    {
+      std::lock_guard lock(sh.mu);
+      if (device == sh.opt.devices.front()) {
+        sh.table.meta.copy_bandwidth_gbps = copy_bw;
+        sh.table.meta.flush = timer.flush_description();
+      }
+    }
+    sh.reporter.log(fmt::format("device {}: copy bandwidth {:.0f} GB/s", device, copy_bw));
+    while (!g_interrupted && !sh.fatal) {
+      const std::size_t k = sh.next++;
+      if (k >= sh.pending.size()) break;
+      const Problem& p = sh.set.problems[sh.pending[k]];
+      ProblemEntry e = tune_problem(p, device, st, timer, cudnn, copy_bw, lim, sh);
+      if (g_interrupted) break;  // a problem cut short is not recorded: --resume redoes it
+      std::lock_guard lock(sh.mu);
+      sh.table.entries.push_back(e);
+      checkpoint(sh);
+      sh.reporter.problem_done(e);
+    }
+    DWT_CUDA_CHECK(cudaStreamDestroy(st));
+  } catch (const std::exception& e) {
+    std::lock_guard lock(sh.mu);
+    if (!sh.fatal) sh.fatal_message = fmt::format("device {}: {}", device, e.what());
+    sh.fatal = true;
+  }
+}
+
+extern "C" void on_sigint(int) { g_interrupted = true; }
+
+}  // namespace
+
+int run_tune(const ShapeSet& set, const TuneOptions& opt_in) {
+  TuneOptions opt = opt_in;
+  if (opt.devices.empty()) opt.devices = {0};
+  check_writable(opt.out);
+
+  // All devices of one run must be one GPU model: the table holds one GPU's results.
+  TableMeta meta = device_meta(opt.devices.front());
+  for (int d : opt.devices) {
+    const TableMeta m = device_meta(d);
+    if (m.gpu_name != meta.gpu_name)
+      throw TableError(fmt::format("--devices mixes GPU models ({} and {}): tune them into separate tables",
+                                   meta.gpu_name, m.gpu_name));
+  }
+  meta.warmup = opt.timing.warmup;
+  meta.reps = opt.timing.reps;
+  meta.config_name = set.name;
+  meta.strategy = opt.random ? fmt::format("random (budget {}, seed {})", opt.budget, opt.seed) : "exhaustive";
+  meta.device_count = static_cast<int>(opt.devices.size());
+
+  Table done;
+  bool have_done = false;
+  if (opt.resume && std::filesystem::exists(opt.out)) {
+    done = read_table(opt.out);
+    if (done.meta.gpu_name != meta.gpu_name)
+      throw TableError(fmt::format("--resume: {} was tuned on {}, this GPU is {}", opt.out.string(),
+                                   done.meta.gpu_name, meta.gpu_name));
+    have_done = true;
+  }
+  Shared sh(set, opt,
+            pending_problems(set, have_done ? &done : nullptr, opt.shard_index, opt.shard_count));
+  if (have_done) {
+    sh.table = done;
+    sh.table.meta.date = meta.date;
+    sh.reporter.log(fmt::format("resuming {}: {} problems done, {} to go", opt.out.string(),
+                                done.entries.size(), sh.pending.size()));
+  } else {
+    sh.table.meta = meta;
+  }
+
+  auto previous = std::signal(SIGINT, on_sigint);
+  std::vector<std::thread> workers;
+  for (int d : opt.devices) workers.emplace_back(worker, d, std::ref(sh));
+  for (auto& t : workers) t.join();
+  std::signal(SIGINT, previous);
+
+  {
+    std::lock_guard lock(sh.mu);
+    // Keep the table in config order whatever order the workers finished in.
+    std::vector<ProblemEntry> ordered;
+    for (const Problem& p : set.problems)
+      for (const ProblemEntry& e : sh.table.entries)
+        if (e.problem.key() == p.key() && e.problem.name == p.name) ordered.push_back(e);
+    for (const ProblemEntry& e : sh.table.entries)
+      if (std::none_of(ordered.begin(), ordered.end(), [&](const ProblemEntry& o) {
+            return o.problem.key() == e.problem.key() && o.problem.name == e.problem.name;
+          }))
+        ordered.push_back(e);
+    sh.table.entries = std::move(ordered);
+    write_table_atomic(sh.table, opt.out);
+  }
+  if (sh.fatal) {
+    fmt::print(stderr, "dwtune tune: {}\n{} problems are in {}; --resume continues.\n", sh.fatal_message,
+               sh.table.entries.size(), opt.out.string());
+    return 1;
+  }
+  if (g_interrupted) {
+    fmt::print(stderr, "dwtune tune: interrupted; {} problems are in {}; --resume continues.\n",
+               sh.table.entries.size(), opt.out.string());
+    return 1;
+  }
+  const auto failed = std::count_if(sh.table.entries.begin(), sh.table.entries.end(),
+                                    [](const ProblemEntry& e) { return !e.ok; });
+  if (failed) {
+    fmt::print(stderr, "dwtune tune: {} problem(s) failed; see {}\n", failed, opt.out.string());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace dwt

@@ -1,1 +1,184 @@
-// placeholder: being written
+// Every compiled instantiation against the float64 reference on random problems: odd widths (1, 7,
+// 4k+3), stride 1-3, dilation 1-2, padding up to the kernel size, multiplier 2, bias on and off,
+// N = 1 and 2, every dtype, outputs poisoned with NaN before each run.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+
+#include "cuda_check.hpp"
+#include "device.hpp"
+#include "format.hpp"
+#include "gpu_test.hpp"
+#include "operation.hpp"
+#include "reference_cpu.hpp"
+#include "verify.hpp"
+
+namespace dwt {
+namespace {
+
+int param(const KernelDesc& d, const char* name) {
+  for (const auto& p : d.params)
+    if (p.name == name) return p.value;
+  return 0;
+}
+
+// A random problem this instantiation supports, small enough for the CPU reference.
+ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLimits& lim) {
+  const KernelDesc& d = op.desc();
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    ConvShape s;
+    s.dtype = d.dtype;
+    s.kh = param(d, "kh") ? param(d, "kh") : pick(1, 7);
+    s.kw = param(d, "kw") ? param(d, "kw") : pick(1, 7);
+    s.n = pick(1, 2);
+    s.c = pick(1, 4);
+    s.m = pick(1, 2);
+    s.bias = pick(0, 1) == 1;
+    s.sh = pick(0, 3) == 0 ? pick(2, 3) : 1;
+    s.sw = pick(0, 3) == 0 ? pick(2, 3) : 1;
+    s.dh = pick(0, 4) == 0 ? 2 : 1;
+    s.dw = pick(0, 4) == 0 ? 2 : 1;
+    s.ph = pick(0, 2) == 0 ? pick(0, s.kh) : 0;
+    s.pw = pick(0, 2) == 0 ? pick(0, s.kw) : 0;
+    const int widths[] = {1, 7, 4 * pick(1, 20) + 3, pick(1, 140), 4 * pick(1, 32), 8 * pick(1, 16) + 1};
+    s.w = widths[pick(0, 5)];
+    s.h = pick(1, 40);
+    if (s.out_h() <= 0 || s.out_w() <= 0) continue;
+    if (!op.supports(s, lim)) continue;
+    return s;
+  }
+  ADD_FAILURE() << "no supported random problem found for " << d.name;
+  return {};
+}
+
+class EveryKernel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(EveryKernel, MatchesReferenceOnRandomProblems) {
+  DWT_REQUIRE_GPU();
+  const Operation* op = find_operation(GetParam());
+  ASSERT_NE(op, nullptr);
+  const DeviceLimits lim = query_device_limits(0);
+  std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(GetParam())));
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  constexpr int kProblems = 6;  // x ~140 instantiations: several hundred problems in all
+  for (int i = 0; i < kProblems; ++i) {
+    Problem p;
+    static_cast<ConvShape&>(p) = random_problem(*op, rng, lim);
+    ProblemBuffers buf = ProblemBuffers::allocate(p);
+    buf.fill_inputs(1000 + i, st);
+    Verifier v(buf, st);
+    ASSERT_TRUE(v.on_cpu());
+    const VerifyResult r = v.check(*op);
+    EXPECT_TRUE(r.ok) << op->desc().name << " on " << fmt::format("{}", static_cast<const ConvShape&>(p))
+                      << ": " << r.reason;
+  }
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+}
+
+std::vector<std::string> all_names() {
+  std::vector<std::string> v;
+  for (const Operation* op : registry()) v.push_back(op->desc().name);
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Registry, EveryKernel, ::testing::ValuesIn(all_names()),
+                         [](const auto& info) { return info.param; });
+
+// The device reference used for large problems, checked against the CPU reference.
+TEST(GpuReference, EqualsCpuReference) {
+  DWT_REQUIRE_GPU();
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  std::mt19937 rng(7);
+  const std::vector<std::string> fams;
+  for (int i = 0; i < 24; ++i) {
+    ConvShape s;
+    s.dtype = static_cast<DType>(i % 3);
+    s.n = 1 + i % 2;
+    s.c = 3;
+    s.m = 1 + i % 2;
+    s.h = 17 + i;
+    s.w = 23 + 2 * i;
+    s.kh = 1 + i % 5;
+    s.kw = 1 + (i * 3) % 7;
+    s.sh = 1 + i % 3;
+    s.sw = 1 + (i / 3) % 3;
+    s.dh = 1 + i % 2;
+    s.dw = 1 + (i / 2) % 2;
+    s.ph = i % 3;
+    s.pw = (i / 2) % 4;
+    s.bias = i % 4 == 1;
+    ASSERT_GT(s.out_h(), 0);
+    ASSERT_GT(s.out_w(), 0);
+    ProblemBuffers buf = ProblemBuffers::allocate(s);
+    buf.fill_inputs(i, st);
+    const auto x = download_as_float(buf.x.get(), s.input_elems(), s.dtype, st);
+    const auto w = download_as_float(buf.w.get(), s.weight_elems(), s.dtype, st);
+    const auto b = download_as_float(buf.b.get(), s.bias_elems(), s.dtype, st);
+    const Reference cpu = reference_cpu(s, x.data(), w.data(), s.bias ? b.data() : nullptr);
+    const std::size_t n = cpu.value.size();
+    DeviceBuffer v(n * sizeof(double)), m(n * sizeof(double));
+    reference_on_gpu(buf.args(), static_cast<double*>(v.get()), static_cast<double*>(m.get()), st);
+    std::vector<double> gv(n), gm(n);
+    DWT_CUDA_CHECK(cudaMemcpy(gv.data(), v.get(), n * sizeof(double), cudaMemcpyDeviceToHost));
+    DWT_CUDA_CHECK(cudaMemcpy(gm.data(), m.get(), n * sizeof(double), cudaMemcpyDeviceToHost));
+    for (std::size_t k = 0; k < n; ++k) {
+      ASSERT_NEAR(gv[k], cpu.value[k], 1e-12 * (1 + cpu.magnitude[k])) << "problem " << i << " output " << k;
+      ASSERT_NEAR(gm[k], cpu.magnitude[k], 1e-12 * (1 + cpu.magnitude[k]));
+    }
+  }
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+}
+
+// The device check catches a single wrong value, a NaN and an unwritten output on a problem large
+// enough to take the device path.
+TEST(GpuReference, CheckCatchesPlantedErrorsOnLargeProblems) {
+  DWT_REQUIRE_GPU();
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  Problem p;
+  p.n = 2;
+  p.c = 16;
+  p.h = 300;
+  p.w = 510;
+  p.kh = 3;
+  p.kw = 7;
+  p.bias = true;
+  ASSERT_GT(p.output_elems(), Verifier::kCpuLimit);
+  const Operation* naive = find_operation("naive_f32_nchw_b256");
+  ASSERT_NE(naive, nullptr);
+  ProblemBuffers buf = ProblemBuffers::allocate(p);
+  buf.fill_inputs(3, st);
+  Verifier v(buf, st);
+  ASSERT_FALSE(v.on_cpu());
+  const VerifyResult good = v.check(*naive);
+  ASSERT_TRUE(good.ok) << good.reason;
+  EXPECT_LT(good.max_error, 1e-6);
+
+  float* y = static_cast<float*>(buf.y.get());
+  const std::int64_t at = p.output_elems() / 3;
+  float val = 0;
+  DWT_CUDA_CHECK(cudaMemcpy(&val, y + at, sizeof val, cudaMemcpyDeviceToHost));
+  const float wrong = val + 1e-3f;
+  DWT_CUDA_CHECK(cudaMemcpy(y + at, &wrong, sizeof wrong, cudaMemcpyHostToDevice));
+  VerifyResult r = v.compare_output();
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.bad, 1);
+  const float nan = std::nanf("");
+  DWT_CUDA_CHECK(cudaMemcpy(y + 5, &nan, sizeof nan, cudaMemcpyHostToDevice));
+  r = v.compare_output();
+  EXPECT_EQ(r.bad, 2);
+  EXPECT_TRUE(std::isinf(r.max_error));
+  buf.poison_output(st);  // nothing written at all
+  DWT_CUDA_CHECK(cudaStreamSynchronize(st));
+  r = v.compare_output();
+  EXPECT_EQ(r.bad, p.output_elems());
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+}
+
+}  // namespace
+}  // namespace dwt

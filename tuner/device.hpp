@@ -1,0 +1,68 @@
+// Device memory and the device-side steps of verification: random inputs, NaN poison, the float64
+// reference check kernel. Everything throws CudaError on failure.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "operation.hpp"
+#include "problem.hpp"
+
+namespace dwt {
+
+// Whether a usable CUDA device exists; `why` gets the reason when not. Any failure (no driver:
+// error 35, no device, ...) counts as "no GPU".
+bool gpu_available(std::string* why = nullptr);
+
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(std::size_t bytes);  // throws CudaError (cudaErrorMemoryAllocation on OOM)
+  ~DeviceBuffer();
+  DeviceBuffer(DeviceBuffer&& o) noexcept;
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept;
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  void* get() const { return p_; }
+  std::size_t bytes() const { return bytes_; }
+
+ private:
+  void release() noexcept;
+  void* p_ = nullptr;
+  std::size_t bytes_ = 0;
+};
+
+// The tensors of one problem on the device, inputs filled with seeded uniform values in [-1, 1).
+struct ProblemBuffers {
+  ConvShape shape;
+  DeviceBuffer x, w, b, y;
+
+  static ProblemBuffers allocate(const ConvShape& s);
+  void fill_inputs(std::uint64_t seed, cudaStream_t st);
+  void poison_output(cudaStream_t st);  // all bytes 0xFF: NaN in f32, f16 and bf16
+  ConvArgs args() const;
+  std::size_t device_bytes() const;
+};
+
+// Bytes a problem needs on the device (input, output, weights, bias).
+std::size_t problem_device_bytes(const ConvShape& s);
+
+void fill_uniform(void* p, std::int64_t n, DType d, std::uint64_t seed, cudaStream_t st);
+// Copies n elements of dtype d to the host as float (exact for f16/bf16).
+std::vector<float> download_as_float(const void* p, std::int64_t n, DType d, cudaStream_t st);
+
+struct GpuCheck {
+  std::int64_t bad = 0;        // outputs over the tolerance, NaN or never written
+  double max_error = 0;        // largest verification_error seen (inf if any NaN)
+  std::int64_t first_bad = -1; // lowest bad index, -1 if none
+};
+
+// Compares a's output with a float64 reference computed on the device, element by element.
+GpuCheck check_on_gpu(const ConvArgs& a, double tol, cudaStream_t st);
+// The device reference itself (value and magnitude per output), for testing it against the CPU.
+void reference_on_gpu(const ConvArgs& a, double* value, double* magnitude, cudaStream_t st);
+
+}  // namespace dwt

@@ -1,0 +1,93 @@
+#include "timing.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+
+#include "cuda_check.hpp"
+
+namespace dwt {
+
+namespace {
+
+std::size_t flush_bytes(int device) {
+  int l2 = 0;
+  DWT_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+  return std::max<std::size_t>(2 * static_cast<std::size_t>(l2), std::size_t{64} << 20);
+}
+
+TimingStats stats_of(std::vector<double> ms) {
+  std::sort(ms.begin(), ms.end());
+  TimingStats t;
+  t.reps = static_cast<int>(ms.size());
+  t.min_ms = ms.front();
+  t.max_ms = ms.back();
+  const std::size_t n = ms.size();
+  t.median_ms = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
+  return t;
+}
+
+}  // namespace
+
+Timer::Timer(int device, cudaStream_t stream) : st_(stream), flush_(flush_bytes(device)) {}
+
+Timer::~Timer() {
+  for (cudaEvent_t e : events_)
+    if (const cudaError_t err = cudaEventDestroy(e); err != cudaSuccess)
+      std::fprintf(stderr, "dwtune: cudaEventDestroy failed: %s\n", cudaGetErrorString(err));
+}
+
+void Timer::ensure_events(std::size_t n) {
+  while (events_.size() < n) {
+    cudaEvent_t e;
+    DWT_CUDA_CHECK(cudaEventCreate(&e));
+    events_.push_back(e);
+  }
+}
+
+TimingStats Timer::time(const std::function<void()>& launch, const TimerSettings& ts) {
+  if (ts.reps < 1) throw std::invalid_argument("reps must be at least 1");
+  for (int i = 0; i < ts.warmup; ++i) launch();
+  const auto reps = static_cast<std::size_t>(ts.reps);
+  ensure_events(2 * reps);
+  for (std::size_t i = 0; i < reps; ++i) {
+    DWT_CUDA_CHECK(cudaMemsetAsync(flush_.get(), static_cast<int>(i & 0xFF), flush_.bytes(), st_));
+    DWT_CUDA_CHECK(cudaEventRecord(events_[2 * i], st_));
+    launch();
+    DWT_CUDA_CHECK(cudaEventRecord(events_[2 * i + 1], st_));
+  }
+  DWT_CUDA_CHECK(cudaStreamSynchronize(st_));
+  std::vector<double> ms(reps);
+  for (std::size_t i = 0; i < reps; ++i) {
+    float t = 0;
+    DWT_CUDA_CHECK(cudaEventElapsedTime(&t, events_[2 * i], events_[2 * i + 1]));
+    ms[i] = t;
+  }
+  return stats_of(std::move(ms));
+}
+
+double Timer::copy_bandwidth_gbps() {
+  std::size_t free_b = 0, total_b = 0;
+  DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  std::size_t bytes = std::size_t{1} << 30;
+  while (bytes > (std::size_t{16} << 20) && 2 * bytes > free_b / 2) bytes /= 2;
+  DeviceBuffer src(bytes), dst(bytes);
+  DWT_CUDA_CHECK(cudaMemsetAsync(src.get(), 1, bytes, st_));
+  TimerSettings ts;
+  ts.warmup = 2;
+  ts.reps = 10;
+  const TimingStats t = time(
+      [&] {
+        DWT_CUDA_CHECK(cudaMemcpyAsync(dst.get(), src.get(), bytes, cudaMemcpyDeviceToDevice, st_));
+      },
+      ts);
+  return 2.0 * static_cast<double>(bytes) / (t.median_ms * 1e-3) / 1e9;
+}
+
+std::string Timer::flush_description() const {
+  return fmt::format("cudaMemsetAsync of {} MiB before every repetition", flush_.bytes() >> 20);
+}
+
+}  // namespace dwt

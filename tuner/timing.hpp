@@ -1,0 +1,42 @@
+// Timing you can trust: CUDA events around the launch alone, warm-up first, L2 flushed before every
+// repetition so no problem is timed from cache, median and spread.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <functional>
+#include <string>
+
+#include "device.hpp"
+#include "table.hpp"
+
+namespace dwt {
+
+struct TimerSettings {
+  int warmup = 5;
+  int reps = 25;
+};
+
+class Timer {
+ public:
+  // Allocates the flush buffer: twice the device's L2 (at least 64 MiB).
+  Timer(int device, cudaStream_t stream);
+  ~Timer();
+  Timer(const Timer&) = delete;
+  Timer& operator=(const Timer&) = delete;
+
+  // Times `launch` (which enqueues work on the stream): warm-up runs, then per repetition an L2
+  // flush, a start event, the launch, a stop event.
+  TimingStats time(const std::function<void()>& launch, const TimerSettings& ts);
+  // Device-to-device copy bandwidth in GB/s, counting bytes read plus bytes written (median of 10).
+  double copy_bandwidth_gbps();
+  std::string flush_description() const;
+
+ private:
+  cudaStream_t st_;
+  DeviceBuffer flush_;
+  std::vector<cudaEvent_t> events_;
+  void ensure_events(std::size_t n);
+};
+
+}  // namespace dwt

@@ -1,0 +1,69 @@
+// The sweep: for each problem, every registered instantiation that supports it, verified before it
+// may be timed; the fastest passed candidate wins; cuDNN is timed beside it. Checkpointed after
+// every problem, resumable, one worker per GPU.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "operation.hpp"
+#include "table.hpp"
+#include "timing.hpp"
+
+namespace dwt {
+
+enum class Progress { automatic, quiet };
+
+struct TuneOptions {
+  std::filesystem::path out;
+  std::vector<std::string> variants;  // families to sweep; empty: all
+  bool random = false;                // --strategy random
+  int budget = 0;                     // candidates per problem with random
+  std::uint64_t seed = 1;
+  std::vector<int> devices;  // empty: device 0
+  int shard_index = 0, shard_count = 1;
+  bool resume = false;
+  bool keep_all = false;
+  bool with_cudnn = true;
+  Progress progress = Progress::automatic;
+  TimerSettings timing;
+};
+
+// Exit code: 0 all problems tuned; 1 a problem failed, the run was interrupted or CUDA failed.
+int run_tune(const ShapeSet& set, const TuneOptions& opt);
+
+// --- Pieces without a GPU, tested on the CPU. ---
+
+// The candidates for `s` on a device with `lim`, restricted to `families` (empty: all). Those whose
+// support check says no are appended to `refused` as not_supported (when non-null).
+std::vector<const Operation*> candidates_for(const ConvShape& s, const DeviceLimits& lim,
+                                             const std::vector<std::string>& families,
+                                             std::vector<CandidateResult>* refused);
+// Seeded, reproducible sample of `budget` candidates (all of them when budget >= their number).
+std::vector<const Operation*> sample_candidates(std::vector<const Operation*> ops, int budget,
+                                                std::uint64_t seed, const std::string& problem_key);
+// Indices of the problems this run must do: those of shard I/N, less those `done` holds.
+std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done, int shard_index,
+                                          int shard_count);
+// Fills winner, family_best, rates and the cuDNN speedup from the candidates' results.
+ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results,
+                       BaselineResult cudnn, double copy_bandwidth_gbps, bool keep_all);
+// Fills gbps, bw_share and gflops of a timed result.
+void fill_rates(const Problem& p, double copy_bandwidth_gbps, const TimingStats& t, double& gbps,
+                double& bw_share, double* gflops);
+// Throws TableError when a table cannot be written at `out` (missing directory, not writable).
+void check_writable(const std::filesystem::path& out);
+// "I/N" -> (I, N); throws std::invalid_argument naming the value.
+std::pair<int, int> parse_shard(const std::string& s);
+// "all" -> every visible device; "0,2" -> {0, 2}. `visible` is the device count.
+std::vector<int> parse_devices(const std::string& s, int visible);
+
+// Set by SIGINT: workers stop after the candidate in hand; what finished is in the table.
+extern std::atomic<bool> g_interrupted;
+
+}  // namespace dwt
