@@ -57,8 +57,9 @@ void add_regblock(OpList& ops) {
 }
 
 // Vector tiles are whole 16-byte vectors wide: 4 floats, or 8 halves.
-using VecTilesF32 = List<Tile<2, 4, 32, 4>, Tile<4, 4, 32, 4>, Tile<4, 4, 64, 2>, Tile<4, 8, 32, 2>>;
-using VecTiles16 = List<Tile<2, 8, 32, 4>, Tile<4, 8, 32, 4>, Tile<4, 8, 64, 2>>;
+using VecTilesF32 = List<Tile<4, 4, 32, 4>, Tile<4, 4, 64, 4>, Tile<2, 8, 32, 4>, Tile<4, 8, 32, 4>,
+                         Tile<8, 4, 32, 2>>;
+using VecTiles16 = List<Tile<4, 8, 32, 4>, Tile<2, 16, 32, 4>, Tile<4, 16, 32, 2>, Tile<4, 16, 32, 4>>;
 using VecSizes = List<KSize<3, 3>, KSize<3, 1>, KSize<3, 7>, KSize<5, 5>, KSize<7, 7>>;
 
 template <class T>

@@ -50,6 +50,31 @@ struct VectorIO {
       ScalarIO::load<T, WW>(xr, row, iw0, W);
     }
   }
+  template <class T, int WW>
+  static constexpr int span() {
+    return (WW + kVecElems<T> - 1) / kVecElems<T> * kVecElems<T>;
+  }
+  // Every row of an interior tile starts on a 16-byte boundary when the first does and rows are
+  // whole vectors long.
+  template <class T>
+  __device__ __forceinline__ static bool rows_aligned(const T* p, std::int64_t W) {
+    return aligned16(p) && W % kVecElems<T> == 0;
+  }
+  template <class T, int WW, bool VEC>
+  __device__ __forceinline__ static void load_inside(float (&xr)[WW], const T* __restrict__ p) {
+    if constexpr (VEC) {
+      constexpr int V = kVecElems<T>;
+      constexpr int NV = (WW + V - 1) / V;
+      const uint4* q = reinterpret_cast<const uint4*>(p);
+      Vec16 v[NV];
+#pragma unroll
+      for (int k = 0; k < NV; ++k) v[k].u = __ldg(q + k);
+#pragma unroll
+      for (int i = 0; i < WW; ++i) xr[i] = to_float(vec_elem<T>(v[i / V], i % V));
+    } else {
+      ScalarIO::load_inside<T, WW, false>(xr, p);
+    }
+  }
   template <class T, int TW>
   __device__ __forceinline__ static void store(T* __restrict__ out, const float (&acc)[TW],
                                                std::int64_t ow0, std::int64_t OW) {
@@ -63,6 +88,17 @@ struct VectorIO {
 #pragma unroll
         for (int i = 0; i < V; ++i) set_vec_elem(v, i, from_float<T>(acc[k * V + i]));
         p[k] = v.u;
+      }
+    } else if (ow0 + TW <= OW && (reinterpret_cast<std::uintptr_t>(out + ow0) & 7u) == 0) {
+      // Rows whose width is not a whole number of vectors (OW = 510, 250) start on 8 bytes.
+      constexpr int H = V / 2;
+      uint2* p = reinterpret_cast<uint2*>(out + ow0);
+#pragma unroll
+      for (int k = 0; k < TW / H; ++k) {
+        Vec16 v;
+#pragma unroll
+        for (int i = 0; i < H; ++i) set_vec_elem(v, i, from_float<T>(acc[k * H + i]));
+        p[k] = make_uint2(v.u.x, v.u.y);
       }
     } else {
       ScalarIO::store<T, TW>(out, acc, ow0, OW);

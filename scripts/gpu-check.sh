@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# One call on a GPU machine: build, run the tests for real, sanitize, verify, tune, compare with
+# PyTorch, and print a short table last. Logs and tables go to $OUT (or ./gpu-out).
+#   scripts/gpu-check.sh [steps...]   steps: build test sanitize verify tune torch (default: all)
+set -uo pipefail
+OUT=${OUT:-gpu-out}
+mkdir -p "$OUT"
+steps=${*:-build test sanitize verify tune torch}
+has() { [[ " $steps " == *" $1 "* ]]; }
+BUILD=${BUILD:-build-gpu}
+CONFIG=${CONFIG:-configs/kernelbench.json}
+status=0
+step() { echo "== $* ($(date +%T))"; }
+
+nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.sm,clocks.max.sm --format=csv,noheader | tee "$OUT/gpu.txt"
+
+if has build; then
+  step build
+  cmake -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release ${DWTUNE_GIT_REV:+-DDWTUNE_GIT_REV=$DWTUNE_GIT_REV} > "$OUT/configure.log" 2>&1 || { cat "$OUT/configure.log"; exit 1; }
+  cmake --build "$BUILD" > "$OUT/build.log" 2>&1 || { tail -50 "$OUT/build.log"; exit 1; }
+fi
+if has test; then
+  step ctest
+  ctest --test-dir "$BUILD" --output-on-failure -j 4 > "$OUT/ctest.log" 2>&1 || status=1
+  grep -E "tests passed|tests failed|Failed|\*\*\*" "$OUT/ctest.log" | tail -30
+  grep -c "Skipped" "$OUT/ctest.log" | sed 's/^/skipped tests: /'
+fi
+if has sanitize; then
+  step compute-sanitizer
+  for tool in memcheck racecheck; do
+    compute-sanitizer --tool $tool --error-exitcode 9 "$BUILD/dwtune" verify --config configs/sanitize.json \
+      > "$OUT/sanitize-$tool.log" 2>&1; rc=$?
+    echo "$tool: exit $rc; $(grep -E 'ERROR SUMMARY|RACECHECK SUMMARY' "$OUT/sanitize-$tool.log" | tail -1)"
+    [ $rc -eq 0 ] || status=1
+  done
+fi
+if has verify; then
+  step verify
+  for cfg in configs/edge.json "$CONFIG"; do
+    "$BUILD/dwtune" verify --config "$cfg" > "$OUT/verify-$(basename "$cfg" .json).log" 2>&1 || status=1
+    tail -1 "$OUT/verify-$(basename "$cfg" .json).log"
+  done
+fi
+if has tune; then
+  step tune
+  start=$(date +%s)
+  "$BUILD/dwtune" tune --config "$CONFIG" --out "$OUT/table.json" --keep-all 2> "$OUT/tune.log" || status=1
+  echo "tune took $(( $(date +%s) - start )) s"
+  "$BUILD/dwtune" report "$OUT/table.json" -o "$OUT/report.md" || status=1
+fi
+if has torch; then
+  step pytorch
+  "$BUILD/dwtune" shapes --config "$CONFIG" --json > "$OUT/shapes.json"
+  PYTHONUNBUFFERED=1 python3 scripts/pytorch_baseline.py --shapes "$OUT/shapes.json" --out "$OUT/pytorch.json" \
+    > "$OUT/pytorch.log" 2>&1 || status=1
+fi
+if has resources; then
+  step resources
+  cuobjdump --dump-resource-usage "$BUILD/kernels/libdwtune_kernels.a" 2>/dev/null | grep -E "Function|REG" | paste - - \
+    | sed -E 's/.*Function ([^:]*):.*REG:([0-9]+) STACK:([0-9]+).*/\2 \3 \1/' | c++filt > "$OUT/resources.txt"
+  echo "kernels: $(wc -l < "$OUT/resources.txt"); with a stack frame (spills or local arrays): $(awk '$2 > 0' "$OUT/resources.txt" | wc -l)"
+  awk '$2 > 0' "$OUT/resources.txt" | head -5
+fi
+if has ncu; then
+  step ncu
+  # One launch of the KB85 winner family, profiled: bandwidth, occupancy, registers.
+  printf '{"name":"kb85","problems":[{"name":"kb85","n":32,"c":128,"h":128,"w":256,"kernel":[3,7]}]}' > "$OUT/kb85.json"
+  ncu --kernel-name regex:regblock_kernel --launch-skip 40 --launch-count 1 \
+    --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
+    "$BUILD/dwtune" tune --config "$OUT/kb85.json" --out "$OUT/ncu-table.json" --variants vectorized --reps 5 --warmup 1 --no-cudnn \
+    > "$OUT/ncu.log" 2>&1
+  grep -E "regblock_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Duration|Block Limit" "$OUT/ncu.log" | head -20
+fi
+step summary
+[ -f "$OUT/tune.log" ] && grep -E "^\[|copy bandwidth" "$OUT/tune.log"
+[ -f "$OUT/pytorch.log" ] && cat "$OUT/pytorch.log"
+exit $status
