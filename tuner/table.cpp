@@ -1,1 +1,513 @@
-// placeholder: being written
+#include "table.hpp"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <limits>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <unordered_map>
+
+#include "problem_json.hpp"
+
+namespace dwt {
+
+using nlohmann::json;
+
+const char* to_string(Disposition d) {
+  switch (d) {
+    case Disposition::passed: return "passed";
+    case Disposition::incorrect: return "incorrect";
+    case Disposition::not_supported: return "not_supported";
+    case Disposition::launch_failed: return "launch_failed";
+    case Disposition::out_of_memory: return "out_of_memory";
+  }
+  return "?";
+}
+
+Disposition parse_disposition(const std::string& s) {
+  for (auto d : {Disposition::passed, Disposition::incorrect, Disposition::not_supported,
+                 Disposition::launch_failed, Disposition::out_of_memory})
+    if (s == to_string(d)) return d;
+  throw TableError(fmt::format(
+      "unknown disposition \"{}\" (expected passed, incorrect, not_supported, launch_failed or "
+      "out_of_memory)",
+      s));
+}
+
+namespace {
+
+// nlohmann's messages start with "[json.exception.type_error.302] "; the path we add says more.
+std::string strip_json_prefix(const char* what) {
+  std::string_view s = what;
+  if (s.starts_with("[json.exception.")) {
+    auto end = s.find("] ");
+    if (end != std::string_view::npos) s.remove_prefix(end + 2);
+  }
+  return std::string(s);
+}
+
+// RFC 6901 escaping, so family names with '/' or '~' still give a usable pointer.
+std::string pointer_token(std::string_view key) {
+  std::string out;
+  for (char ch : key) {
+    if (ch == '~')
+      out += "~0";
+    else if (ch == '/')
+      out += "~1";
+    else
+      out += ch;
+  }
+  return out;
+}
+
+// A JSON value with the JSON-pointer path that leads to it: every error names the bad field.
+struct Node {
+  const json& j;
+  std::string path;  // "" is the root, else "/entries/3/winner"
+
+  std::string where() const { return path.empty() ? "/" : path; }
+  [[noreturn]] void fail(std::string_view what) const {
+    throw TableError(fmt::format("{}: {}", where(), what));
+  }
+  void expect_object() const {
+    if (!j.is_object()) fail(fmt::format("expected an object, got {}", j.type_name()));
+  }
+  Node at(std::string_view key) const {
+    expect_object();
+    auto it = j.find(std::string(key));
+    if (it == j.end())
+      throw TableError(fmt::format("{}/{}: missing required field", path, pointer_token(key)));
+    return {*it, path + "/" + pointer_token(key)};
+  }
+  // Absent and null both mean "no value" for optional fields.
+  std::optional<Node> opt(std::string_view key) const {
+    expect_object();
+    auto it = j.find(std::string(key));
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    return Node{*it, path + "/" + pointer_token(key)};
+  }
+  std::size_t size() const {
+    if (!j.is_array()) fail(fmt::format("expected an array, got {}", j.type_name()));
+    return j.size();
+  }
+  Node operator[](std::size_t i) const { return {j[i], fmt::format("{}/{}", path, i)}; }
+
+  std::string str() const {
+    if (!j.is_string()) fail(fmt::format("expected a string, got {}", j.type_name()));
+    return j.get<std::string>();
+  }
+  bool boolean() const {
+    if (!j.is_boolean()) fail(fmt::format("expected true or false, got {}", j.type_name()));
+    return j.get<bool>();
+  }
+  // Non-finite doubles are written as null by nlohmann; read them back as NaN.
+  double num() const {
+    if (j.is_null()) return std::numeric_limits<double>::quiet_NaN();
+    if (!j.is_number()) fail(fmt::format("expected a number, got {}", j.type_name()));
+    return j.get<double>();
+  }
+  template <class I>
+  I integer() const {
+    if (!j.is_number_integer()) fail(fmt::format("expected an integer, got {}", j.dump()));
+    if (j.is_number_unsigned()) {
+      auto v = j.get<std::uint64_t>();
+      if (v > static_cast<std::uint64_t>(std::numeric_limits<I>::max()))
+        fail(fmt::format("{} is out of range", v));
+      return static_cast<I>(v);
+    }
+    auto v = j.get<std::int64_t>();
+    if (v < static_cast<std::int64_t>(std::numeric_limits<I>::min()) ||
+        (v > 0 &&
+         static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(std::numeric_limits<I>::max())))
+      fail(fmt::format("{} is out of range", v));
+    return static_cast<I>(v);
+  }
+};
+
+json opt_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+TimingStats read_timing(const Node& n) {
+  TimingStats t;
+  t.median_ms = n.at("median_ms").num();
+  t.min_ms = n.at("min_ms").num();
+  t.max_ms = n.at("max_ms").num();
+  t.reps = n.at("reps").integer<int>();
+  return t;
+}
+
+void read_dim3(const Node& n, unsigned (&out)[3]) {
+  if (n.size() != 3) n.fail(fmt::format("expected 3 values [x, y, z], got {}", n.j.size()));
+  for (std::size_t i = 0; i < 3; ++i) out[i] = n[i].integer<unsigned>();
+}
+
+LaunchShape read_launch(const Node& n) {
+  LaunchShape l;
+  read_dim3(n.at("grid"), l.grid);
+  read_dim3(n.at("block"), l.block);
+  l.smem_bytes = n.at("smem_bytes").integer<std::size_t>();
+  return l;
+}
+
+CandidateResult read_candidate(const Node& n) {
+  CandidateResult c;
+  c.kernel = n.at("kernel").str();
+  c.family = n.at("family").str();
+  Node params = n.at("params");
+  for (std::size_t i = 0, e = params.size(); i < e; ++i) {
+    Node p = params[i];
+    c.params.push_back({p.at("name").str(), p.at("value").integer<int>()});
+  }
+  Node status = n.at("status");
+  try {
+    c.status = parse_disposition(status.str());
+  } catch (const TableError& e) {
+    status.fail(e.what());
+  }
+  c.reason = n.at("reason").str();
+  if (auto v = n.opt("max_error")) c.max_error = v->num();
+  if (auto v = n.opt("time")) c.time = read_timing(*v);
+  c.launch = read_launch(n.at("launch"));
+  c.gbps = n.at("gbps").num();
+  c.bw_share = n.at("bw_share").num();
+  c.gflops = n.at("gflops").num();
+  return c;
+}
+
+BaselineResult read_baseline(const Node& n) {
+  BaselineResult b;
+  b.available = n.at("available").boolean();
+  b.reason = n.at("reason").str();
+  b.algo = n.at("algo").str();
+  if (auto v = n.opt("time")) b.time = read_timing(*v);
+  b.gbps = n.at("gbps").num();
+  b.bw_share = n.at("bw_share").num();
+  return b;
+}
+
+Problem read_problem(const Node& n) {
+  n.expect_object();
+  try {
+    Problem p = n.j.get<Problem>();
+    p.validate();
+    return p;
+  } catch (const json::exception& e) {
+    n.fail(strip_json_prefix(e.what()));
+  } catch (const ProblemError& e) {
+    n.fail(e.what());
+  }
+}
+
+ProblemEntry read_entry(const Node& n) {
+  ProblemEntry e;
+  e.problem = read_problem(n.at("problem"));
+  // The key is derived; a mismatch means the problem was edited by hand or keys changed meaning,
+  // and dispatching from such an entry would run the wrong shape.
+  Node key = n.at("key");
+  if (key.str() != e.problem.key())
+    key.fail(fmt::format("\"{}\" does not match the problem, whose key is \"{}\"", key.str(),
+                         e.problem.key()));
+  e.ok = n.at("ok").boolean();
+  e.reason = n.at("reason").str();
+  if (auto w = n.opt("winner")) e.winner = read_candidate(*w);
+  if (e.ok && !e.winner) n.at("winner").fail("null, but ok is true");
+  Node best = n.at("family_best");
+  best.expect_object();
+  for (const auto& [family, value] : best.j.items()) {
+    Node c{value, best.path + "/" + pointer_token(family)};
+    CandidateResult r = read_candidate(c);
+    if (r.family != family)
+      c.at("family").fail(fmt::format("\"{}\" is filed under family \"{}\"", r.family, family));
+    e.family_best.emplace(family, std::move(r));
+  }
+  e.cudnn = read_baseline(n.at("cudnn"));
+  if (auto v = n.opt("speedup_vs_cudnn")) e.speedup_vs_cudnn = v->num();
+  e.candidates_total = n.at("candidates_total").integer<int>();
+  e.candidates_passed = n.at("candidates_passed").integer<int>();
+  if (auto all = n.opt("candidates"))
+    for (std::size_t i = 0, end = all->size(); i < end; ++i)
+      e.candidates.push_back(read_candidate((*all)[i]));
+  return e;
+}
+
+TableMeta read_meta(const Node& n) {
+  TableMeta m;
+  m.gpu_name = n.at("gpu_name").str();
+  m.compute_capability = n.at("compute_capability").str();
+  m.sm_count = n.at("sm_count").integer<int>();
+  m.l2_bytes = n.at("l2_bytes").integer<std::int64_t>();
+  m.memory_bytes = n.at("memory_bytes").integer<std::int64_t>();
+  m.driver_version = n.at("driver_version").str();
+  m.runtime_version = n.at("runtime_version").str();
+  m.cudnn_version = n.at("cudnn_version").str();
+  m.dwtune_version = n.at("dwtune_version").str();
+  m.git_revision = n.at("git_revision").str();
+  m.date = n.at("date").str();
+  m.warmup = n.at("warmup").integer<int>();
+  m.reps = n.at("reps").integer<int>();
+  m.flush = n.at("flush").str();
+  m.copy_bandwidth_gbps = n.at("copy_bandwidth_gbps").num();
+  m.config_name = n.at("config_name").str();
+  m.strategy = n.at("strategy").str();
+  m.device_count = n.at("device_count").integer<int>();
+  if (auto notes = n.opt("notes"))
+    for (std::size_t i = 0, e = notes->size(); i < e; ++i) m.notes.push_back((*notes)[i].str());
+  return m;
+}
+
+Table read_table_json(const Node& n) {
+  Table t;
+  Node schema = n.at("schema");
+  t.schema = schema.integer<int>();
+  if (t.schema != kTableSchema)
+    schema.fail(fmt::format("unsupported table schema {} (this dwtune reads schema {})", t.schema,
+                            kTableSchema));
+  t.meta = read_meta(n.at("meta"));
+  Node entries = n.at("entries");
+  for (std::size_t i = 0, e = entries.size(); i < e; ++i)
+    t.entries.push_back(read_entry(entries[i]));
+  return t;
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Writes all of `data` to `fd`, then fsyncs, so the rename publishes complete contents.
+bool write_all(int fd, const std::string& data) {
+  const char* p = data.data();
+  std::size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  return ::fsync(fd) == 0;
+}
+
+// The winner's median, or +inf when the entry has none: failed entries lose every comparison.
+double winner_ms(const ProblemEntry& e) {
+  if (e.ok && e.winner && e.winner->time && std::isfinite(e.winner->time->median_ms))
+    return e.winner->time->median_ms;
+  return std::numeric_limits<double>::infinity();
+}
+
+}  // namespace
+
+void to_json(json& j, const TimingStats& t) {
+  j = json{
+      {"median_ms", t.median_ms}, {"min_ms", t.min_ms}, {"max_ms", t.max_ms}, {"reps", t.reps}};
+}
+void from_json(const json& j, TimingStats& t) { t = read_timing(Node{j, ""}); }
+
+void to_json(json& j, const LaunchShape& l) {
+  j = json{{"grid", {l.grid[0], l.grid[1], l.grid[2]}},
+           {"block", {l.block[0], l.block[1], l.block[2]}},
+           {"smem_bytes", l.smem_bytes}};
+}
+void from_json(const json& j, LaunchShape& l) { l = read_launch(Node{j, ""}); }
+
+void to_json(json& j, const CandidateResult& c) {
+  json params = json::array();
+  for (const auto& p : c.params) params.push_back({{"name", p.name}, {"value", p.value}});
+  j = json{{"kernel", c.kernel},
+           {"family", c.family},
+           {"params", std::move(params)},
+           {"status", to_string(c.status)},
+           {"reason", c.reason},
+           {"max_error", opt_json(c.max_error)},
+           {"time", c.time ? json(*c.time) : json(nullptr)},
+           {"launch", c.launch},
+           {"gbps", c.gbps},
+           {"bw_share", c.bw_share},
+           {"gflops", c.gflops}};
+}
+void from_json(const json& j, CandidateResult& c) { c = read_candidate(Node{j, ""}); }
+
+void to_json(json& j, const BaselineResult& b) {
+  j = json{{"available", b.available}, {"reason", b.reason},
+           {"algo", b.algo},           {"time", b.time ? json(*b.time) : json(nullptr)},
+           {"gbps", b.gbps},           {"bw_share", b.bw_share}};
+}
+void from_json(const json& j, BaselineResult& b) { b = read_baseline(Node{j, ""}); }
+
+void to_json(json& j, const ProblemEntry& e) {
+  json best = json::object();
+  for (const auto& [family, c] : e.family_best) best[family] = c;
+  j = json{{"key", e.problem.key()},
+           {"problem", e.problem},
+           {"ok", e.ok},
+           {"reason", e.reason},
+           {"winner", e.winner ? json(*e.winner) : json(nullptr)},
+           {"family_best", std::move(best)},
+           {"cudnn", e.cudnn},
+           {"speedup_vs_cudnn", opt_json(e.speedup_vs_cudnn)},
+           {"candidates_total", e.candidates_total},
+           {"candidates_passed", e.candidates_passed}};
+  // Only --keep-all fills this; leaving it out keeps ordinary tables short.
+  if (!e.candidates.empty()) j["candidates"] = e.candidates;
+}
+void from_json(const json& j, ProblemEntry& e) { e = read_entry(Node{j, ""}); }
+
+void to_json(json& j, const TableMeta& m) {
+  j = json{{"gpu_name", m.gpu_name},
+           {"compute_capability", m.compute_capability},
+           {"sm_count", m.sm_count},
+           {"l2_bytes", m.l2_bytes},
+           {"memory_bytes", m.memory_bytes},
+           {"driver_version", m.driver_version},
+           {"runtime_version", m.runtime_version},
+           {"cudnn_version", m.cudnn_version},
+           {"dwtune_version", m.dwtune_version},
+           {"git_revision", m.git_revision},
+           {"date", m.date},
+           {"warmup", m.warmup},
+           {"reps", m.reps},
+           {"flush", m.flush},
+           {"copy_bandwidth_gbps", m.copy_bandwidth_gbps},
+           {"config_name", m.config_name},
+           {"strategy", m.strategy},
+           {"device_count", m.device_count},
+           {"notes", m.notes}};
+}
+void from_json(const json& j, TableMeta& m) { m = read_meta(Node{j, ""}); }
+
+void to_json(json& j, const Table& t) {
+  j = json{{"schema", t.schema}, {"meta", t.meta}, {"entries", t.entries}};
+}
+void from_json(const json& j, Table& t) { t = read_table_json(Node{j, ""}); }
+
+const ProblemEntry* Table::find(const std::string& key) const {
+  for (const auto& e : entries)
+    if (e.problem.key() == key) return &e;
+  return nullptr;
+}
+
+Table read_table(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    int err = errno;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec))
+      throw TableError(fmt::format("{}: no such table file", path.string()));
+    throw TableError(fmt::format("{}: cannot open: {}", path.string(), errno_text(err)));
+  }
+  json j;
+  try {
+    j = json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw TableError(
+        fmt::format("{}: not valid JSON: {}", path.string(), strip_json_prefix(e.what())));
+  }
+  try {
+    return j.get<Table>();
+  } catch (const TableError& e) {
+    throw TableError(fmt::format("{}: {}", path.string(), e.what()));
+  }
+}
+
+void write_table_atomic(const Table& t, const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  std::string text;
+  try {
+    // Strings that are not UTF-8 cannot be dumped; replace them rather than lose the table.
+    text = json(t).dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  } catch (const json::exception& e) {
+    throw TableError(
+        fmt::format("cannot write table {}: {}", path.string(), strip_json_prefix(e.what())));
+  }
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw TableError(fmt::format("cannot write table {}: directory {} does not exist",
+                                 path.string(), dir.string()));
+  if (fs::is_directory(path, ec))
+    throw TableError(
+        fmt::format("cannot write table {}: a directory has that name", path.string()));
+
+  // Same directory as the target, so the rename stays on one filesystem and is atomic.
+  fs::path tmp = path;
+  tmp += fmt::format(".tmp.{}", ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0)
+    throw TableError(fmt::format("cannot write table {}: creating {}: {}", path.string(),
+                                 tmp.string(), errno_text(errno)));
+  bool written = write_all(fd, text);
+  int err = errno;
+  if (::close(fd) != 0 && written) {
+    written = false;
+    err = errno;
+  }
+  if (!written) {
+    fs::remove(tmp, ec);
+    throw TableError(fmt::format("cannot write table {}: writing {}: {}", path.string(),
+                                 tmp.string(), errno_text(err)));
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    std::error_code ignored;
+    fs::remove(tmp, ignored);
+    throw TableError(fmt::format("cannot write table {}: renaming {}: {}", path.string(),
+                                 tmp.string(), ec.message()));
+  }
+  // Make the rename itself durable; failing here loses nothing already published.
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+Table merge_tables(const std::vector<Table>& tables) {
+  if (tables.empty()) throw TableError("merge: no tables given");
+  const std::string& gpu = tables.front().meta.gpu_name;
+  for (std::size_t i = 1; i < tables.size(); ++i)
+    if (tables[i].meta.gpu_name != gpu)
+      throw TableError(fmt::format(
+          "merge: table {} is from \"{}\" but table 1 is from \"{}\"; tables of different GPU "
+          "models are not merged (meta/gpu_name)",
+          i + 1, tables[i].meta.gpu_name, gpu));
+
+  Table out;
+  out.schema = kTableSchema;
+  out.meta = tables.front().meta;
+  std::unordered_map<std::string, std::size_t> index;  // problem key -> position in out.entries
+  std::set<std::string> dates, revisions;
+  double bw_lo = std::numeric_limits<double>::infinity(), bw_hi = 0;
+  std::size_t total = 0;
+  for (const auto& t : tables) {
+    dates.insert(t.meta.date);
+    revisions.insert(t.meta.git_revision);
+    bw_lo = std::min(bw_lo, t.meta.copy_bandwidth_gbps);
+    bw_hi = std::max(bw_hi, t.meta.copy_bandwidth_gbps);
+    for (const auto& e : t.entries) {
+      ++total;
+      auto [it, fresh] = index.try_emplace(e.problem.key(), out.entries.size());
+      if (fresh)
+        out.entries.push_back(e);
+      else if (winner_ms(e) < winner_ms(out.entries[it->second]))
+        out.entries[it->second] = e;
+    }
+  }
+  if (tables.size() > 1) {
+    auto join = [](const std::set<std::string>& s) {
+      return fmt::format("{}", fmt::join(s, ", "));
+    };
+    out.meta.notes.push_back(fmt::format(
+        "merged from {} tables ({} entries, {} problems); dates: {}; git revisions: {}; copy "
+        "bandwidth {:.0f}-{:.0f} GB/s, each entry's bw_share is relative to its own run",
+        tables.size(), total, out.entries.size(), join(dates), join(revisions), bw_lo, bw_hi));
+  }
+  return out;
+}
+
+}  // namespace dwt

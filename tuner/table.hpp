@@ -93,6 +93,7 @@ struct TableMeta {
   double copy_bandwidth_gbps = 0;  // device-to-device copy, bytes read + written, this run
   std::string config_name, strategy;
   int device_count = 1;
+  std::vector<std::string> notes;  // provenance that fits no field above, e.g. what merge joined
 };
 
 struct Table {
@@ -106,6 +107,19 @@ struct Table {
 
 void to_json(nlohmann::json& j, const Table& t);
 void from_json(const nlohmann::json& j, Table& t);
+// The parts on their own (e.g. for checkpoints); from_json throws TableError naming the JSON path.
+void to_json(nlohmann::json& j, const TimingStats& t);
+void from_json(const nlohmann::json& j, TimingStats& t);
+void to_json(nlohmann::json& j, const LaunchShape& l);
+void from_json(const nlohmann::json& j, LaunchShape& l);
+void to_json(nlohmann::json& j, const CandidateResult& c);
+void from_json(const nlohmann::json& j, CandidateResult& c);
+void to_json(nlohmann::json& j, const BaselineResult& b);
+void from_json(const nlohmann::json& j, BaselineResult& b);
+void to_json(nlohmann::json& j, const ProblemEntry& e);
+void from_json(const nlohmann::json& j, ProblemEntry& e);
+void to_json(nlohmann::json& j, const TableMeta& m);
+void from_json(const nlohmann::json& j, TableMeta& m);
 
 // Reads and checks a table (schema version, required fields); TableError names the file and field.
 Table read_table(const std::filesystem::path& path);
@@ -114,6 +128,11 @@ void write_table_atomic(const Table& t, const std::filesystem::path& path);
 
 // Joins tables. Entries are keyed by (GPU name, problem key): the same problem from two tables of
 // one GPU model keeps the faster winner; tables of different GPU models are refused (TableError).
+// In detail: entries keep the order of first appearance; of two entries with one key, an ok one
+// beats a failed one, then the smaller winner median wins, and on a tie the earlier table's entry
+// stays. Metadata comes from the first table, with a note in meta.notes naming what was joined
+// (each entry's bw_share stays relative to the copy bandwidth of its own run).
+// No tables at all: TableError.
 Table merge_tables(const std::vector<Table>& tables);
 
 }  // namespace dwt

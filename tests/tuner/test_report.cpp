@@ -1,1 +1,321 @@
-// placeholder: being written
+// Reports from hand-made tables: every problem and family shown, speedups computed from the
+// times, HTML self-contained with one chart per problem, comparisons between two tables.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "report.hpp"
+#include "tuner/sample_table.hpp"
+
+namespace dwt {
+namespace {
+
+std::size_t count(const std::string& hay, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto pos = hay.find(needle); pos != std::string::npos; pos = hay.find(needle, pos + 1)) ++n;
+  return n;
+}
+
+bool has(const std::string& hay, const std::string& needle) {
+  return hay.find(needle) != std::string::npos;
+}
+
+// Minimal RFC 4180 reader: enough to check what render_report writes.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false, any = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char ch = text[i];
+    if (quoted) {
+      if (ch == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        field += '"', ++i;
+      else if (ch == '"')
+        quoted = false;
+      else
+        field += ch;
+    } else if (ch == '"') {
+      quoted = true;
+    } else if (ch == ',') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+    } else if (ch == '\n') {
+      rows.back().push_back(std::move(field));
+      field.clear();
+      rows.emplace_back();
+    } else {
+      field += ch;
+    }
+    any = true;
+  }
+  if (rows.back().empty()) rows.pop_back();
+  (void)any;
+  return rows;
+}
+
+// The row of `problem` and `row` ("vectorized", "cudnn", ...) as a column-name lookup.
+struct CsvRow {
+  std::vector<std::string> head, cells;
+  const std::string& operator[](const std::string& col) const {
+    for (std::size_t i = 0; i < head.size(); ++i)
+      if (head[i] == col) return cells.at(i);
+    throw std::out_of_range(col);
+  }
+};
+CsvRow csv_row(const std::vector<std::vector<std::string>>& rows, const std::string& problem,
+               const std::string& row) {
+  for (std::size_t i = 1; i < rows.size(); ++i)
+    if (rows[i].at(0) == problem && rows[i].at(2) == row) return {rows[0], rows[i]};
+  ADD_FAILURE() << "no csv row " << problem << " / " << row;
+  return {rows[0], std::vector<std::string>(rows[0].size())};
+}
+
+double winner_share(const Table& t, std::size_t i) {
+  const auto& e = t.entries[i];
+  return e.problem.bytes() / (e.winner->time->median_ms * 1e6) / sample::kCopyBandwidth;
+}
+
+TEST(Report, ParseFormat) {
+  EXPECT_EQ(parse_report_format("md"), ReportFormat::md);
+  EXPECT_EQ(parse_report_format("html"), ReportFormat::html);
+  EXPECT_EQ(parse_report_format("csv"), ReportFormat::csv);
+  try {
+    parse_report_format("pdf");
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_TRUE(has(e.what(), "\"pdf\"")) << e.what();
+  }
+}
+
+TEST(Report, MarkdownFamiliesSpeedupsAndSummary) {
+  const Table t = sample::table();
+  const std::string md = render_report(t, nullptr, ReportFormat::md);
+  // Metadata.
+  EXPECT_TRUE(has(md, "# dwtune report: kernelbench-depthwise"));
+  EXPECT_TRUE(has(md, "| GPU | NVIDIA H200 |"));
+  EXPECT_TRUE(has(md, "4251 GB/s"));
+  EXPECT_TRUE(has(md, "13.0 / 13.0 / 9.19.0"));
+  EXPECT_TRUE(has(md, "b60533c0ffee"));
+  EXPECT_TRUE(has(md, "2025-11-26T01:00:00Z"));
+  EXPECT_TRUE(has(md, "10 warm-up and 50 timed runs"));
+  // Best of each family, in family order, the winner in bold; missing ones say why.
+  EXPECT_TRUE(has(md, "| kb85 | 2.000 | 0.8000 | 0.5000 | **0.4000** | 1.000 |")) << md;
+  EXPECT_TRUE(has(md, "| kb82 | 2.400 | 1.200 | **0.6000** | 0.6400 | 1.800 |")) << md;
+  EXPECT_TRUE(has(md,
+                  "| edge_s2_f16 | 0.1000 | **0.05000** | n/a (1 not_supported) | "
+                  "n/a (1 incorrect, 1 not_supported) | n/a (cuDNN not built in) |"))
+      << md;
+  EXPECT_TRUE(has(md,
+                  "| huge | n/a (no passing candidate) | n/a (no passing candidate) | "
+                  "n/a (no passing candidate) | n/a (no passing candidate) | "
+                  "n/a (out of memory) |"))
+      << md;
+  // Overview: winner, time, GB/s, share, speedups (naive 2.0 / 0.4 = 5, cuDNN 1.0 / 0.4 = 2.5).
+  const double gbps85 = t.entries[0].problem.bytes() / (0.4 * 1e6);
+  EXPECT_TRUE(has(md, fmt::format("| vectorized | 0.4000 | {:.0f} | {:.1f}% | ", gbps85,
+                                  winner_share(t, 0) * 100)))
+      << md;
+  EXPECT_TRUE(has(md, "| 5.00× | 1.000 | 2.50× |")) << md;
+  EXPECT_TRUE(has(md, "| 4.00× | 1.800 | 3.00× |")) << md;
+  EXPECT_TRUE(has(md, "| 2.00× | n/a (cuDNN not built in) | n/a |")) << md;
+  EXPECT_TRUE(has(md,
+                  "| huge | N512 C512 H512 W512 k3x3 s1x1 p0x0 d1x1 m1 f32 nchw → 510×510 | "
+                  "n/a (out of memory: buffers need 137 GB) |"))
+      << md;
+  // Summary: geometric means over the problems that have both numbers.
+  EXPECT_TRUE(
+      has(md, fmt::format("| geometric-mean speedup over naive | {:.2f}× (over 3 problems) |",
+                          std::cbrt(5.0 * 4.0 * 2.0))))
+      << md;
+  EXPECT_TRUE(
+      has(md, fmt::format("| geometric-mean speedup over cuDNN | {:.2f}× (over 2 problems); "
+                          "cuDNN n/a on 2 |",
+                          std::sqrt(2.5 * 3.0))))
+      << md;
+  const double share = std::cbrt(winner_share(t, 0) * winner_share(t, 1) * winner_share(t, 2));
+  EXPECT_TRUE(has(md, fmt::format("| geometric-mean share of copy bandwidth | {:.1f}% (winners) |",
+                                  share * 100)))
+      << md;
+  EXPECT_TRUE(has(md, "| wins per family | naive 0, smem 1, regblock 1, vectorized 1 |")) << md;
+  EXPECT_TRUE(has(md, "| problems | 4 (3 tuned, 1 without a passing candidate) |")) << md;
+  // Winner launch configuration.
+  const auto& w = *t.entries[0].winner;
+  EXPECT_TRUE(has(md, fmt::format("| kb85 | `{}` | th=4, tw=4 | {}x{}x{} | 32x8x1 | 0 | 12 / 16 |",
+                                  w.kernel, w.launch.grid[0], w.launch.grid[1], w.launch.grid[2])))
+      << md;
+  // Per problem: every family's row with its own speedups (smem 0.8: 2.0/0.8 = 2.5x naive).
+  EXPECT_TRUE(has(md, "### kb85"));
+  EXPECT_TRUE(has(md, "| **vectorized (winner)** | **0.4000** | 0.3920 | 0.4280 | 50 |")) << md;
+  EXPECT_TRUE(has(md, "| 2.50× | 1.25× |")) << md;
+  EXPECT_TRUE(has(md, "| cuDNN (IMPLICIT_PRECOMP_GEMM) | 1.000 |")) << md;
+}
+
+TEST(Report, CsvOneRowPerProblemAndFamilyPlusCudnn) {
+  const Table t = sample::table();
+  const std::string csv = render_report(t, nullptr, ReportFormat::csv);
+  const auto rows = parse_csv(csv);
+  ASSERT_EQ(rows.size(), 1u + 4 * (4 + 1));
+  for (const auto& r : rows) EXPECT_EQ(r.size(), rows[0].size());
+  EXPECT_EQ(rows[0].at(0), "problem");
+
+  const CsvRow v = csv_row(rows, "kb85", "vectorized");
+  EXPECT_EQ(v["status"], "ok");
+  EXPECT_EQ(v["winner"], "true");
+  EXPECT_EQ(v["key"], t.entries[0].problem.key());
+  EXPECT_DOUBLE_EQ(std::stod(v["median_ms"]), 0.4);
+  EXPECT_DOUBLE_EQ(std::stod(v["speedup_vs_naive"]), 5.0);
+  EXPECT_DOUBLE_EQ(std::stod(v["speedup_vs_cudnn"]), 2.5);
+  EXPECT_DOUBLE_EQ(std::stod(v["gbps"]), t.entries[0].problem.bytes() / 0.4e6);
+  EXPECT_DOUBLE_EQ(std::stod(v["bw_share"]), winner_share(t, 0));
+  EXPECT_DOUBLE_EQ(std::stod(v["gflops"]), t.entries[0].problem.flops() / 0.4e6);
+  EXPECT_EQ(v["params"], "th=4;tw=4");
+  EXPECT_EQ(v["block"], "32x8x1");
+
+  const CsvRow s = csv_row(rows, "kb82", "smem");
+  EXPECT_EQ(s["winner"], "false");
+  EXPECT_DOUBLE_EQ(std::stod(s["speedup_vs_naive"]), 2.0);
+  EXPECT_DOUBLE_EQ(std::stod(s["speedup_vs_cudnn"]), 1.5);
+  EXPECT_EQ(s["smem_bytes"], "12288");
+
+  const CsvRow c = csv_row(rows, "kb82", "cudnn");
+  EXPECT_EQ(c["kernel"], "IMPLICIT_PRECOMP_GEMM");
+  EXPECT_DOUBLE_EQ(std::stod(c["speedup_vs_naive"]), 2.4 / 1.8);
+
+  const CsvRow nc = csv_row(rows, "edge_s2_f16", "cudnn");
+  EXPECT_EQ(nc["status"], "n/a");
+  EXPECT_EQ(nc["reason"], "cuDNN not built in");
+  EXPECT_EQ(nc["median_ms"], "");
+  // A reason with a comma is quoted.
+  EXPECT_EQ(csv_row(rows, "edge_s2_f16", "vectorized")["reason"], "1 incorrect, 1 not_supported");
+  EXPECT_TRUE(has(csv, ",\"1 incorrect, 1 not_supported\","));
+  EXPECT_EQ(csv_row(rows, "huge", "naive")["status"], "n/a");
+}
+
+TEST(Report, CsvQuotesNamesWithCommasAndQuotes) {
+  Table t = sample::table();
+  t.entries[0].problem.name = "a,\"b\"";
+  const std::string csv = render_report(t, nullptr, ReportFormat::csv);
+  EXPECT_TRUE(has(csv, "\n\"a,\"\"b\"\"\","));
+  const auto rows = parse_csv(csv);
+  EXPECT_EQ(rows.at(1).at(0), "a,\"b\"");
+  for (const auto& r : rows) EXPECT_EQ(r.size(), rows[0].size());
+}
+
+TEST(Report, HtmlSelfContainedWithOneChartPerProblem) {
+  const Table t = sample::table();
+  const std::string html = render_report(t, nullptr, ReportFormat::html);
+  EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_EQ(count(html, "<svg class=\"chart\""), t.entries.size());
+  EXPECT_EQ(count(html, "<svg class=\"roofline\""), 1u);
+  EXPECT_EQ(count(html, "<svg"), t.entries.size() + 1);
+  for (const auto& e : t.entries) {
+    EXPECT_TRUE(has(html, fmt::format("data-problem=\"{}\"", e.problem.name))) << e.problem.name;
+    EXPECT_TRUE(has(html, fmt::format("<h3>{}</h3>", e.problem.name)));
+  }
+  // Nothing fetched, nothing scripted.
+  EXPECT_FALSE(has(html, "http://"));
+  EXPECT_FALSE(has(html, "https://"));
+  EXPECT_FALSE(has(html, "<script"));
+  EXPECT_FALSE(has(html, "<link"));
+  EXPECT_FALSE(has(html, "@import"));
+  EXPECT_FALSE(has(html, "url("));
+  // The numbers are there too, and the floor line.
+  EXPECT_TRUE(has(html, "<td class=\"num\"><strong>0.4000</strong></td>"));
+  EXPECT_TRUE(has(html, "<td class=\"num\">5.00×</td>"));
+  EXPECT_TRUE(has(html, "n/a (cuDNN not built in)"));
+  EXPECT_TRUE(has(html, "copy bandwidth 4251 GB/s (floor)"));
+  EXPECT_TRUE(has(html, "roof: 4251 GB/s × intensity"));
+}
+
+TEST(Report, HtmlEscapesText) {
+  Table t = sample::table();
+  t.entries[0].problem.name = "x<y&\"z'";
+  t.entries[2].cudnn.reason = "<b>not built</b>";
+  const std::string html = render_report(t, nullptr, ReportFormat::html);
+  EXPECT_FALSE(has(html, "x<y"));
+  EXPECT_FALSE(has(html, "<b>not built"));
+  EXPECT_TRUE(has(html, "data-problem=\"x&lt;y&amp;&quot;z&#39;\""));
+  EXPECT_TRUE(has(html, "n/a (&lt;b&gt;not built&lt;/b&gt;)"));
+  const std::string md = render_report(t, nullptr, ReportFormat::md);
+  EXPECT_TRUE(has(md, "x\\<y&\"z'"));
+}
+
+TEST(Report, EmptyTableStillRenders) {
+  Table t;
+  t.meta = sample::meta();
+  for (auto f : {ReportFormat::md, ReportFormat::html, ReportFormat::csv})
+    EXPECT_FALSE(render_report(t, nullptr, f).empty());
+  const std::string html = render_report(t, nullptr, ReportFormat::html);
+  EXPECT_EQ(count(html, "<svg class=\"chart\""), 0u);
+  EXPECT_EQ(count(html, "<svg class=\"roofline\""), 1u);
+}
+
+// B: kb85 twice as slow, kb82 twice as fast, edge missing, an extra problem, huge failed in both.
+Table vs_table() {
+  Table b = sample::table();
+  b.meta.date = "2025-12-01T00:00:00Z";
+  b.entries[0].winner->time = sample::timing(0.8);
+  b.entries[1].winner->time = sample::timing(0.3);
+  b.entries[1].winner->kernel = "smem_f32_nchw_k3x3_b_wins";
+  b.entries.erase(b.entries.begin() + 2);
+  b.entries.push_back(sample::entry(sample::problem("kb84", 64, 128, 256, 512, 3, 3),
+                                    {{"naive", 4.0}, {"vectorized", 1.0}}, 2.0));
+  return b;
+}
+
+TEST(Report, VsComparisonInEveryFormat) {
+  const Table a = sample::table(), b = vs_table();
+  const std::string md = render_report(a, &b, ReportFormat::md);
+  EXPECT_TRUE(has(md, "## Comparison"));
+  EXPECT_TRUE(has(md, "2025-12-01T00:00:00Z"));
+  EXPECT_TRUE(has(md, fmt::format("| kb85 | `{}` | 0.4000 | `{}` | 0.8000 | 2.00× |",
+                                  a.entries[0].winner->kernel, b.entries[0].winner->kernel)))
+      << md;
+  EXPECT_TRUE(has(md, "| 0.6000 | `smem_f32_nchw_k3x3_b_wins` | 0.3000 | 0.50× |")) << md;
+  EXPECT_TRUE(has(md,
+                  "| edge_s2_f16 | `smem_f16_nchw_k5x5_th4_tw4` | 0.05000 | "
+                  "n/a (not in this table) | n/a | n/a (only in A) |"))
+      << md;
+  EXPECT_TRUE(has(md,
+                  "| kb84 | n/a (not in this table) | n/a | `vectorized_f32_nchw_k3x3_th4_tw4` "
+                  "| 1.000 | n/a (only in B) |"))
+      << md;
+  EXPECT_TRUE(has(md, "n/a (no winner in both)")) << md;
+  EXPECT_TRUE(has(md,
+                  "Geometric mean of B ms / A ms: 1.00× over 2 problems compared (A faster "
+                  "on 1); 1 only in A, 1 only in B."))
+      << md;
+
+  const auto rows = parse_csv(render_report(a, &b, ReportFormat::csv));
+  ASSERT_EQ(rows.size(), 1u + 5);
+  auto find = [&](const std::string& name) {
+    for (const auto& r : rows)
+      if (r.at(0) == name) return CsvRow{rows[0], r};
+    ADD_FAILURE() << name;
+    return CsvRow{rows[0], std::vector<std::string>(rows[0].size())};
+  };
+  EXPECT_EQ(find("kb85")["presence"], "both");
+  EXPECT_DOUBLE_EQ(std::stod(find("kb85")["b_over_a"]), 2.0);
+  EXPECT_DOUBLE_EQ(std::stod(find("kb82")["b_over_a"]), 0.3 / 0.6);
+  EXPECT_EQ(find("kb82")["b_family"], "regblock");
+  EXPECT_EQ(find("edge_s2_f16")["presence"], "a_only");
+  EXPECT_EQ(find("edge_s2_f16")["b_note"], "absent");
+  EXPECT_EQ(find("kb84")["presence"], "b_only");
+  EXPECT_EQ(find("huge")["a_note"], "out of memory: buffers need 137 GB");
+  EXPECT_EQ(find("huge")["b_over_a"], "");
+
+  const std::string html = render_report(a, &b, ReportFormat::html);
+  EXPECT_TRUE(has(html, "<h2>Comparison</h2>"));
+  EXPECT_TRUE(has(html, "<td class=\"num\">2.00×</td>"));
+  EXPECT_TRUE(has(html, "<td class=\"num\">0.50×</td>"));
+  EXPECT_TRUE(has(html, "n/a (only in B)"));
+  EXPECT_EQ(count(html, "<svg class=\"chart\""), a.entries.size());
+}
+
+}  // namespace
+}  // namespace dwt
