@@ -56,10 +56,10 @@ void add_regblock(OpList& ops) {
   add_tiles<RegBlock, T, KSize<0, 0>>(ops, List<Tile<2, 2, 32, 4>, Tile<4, 4, 32, 4>>{});
 }
 
-// Vector tiles are whole 16-byte vectors wide: 4 floats, or 8 halves.
-using VecTilesF32 = List<Tile<4, 4, 32, 4>, Tile<4, 4, 64, 4>, Tile<2, 8, 32, 4>, Tile<4, 8, 32, 4>,
-                         Tile<8, 4, 32, 2>>;
-using VecTiles16 = List<Tile<4, 8, 32, 4>, Tile<2, 16, 32, 4>, Tile<4, 16, 32, 2>, Tile<4, 16, 32, 4>>;
+// Vectorized strips: Tile<rows per thread, columns per thread (whole 16-byte vectors), block>.
+using VecTilesF32 = List<Tile<8, 4, 32, 4>, Tile<16, 4, 32, 4>, Tile<8, 8, 32, 4>, Tile<16, 8, 32, 4>,
+                         Tile<32, 8, 32, 2>>;
+using VecTiles16 = List<Tile<8, 8, 32, 4>, Tile<16, 8, 32, 4>, Tile<8, 16, 32, 4>, Tile<16, 16, 32, 2>>;
 using VecSizes = List<KSize<3, 3>, KSize<3, 1>, KSize<3, 7>, KSize<5, 5>, KSize<7, 7>>;
 
 template <class T>

@@ -4,15 +4,12 @@
 // dilation 1 (the common case) take the sliding-window paths, others load per tap.
 #pragma once
 
-#include <type_traits>
-
 #include "common.cuh"
 
 namespace dwt {
 
 // Scalar window loader: xr[i] = row[iw0 + i], zero outside [0, W).
 struct ScalarIO {
-  static constexpr const char* tag = "s";
   template <class T, int WW>
   __device__ __forceinline__ static void load(float (&xr)[WW], const T* __restrict__ row,
                                               std::int64_t iw0, std::int64_t W) {
@@ -26,16 +23,6 @@ struct ScalarIO {
         xr[i] = (iw >= 0 && iw < W) ? ldg_f(row + iw) : 0.0f;
       }
     }
-  }
-  // Interior tiles: the window [p, p + span) is known to lie inside the row.
-  template <class T, int WW>
-  static constexpr int span() { return WW; }
-  template <class T>
-  __device__ __forceinline__ static bool rows_aligned(const T*, std::int64_t) { return false; }
-  template <class T, int WW, bool VEC>
-  __device__ __forceinline__ static void load_inside(float (&xr)[WW], const T* __restrict__ p) {
-#pragma unroll
-    for (int i = 0; i < WW; ++i) xr[i] = ldg_f(p + i);
   }
   template <class T, int TW>
   __device__ __forceinline__ static void store(T* __restrict__ out, const float (&acc)[TW],
@@ -51,10 +38,9 @@ struct ScalarIO {
   }
 };
 
-// The compute core shared by regblock and vectorized. UNIT_W: stride and dilation along the width are
-// 1, so each input row is one contiguous window held in registers and loaded through IO; otherwise
-// every tap is loaded on its own (IO unused).
-template <class T, int KH, int KW, int TH, int TW, bool UNIT_W, class IO>
+// One thread's TH x TW tile. UNIT_W: stride and dilation along the width are 1, so each input row is
+// one contiguous window held in registers; otherwise every tap is loaded on its own.
+template <class T, int KH, int KW, int TH, int TW, bool UNIT_W>
 __device__ __forceinline__ void regblock_tile(const ConvArgs& a, std::int64_t plane, std::int64_t oh0,
                                               std::int64_t ow0) {
   const ConvShape& s = a.s;
@@ -89,32 +75,27 @@ __device__ __forceinline__ void regblock_tile(const ConvArgs& a, std::int64_t pl
     // memory-bound kernel lives on).
     const std::int64_t ih0 = oh0 - s.ph;
     if (s.sh == 1 && s.dh == 1 && ih0 >= 0 && ih0 + TH + KH - 1 <= s.h && iw0 >= 0 &&
-        iw0 + IO::template span<T, WW>() <= s.w) {
+        iw0 + WW <= s.w) {
       const T* __restrict__ base = xp + ih0 * s.w + iw0;
-      auto slide = [&](auto vec) {
 #pragma unroll
-        for (int t = 0; t < TH + KH - 1; ++t) {
-          float xt[WW];
-          IO::template load_inside<T, WW, decltype(vec)::value>(xt, base + t * s.w);
+      for (int t = 0; t < TH + KH - 1; ++t) {
+        float xt[WW];
 #pragma unroll
-          for (int r = 0; r < TH; ++r) {
-            const int kh = t - r;
-            if (kh >= 0 && kh < KH) {
+        for (int i = 0; i < WW; ++i) xt[i] = ldg_f(base + t * s.w + i);
 #pragma unroll
-              for (int j = 0; j < TW; ++j)
+        for (int r = 0; r < TH; ++r) {
+          const int kh = t - r;
+          if (kh >= 0 && kh < KH) {
 #pragma unroll
-                for (int kw = 0; kw < KW; ++kw) acc[r][j] = fmaf(wr[kh][kw], xt[j + kw], acc[r][j]);
-            }
+            for (int j = 0; j < TW; ++j)
+#pragma unroll
+              for (int kw = 0; kw < KW; ++kw) acc[r][j] = fmaf(wr[kh][kw], xt[j + kw], acc[r][j]);
           }
         }
-      };
-      if (IO::rows_aligned(base, s.w))
-        slide(std::true_type{});
-      else
-        slide(std::false_type{});
+      }
 #pragma unroll
       for (int r = 0; r < TH; ++r)
-        if (oh0 + r < OH) IO::template store<T, TW>(yp + (oh0 + r) * OW, acc[r], ow0, OW);
+        if (oh0 + r < OH) ScalarIO::store<T, TW>(yp + (oh0 + r) * OW, acc[r], ow0, OW);
       return;
     }
   }
@@ -146,7 +127,7 @@ __device__ __forceinline__ void regblock_tile(const ConvArgs& a, std::int64_t pl
       const std::int64_t ih = oh0 - s.ph + t;
       if (ih < 0 || ih >= s.h) continue;
       const T* row = xp + ih * s.w;
-      IO::template load<T, WW>(xr, row, iw0, s.w);
+      ScalarIO::load<T, WW>(xr, row, iw0, s.w);
 #pragma unroll
       for (int r = 0; r < TH; ++r) {
         const int kh = t - r;
@@ -161,14 +142,14 @@ __device__ __forceinline__ void regblock_tile(const ConvArgs& a, std::int64_t pl
         const std::int64_t ih = (oh0 + r) * s.sh - s.ph + std::int64_t{kh} * s.dh;
         if (ih < 0 || ih >= s.h) continue;
         const T* row = xp + ih * s.w;
-        if constexpr (UNIT_W) IO::template load<T, WW>(xr, row, iw0, s.w);
+        if constexpr (UNIT_W) ScalarIO::load<T, WW>(xr, row, iw0, s.w);
         accumulate(acc[r], row, wr[kh]);
       }
   }
 
 #pragma unroll
   for (int r = 0; r < TH; ++r)
-    if (oh0 + r < OH) IO::template store<T, TW>(yp + (oh0 + r) * OW, acc[r], ow0, OW);
+    if (oh0 + r < OH) ScalarIO::store<T, TW>(yp + (oh0 + r) * OW, acc[r], ow0, OW);
 }
 
 // Run-time filter size: accumulators stay in registers, taps are looped.
@@ -208,13 +189,12 @@ __device__ __forceinline__ void regblock_tile_rt(const ConvArgs& a, std::int64_t
   T* __restrict__ yp = static_cast<T*>(a.y) + plane * OH * OW;
 #pragma unroll
   for (int r = 0; r < TH; ++r)
-    if (oh0 + r < OH) ScalarIO::template store<T, TW>(yp + (oh0 + r) * OW, acc[r], ow0, OW);
+    if (oh0 + r < OH) ScalarIO::store<T, TW>(yp + (oh0 + r) * OW, acc[r], ow0, OW);
 }
 
 // Grid: x over column tiles, y over row tiles, z over (n, out channel) planes; y and z loop past
 // the grid limit.
-// GENERAL_W: also serve non-unit width stride/dilation (regblock); vectorized leaves those out.
-template <class T, int KH, int KW, int TH, int TW, int BX, int BY, class IO, bool GENERAL_W>
+template <class T, int KH, int KW, int TH, int TW, int BX, int BY>
 __global__ void __launch_bounds__(BX* BY) regblock_kernel(ConvArgs a) {
   const std::int64_t OH = a.s.out_h(), OW = a.s.out_w();
   const std::int64_t planes = a.s.n * a.s.out_c();
@@ -228,10 +208,10 @@ __global__ void __launch_bounds__(BX* BY) regblock_kernel(ConvArgs a) {
       if (oh0 >= OH) continue;
       if constexpr (KH == 0)
         regblock_tile_rt<T, TH, TW>(a, plane, oh0, ow0);
-      else if (!GENERAL_W || unit_w)
-        regblock_tile<T, KH, KW, TH, TW, true, IO>(a, plane, oh0, ow0);
-      else if constexpr (GENERAL_W)
-        regblock_tile<T, KH, KW, TH, TW, false, IO>(a, plane, oh0, ow0);
+      else if (unit_w)
+        regblock_tile<T, KH, KW, TH, TW, true>(a, plane, oh0, ow0);
+      else
+        regblock_tile<T, KH, KW, TH, TW, false>(a, plane, oh0, ow0);
     }
 }
 
@@ -270,7 +250,7 @@ struct RegBlock {
   static Support supports(const ConvShape& s) { return fixed_ksize_support(KH, KW, s); }
   static LaunchConfig config(const ConvShape& s) { return tiled_grid<TH, TW, BX, BY>(s); }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    regblock_kernel<T, KH, KW, TH, TW, BX, BY, ScalarIO, true><<<c.grid, c.block, 0, st>>>(a);
+    regblock_kernel<T, KH, KW, TH, TW, BX, BY><<<c.grid, c.block, 0, st>>>(a);
     DWT_CUDA_CHECK_LAUNCH();
   }
 };

@@ -1,7 +1,11 @@
-// Family "vectorized": the register-blocked core with 128-bit loads and stores (4 floats or 8 halves).
-// A row whose window starts on a 16-byte boundary and lies inside the row is loaded with vector loads;
-// any other row (unaligned widths such as 250 or 510, padding, the last tile of a row) is peeled onto
-// scalar loads. Width stride and dilation must be 1 (the register-blocked family serves the rest). TW must be a multiple of the vector width.
+// Family "vectorized": each thread walks down a strip of ROWS output rows, TW columns wide, sliding
+// a ring of KH accumulator rows: every input row of the strip is loaded once, with 128-bit loads
+// (4 floats or 8 halves), and feeds the KH output rows it touches; a finished row leaves through
+// 128-bit stores (8-byte stores for rows that start on 8 bytes, such as widths 250 and 510).
+// Edges are predicated, not branched, so a warp never splits: vectors wholly outside the row or
+// rows outside the plane read as zero. Rows whose window is not 16-byte aligned (odd widths,
+// odd padding) take the same path with scalar loads. Stride and dilation must be 1 (the
+// register-blocked family serves the rest); TW is a whole number of vectors.
 #pragma once
 
 #include "regblock.cuh"
@@ -32,49 +36,8 @@ __device__ __forceinline__ bool aligned16(const void* p) {
   return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0;
 }
 
-struct VectorIO {
-  static constexpr const char* tag = "v";
-  template <class T, int WW>
-  __device__ __forceinline__ static void load(float (&xr)[WW], const T* __restrict__ row,
-                                              std::int64_t iw0, std::int64_t W) {
-    constexpr int V = kVecElems<T>;
-    constexpr int NV = (WW + V - 1) / V;
-    if (iw0 >= 0 && iw0 + NV * V <= W && aligned16(row + iw0)) {
-      const uint4* p = reinterpret_cast<const uint4*>(row + iw0);
-      Vec16 v[NV];
-#pragma unroll
-      for (int k = 0; k < NV; ++k) v[k].u = __ldg(p + k);
-#pragma unroll
-      for (int i = 0; i < WW; ++i) xr[i] = to_float(vec_elem<T>(v[i / V], i % V));
-    } else {
-      ScalarIO::load<T, WW>(xr, row, iw0, W);
-    }
-  }
-  template <class T, int WW>
-  static constexpr int span() {
-    return (WW + kVecElems<T> - 1) / kVecElems<T> * kVecElems<T>;
-  }
-  // Every row of an interior tile starts on a 16-byte boundary when the first does and rows are
-  // whole vectors long.
-  template <class T>
-  __device__ __forceinline__ static bool rows_aligned(const T* p, std::int64_t W) {
-    return aligned16(p) && W % kVecElems<T> == 0;
-  }
-  template <class T, int WW, bool VEC>
-  __device__ __forceinline__ static void load_inside(float (&xr)[WW], const T* __restrict__ p) {
-    if constexpr (VEC) {
-      constexpr int V = kVecElems<T>;
-      constexpr int NV = (WW + V - 1) / V;
-      const uint4* q = reinterpret_cast<const uint4*>(p);
-      Vec16 v[NV];
-#pragma unroll
-      for (int k = 0; k < NV; ++k) v[k].u = __ldg(q + k);
-#pragma unroll
-      for (int i = 0; i < WW; ++i) xr[i] = to_float(vec_elem<T>(v[i / V], i % V));
-    } else {
-      ScalarIO::load_inside<T, WW, false>(xr, p);
-    }
-  }
+// 128-bit stores of a finished output row.
+struct VectorStore {
   template <class T, int TW>
   __device__ __forceinline__ static void store(T* __restrict__ out, const float (&acc)[TW],
                                                std::int64_t ow0, std::int64_t OW) {
@@ -106,27 +69,132 @@ struct VectorIO {
   }
 };
 
-template <class T, int KH, int KW, int TH, int TW, int BX, int BY>
+
+// Window of one input row: xt[i] = row[iw0 + i], zero outside the plane. VEC: iw0 and the row are
+// 16-byte aligned and W is whole vectors, so each vector is wholly inside the row or wholly out.
+template <class T, int WW, bool VEC>
+__device__ __forceinline__ void load_window(float (&xt)[WW], const T* __restrict__ plane, std::int64_t ih,
+                                            std::int64_t iw0, const ConvShape& s) {
+  const bool row_ok = ih >= 0 && ih < s.h;
+  const T* __restrict__ row = plane + (row_ok ? ih : 0) * s.w;
+  if constexpr (VEC) {
+    constexpr int V = kVecElems<T>;
+    constexpr int NV = (WW + V - 1) / V;
+    Vec16 v[NV];
+#pragma unroll
+    for (int k = 0; k < NV; ++k) {
+      const std::int64_t col = iw0 + k * V;
+      const bool ok = row_ok && col >= 0 && col < s.w;
+      v[k].u = ok ? __ldg(reinterpret_cast<const uint4*>(row + col)) : make_uint4(0, 0, 0, 0);
+    }
+#pragma unroll
+    for (int i = 0; i < WW; ++i) xt[i] = to_float(vec_elem<T>(v[i / V], i % V));
+  } else {
+#pragma unroll
+    for (int i = 0; i < WW; ++i) {
+      const std::int64_t col = iw0 + i;
+      xt[i] = row_ok && col >= 0 && col < s.w ? ldg_f(row + col) : 0.0f;
+    }
+  }
+}
+
+// One thread's strip: output rows [oh0, oh0 + ROWS) x columns [ow0, ow0 + TW) of one plane.
+template <class T, int KH, int KW, int ROWS, int TW, bool VEC>
+__device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, std::int64_t oh0,
+                                      std::int64_t ow0) {
+  const ConvShape& s = a.s;
+  const std::int64_t OH = s.out_h(), OW = s.out_w(), OC = s.out_c();
+  const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
+  const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
+  const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
+  T* __restrict__ yp = static_cast<T*>(a.y) + plane * OH * OW;
+  float wr[KH][KW];
+#pragma unroll
+  for (int i = 0; i < KH; ++i)
+#pragma unroll
+    for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
+  const float b = bias_of<T>(a, oc);
+
+  constexpr int WW = TW + KW - 1;
+  // Slot o % KH accumulates output row o; input row t feeds rows t - kh. A slot is reset when its
+  // row is finished, before the next row that shares it starts, so rows above the strip (o < 0)
+  // and below it may accumulate freely: they are never stored.
+  float acc[KH][TW];
+#pragma unroll
+  for (int k = 0; k < KH; ++k)
+#pragma unroll
+    for (int j = 0; j < TW; ++j) acc[k][j] = b;
+  const std::int64_t ih0 = oh0 - s.ph, iw0 = ow0 - s.pw;
+  const int nrows = static_cast<int>(OH - oh0 < ROWS ? OH - oh0 : ROWS);
+  const int total = nrows + KH - 1;
+  for (int base = 0; base < total; base += KH) {
+#pragma unroll
+    for (int u = 0; u < KH; ++u) {
+      const int t = base + u;
+      if (t >= total) break;
+      float xt[WW];
+      load_window<T, WW, VEC>(xt, xp, ih0 + t, iw0, s);
+#pragma unroll
+      for (int kh = 0; kh < KH; ++kh) {
+        float(&r)[TW] = acc[(u - kh + KH) % KH];
+#pragma unroll
+        for (int j = 0; j < TW; ++j)
+#pragma unroll
+          for (int kw = 0; kw < KW; ++kw) r[j] = fmaf(wr[kh][kw], xt[j + kw], r[j]);
+      }
+      const int o = t - (KH - 1);  // finished with this input row
+      float(&done)[TW] = acc[(u + 1) % KH];
+      if (o >= 0 && o < nrows) VectorStore::store<T, TW>(yp + (oh0 + o) * OW, done, ow0, OW);
+#pragma unroll
+      for (int j = 0; j < TW; ++j) done[j] = b;
+    }
+  }
+}
+
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY>
+__global__ void __launch_bounds__(BX* BY) strip_kernel(ConvArgs a) {
+  const ConvShape& s = a.s;
+  const std::int64_t OH = s.out_h(), OW = s.out_w();
+  const std::int64_t planes = s.n * s.out_c();
+  const std::int64_t row_blocks = (OH + BY * ROWS - 1) / (BY * ROWS);
+  const std::int64_t ow0 = (std::int64_t{blockIdx.x} * BX + threadIdx.x) * TW;
+  if (ow0 >= OW) return;
+  constexpr int V = kVecElems<T>;
+  // Uniform over the grid: ow0 is whole vectors, so alignment depends on the padding and width.
+  const bool vec = s.w % V == 0 && s.pw % V == 0 && aligned16(a.x);
+  for (std::int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z)
+    for (std::int64_t rb = blockIdx.y; rb < row_blocks; rb += gridDim.y) {
+      const std::int64_t oh0 = (rb * BY + threadIdx.y) * ROWS;
+      if (oh0 >= OH) continue;
+      if (vec)
+        strip<T, KH, KW, ROWS, TW, true>(a, plane, oh0, ow0);
+      else
+        strip<T, KH, KW, ROWS, TW, false>(a, plane, oh0, ow0);
+    }
+}
+
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY>
 struct Vectorized {
   static_assert(KH > 0 && KW > 0, "vectorized kernels have a compile-time filter size");
+  static_assert(TW % kVecElems<T> == 0, "vectorized tiles are whole 16-byte vectors wide");
   static KernelDesc describe() {
     KernelDesc d;
     d.family = "vectorized";
     d.dtype = DTypeOf<T>::value;
-    d.params = {{"kh", KH}, {"kw", KW}, {"th", TH}, {"tw", TW}, {"bx", BX}, {"by", BY}};
+    d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY}};
     d.threads = BX * BY;
-    d.name = cat("vectorized_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_t", TH, "x", TW,
-                    "_b", BX, "x", BY);
+    d.name = cat("vectorized_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW,
+                 "_b", BX, "x", BY);
     return d;
   }
   static Support supports(const ConvShape& s) {
-    if (s.sw != 1 || s.dw != 1)
-      return Support::no("vectorized rows need stride 1 and dilation 1 along the width");
+    if (s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
+      return Support::no("vectorized strips need stride 1 and dilation 1 (regblock serves the rest)");
     return fixed_ksize_support(KH, KW, s);
   }
-  static LaunchConfig config(const ConvShape& s) { return tiled_grid<TH, TW, BX, BY>(s); }
+  static LaunchConfig config(const ConvShape& s) { return tiled_grid<ROWS, TW, BX, BY>(s); }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    regblock_kernel<T, KH, KW, TH, TW, BX, BY, VectorIO, false><<<c.grid, c.block, 0, st>>>(a);
+    strip_kernel<T, KH, KW, ROWS, TW, BX, BY><<<c.grid, c.block, 0, st>>>(a);
     DWT_CUDA_CHECK_LAUNCH();
   }
 };

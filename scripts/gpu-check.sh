@@ -65,7 +65,7 @@ if has ncu; then
   step ncu
   # One launch of the KB85 winner family, profiled: bandwidth, occupancy, registers.
   printf '{"name":"kb85","problems":[{"name":"kb85","n":32,"c":128,"h":128,"w":256,"kernel":[3,7]}]}' > "$OUT/kb85.json"
-  ncu --kernel-name regex:regblock_kernel --launch-skip 40 --launch-count 1 \
+  ncu --kernel-name-base function --kernel-name regex:strip_kernel --launch-skip 3 --launch-count 1 \
     --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
     "$BUILD/dwtune" tune --config "$OUT/kb85.json" --out "$OUT/ncu-table.json" --variants vectorized --reps 5 --warmup 1 --no-cudnn \
     > "$OUT/ncu.log" 2>&1
