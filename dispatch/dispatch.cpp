@@ -1,0 +1,354 @@
+#include "dispatch.hpp"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <stdexcept>
+#include <tuple>
+#include <unordered_map>
+#include <utility>
+
+#include "cuda_check.hpp"
+#include "format.hpp"
+#include "table.hpp"
+
+namespace dwt {
+namespace {
+
+// Entries the rules may use: those that passed and name a winner.
+bool usable(const ProblemEntry& e) { return e.ok && e.winner && !e.winner->kernel.empty(); }
+
+std::string label(const ProblemEntry& e) {
+  return e.problem.name.empty() ? e.problem.key() : e.problem.name;
+}
+
+const Operation* find_in(const std::vector<const Operation*>& ops, std::string_view name) {
+  for (const Operation* op : ops)
+    if (op->desc().name == name) return op;
+  return nullptr;
+}
+
+int param(const KernelDesc& d, std::string_view name) {
+  for (const auto& p : d.params)
+    if (p.name == name) return p.value;
+  return -1;
+}
+
+bool same_class(const ConvShape& a, const ConvShape& b) {
+  return a.kh == b.kh && a.kw == b.kw && a.sh == b.sh && a.sw == b.sw && a.dh == b.dh &&
+         a.dw == b.dw && a.dtype == b.dtype && a.layout == b.layout;
+}
+
+double log_ratio(double a, double b) { return std::abs(std::log(a / b)); }
+
+// Lexicographic distance for the nearest rule (see dispatch.hpp); the entry index breaks ties.
+using Distance = std::tuple<double, double, double, int, std::size_t>;
+
+Distance distance(const ConvShape& s, const ConvShape& e, std::size_t index) {
+  const int differences = (s.ph != e.ph) + (s.pw != e.pw) + (s.m != e.m) + (s.bias != e.bias);
+  return {log_ratio(static_cast<double>(s.output_elems()), static_cast<double>(e.output_elems())),
+          log_ratio(static_cast<double>(s.c), static_cast<double>(e.c)),
+          log_ratio(static_cast<double>(s.out_w()), static_cast<double>(e.out_w())), differences,
+          index};
+}
+
+// The winner of `e` if it is compiled and serves s; otherwise null with `why` filled.
+const Operation* usable_winner(const ProblemEntry& e, const ConvShape& s, const DeviceLimits& lim,
+                               const std::vector<const Operation*>& ops, std::string& why) {
+  const std::string& name = e.winner->kernel;
+  const Operation* op = find_in(ops, name);
+  if (!op) {
+    why = fmt::format("its winner {} is not compiled into this build", name);
+    return nullptr;
+  }
+  if (Support sup = op->supports(s, lim); !sup) {
+    why = fmt::format("its winner {} does not support the shape: {}", name, sup.reason);
+    return nullptr;
+  }
+  return op;
+}
+
+// The default rule: a fixed order of families, each checked with supports().
+Choice default_choice(const ConvShape& s, const DeviceLimits& lim,
+                      const std::vector<const Operation*>& ops, const std::string& note) {
+  struct Step {
+    const char* family;
+    int kh, kw;          // filter-size parameters to match; -1: the family has none
+    int th, tw, bx, by;  // the preferred tile; th = -1: the first compiled one
+    std::string what;
+  };
+  const std::vector<Step> steps = {
+      {"vectorized", s.kh, s.kw, -1, -1, -1, -1,
+       fmt::format("vectorized kernel for the {}x{} filter", s.kh, s.kw)},
+      {"regblock", s.kh, s.kw, 4, 4, 32, 4,
+       fmt::format("register-blocked kernel for the {}x{} filter", s.kh, s.kw)},
+      {"regblock", 0, 0, 4, 4, 32, 4, "register-blocked kernel with a run-time filter size"},
+      {"naive", -1, -1, -1, -1, -1, -1, "naive kernel"},
+  };
+  std::string last_no;
+  for (const Step& st : steps) {
+    auto matches = [&](const KernelDesc& d) {
+      return d.family == st.family && d.dtype == s.dtype && d.layout == s.layout &&
+             (st.kh < 0 || (param(d, "kh") == st.kh && param(d, "kw") == st.kw));
+    };
+    auto preferred = [&](const KernelDesc& d) {
+      return st.th < 0 || (param(d, "th") == st.th && param(d, "tw") == st.tw &&
+                           param(d, "bx") == st.bx && param(d, "by") == st.by);
+    };
+    for (bool want_preferred : {true, false}) {
+      if (!want_preferred && st.th < 0) break;  // the first pass already took every tile
+      for (const Operation* op : ops) {
+        const KernelDesc& d = op->desc();
+        if (!matches(d) || (want_preferred && !preferred(d))) continue;
+        if (Support sup = op->supports(s, lim)) {
+          return {op, fmt::format("default: {}; {}: {}", note, st.what, d.name)};
+        } else {
+          last_no = fmt::format("{}: {}", d.name, sup.reason);
+        }
+      }
+    }
+  }
+  return {nullptr,
+          fmt::format("default: {}; no compiled {} {} kernel supports {}{}", note, to_string(s.dtype),
+                      to_string(s.layout), s, last_no.empty() ? "" : " (last refusal: " + last_no + ")")};
+}
+
+// ---- The process-wide state: the table, the devices seen, the cache of choices ----
+
+struct DeviceInfo {
+  std::string name;
+  DeviceLimits lim;
+};
+
+struct ShapeKey {
+  int device;
+  ConvShape s;
+  bool operator==(const ShapeKey& o) const {
+    const ConvShape& a = s;
+    const ConvShape& b = o.s;
+    return device == o.device && a.n == b.n && a.c == b.c && a.h == b.h && a.w == b.w &&
+           a.ph == b.ph && a.pw == b.pw && a.m == b.m && a.bias == b.bias && same_class(a, b);
+  }
+};
+
+struct ShapeKeyHash {
+  std::size_t operator()(const ShapeKey& k) const {
+    const ConvShape& s = k.s;
+    std::size_t h = 0;
+    auto mix = [&h](std::int64_t v) {
+      h ^= std::hash<std::int64_t>{}(v) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    };
+    for (std::int64_t v : {std::int64_t{k.device}, s.n, s.c, s.h, s.w})
+      mix(v);
+    for (int v : {s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.dh, s.dw, s.m, int{s.bias},
+                  static_cast<int>(s.dtype), static_cast<int>(s.layout)})
+      mix(v);
+    return h;
+  }
+};
+
+constexpr std::size_t kMaxCachedChoices = 4096;
+
+class Dispatcher {
+ public:
+  static Dispatcher& get() {
+    static Dispatcher d;
+    return d;
+  }
+
+  std::shared_ptr<const Table> table() {
+    std::lock_guard lk(table_mu_);
+    if (!env_read_) {
+      env_read_ = true;
+      const char* path = std::getenv("DWTUNE_TABLE");
+      if (path && *path) {
+        try {
+          table_ = std::make_shared<const Table>(read_table(path));
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "dwtune: warning: DWTUNE_TABLE not used, default kernels apply: %s\n",
+                       e.what());
+        }
+      }
+    }
+    return table_;
+  }
+
+  void set_table(std::shared_ptr<const Table> t) {
+    {
+      std::lock_guard lk(table_mu_);
+      env_read_ = true;
+      table_ = std::move(t);
+      warned_.clear();
+    }
+    std::unique_lock lk(cache_mu_);
+    ++generation_;
+    cache_.clear();
+  }
+
+  // Warns once per device (until the next load) when the table is for another GPU model.
+  void warn_if_foreign(const Table& t, int device, const std::string& gpu_name) {
+    if (t.meta.gpu_name == gpu_name) return;
+    std::lock_guard lk(table_mu_);
+    if (!warned_.insert(device).second) return;
+    std::fprintf(stderr,
+                 "dwtune: warning: the tuning table is for \"%s\", device %d is \"%s\"; the table is "
+                 "not used on it, default kernels apply\n",
+                 t.meta.gpu_name.c_str(), device, gpu_name.c_str());
+  }
+
+  DeviceInfo device(int device) {
+    {
+      std::lock_guard lk(dev_mu_);
+      if (auto it = devices_.find(device); it != devices_.end()) return it->second;
+    }
+    cudaDeviceProp prop{};
+    DWT_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+    DeviceInfo info{prop.name, query_device_limits(device)};
+    std::lock_guard lk(dev_mu_);
+    return devices_.emplace(device, std::move(info)).first->second;
+  }
+
+  // with_reason = false spares conv2d a string copy per call (the reason still comes when op is null).
+  Choice choose(const ConvShape& s, int dev, bool with_reason = true) {
+    const ShapeKey key{dev, s};
+    std::uint64_t gen = 0;
+    {
+      std::shared_lock lk(cache_mu_);
+      if (auto it = cache_.find(key); it != cache_.end()) {
+        if (with_reason || !it->second.op) return it->second;
+        return {it->second.op, {}};
+      }
+      gen = generation_;
+    }
+    const std::shared_ptr<const Table> t = table();
+    const DeviceInfo info = device(dev);
+    if (t) warn_if_foreign(*t, dev, info.name);
+    Choice c = choose_kernel(s, t.get(), info.name, info.lim);
+    std::unique_lock lk(cache_mu_);
+    if (gen == generation_) {
+      if (cache_.size() >= kMaxCachedChoices) cache_.clear();
+      cache_.emplace(key, c);
+    }
+    return c;
+  }
+
+ private:
+  std::mutex table_mu_;  // table_, env_read_, warned_
+  std::shared_ptr<const Table> table_;
+  bool env_read_ = false;
+  std::set<int> warned_;
+
+  std::mutex dev_mu_;
+  std::map<int, DeviceInfo> devices_;
+
+  std::shared_mutex cache_mu_;  // cache_, generation_
+  std::unordered_map<ShapeKey, Choice, ShapeKeyHash> cache_;
+  std::uint64_t generation_ = 0;
+};
+
+}  // namespace
+
+Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gpu_name,
+                     const DeviceLimits& lim, const std::vector<const Operation*>& ops) {
+  Problem p;
+  static_cast<ConvShape&>(p) = s;
+  p.validate();
+
+  std::string note;  // why the table gave no kernel
+  if (!table) {
+    note = "no tuning table loaded";
+  } else if (table->meta.gpu_name != gpu_name) {
+    note = fmt::format("the table is for \"{}\", this device is \"{}\"", table->meta.gpu_name,
+                       gpu_name);
+  } else {
+    const std::string key = p.key();
+    std::string why;
+    for (const ProblemEntry& e : table->entries) {
+      if (!usable(e) || e.problem.key() != key) continue;
+      if (const Operation* op = usable_winner(e, s, lim, ops, why))
+        return {op, fmt::format("exact: tuned entry {} ({})", label(e), op->desc().name)};
+      note = fmt::format("exact entry {}: {}; ", label(e), why);
+      break;
+    }
+    const ProblemEntry* nearest = nullptr;
+    Distance best{};
+    for (std::size_t i = 0; i < table->entries.size(); ++i) {
+      const ProblemEntry& e = table->entries[i];
+      if (!usable(e) || !same_class(s, e.problem) || e.problem.key() == key) continue;
+      const Distance d = distance(s, e.problem, i);
+      if (!nearest || d < best) nearest = &e, best = d;
+    }
+    if (!nearest) {
+      note += fmt::format(
+          "no tuned entry with a {}x{} filter, stride {}x{}, dilation {}x{}, {} {}", s.kh, s.kw,
+          s.sh, s.sw, s.dh, s.dw, to_string(s.dtype), to_string(s.layout));
+    } else if (const Operation* op = usable_winner(*nearest, s, lim, ops, why)) {
+      const ConvShape& e = nearest->problem;
+      return {op, fmt::format("nearest: tuned entry {} ({}; outputs x{:.3g}, channels {} vs {}), "
+                              "its winner {}",
+                              label(*nearest), e, static_cast<double>(s.output_elems()) /
+                                                      static_cast<double>(e.output_elems()),
+                              s.c, e.c, op->desc().name)};
+    } else {
+      note += fmt::format("nearest entry {}: {}", label(*nearest), why);
+    }
+  }
+  return default_choice(s, lim, ops, note);
+}
+
+Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gpu_name,
+                     const DeviceLimits& lim) {
+  return choose_kernel(s, table, gpu_name, lim, registry());
+}
+
+Choice choose(const ConvShape& s, int device) { return Dispatcher::get().choose(s, device); }
+
+std::shared_ptr<const Table> tuning_table() { return Dispatcher::get().table(); }
+
+void load_tuning_table(const std::filesystem::path& path) {
+  auto t = std::make_shared<const Table>(read_table(path));
+  Dispatcher& d = Dispatcher::get();
+  d.set_table(t);
+  // Say at once when the table does not fit the current device (when there is one).
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) {
+    cudaGetLastError();
+    return;
+  }
+  try {
+    d.warn_if_foreign(*t, dev, d.device(dev).name);
+  } catch (const CudaError&) {
+    cudaGetLastError();
+  }
+}
+
+void unload_tuning_table() { Dispatcher::get().set_table(nullptr); }
+
+void conv2d(const ConvShape& s, const void* x, const void* w, const void* bias, void* y,
+            cudaStream_t stream) {
+  if (!x || !w || !y) throw std::invalid_argument("dwt::conv2d: x, w and y must not be null");
+  if (s.bias != (bias != nullptr))
+    throw std::invalid_argument(s.bias ? "dwt::conv2d: the shape has a bias but bias is null"
+                                       : "dwt::conv2d: bias given but the shape says no bias");
+  int dev = 0;
+  DWT_CUDA_CHECK(cudaGetDevice(&dev));
+  const Choice c = Dispatcher::get().choose(s, dev, /*with_reason=*/false);
+  if (!c.op) throw std::runtime_error("dwt::conv2d: " + c.reason);
+  ConvArgs a;
+  a.s = s;
+  a.x = x;
+  a.w = w;
+  a.bias = bias;
+  a.y = y;
+  c.op->run(a, stream);
+}
+
+}  // namespace dwt

@@ -1,0 +1,76 @@
+// The dispatch library: run a depthwise convolution with the kernel a tuning table chose for this
+// GPU, or with a fixed default rule where the table has nothing to say.
+//
+// How a kernel is chosen for shape s on a device (choose_kernel holds the rules; choose applies them
+// to the current table and a real device):
+//   1. exact    the table has an entry with s's Problem::key() (names are ignored) that passed, and
+//               its winner is compiled in and supports s on this device;
+//   2. nearest  otherwise, of the passed entries with the same filter size, stride, dilation, dtype
+//               and layout, the nearest one (see below), provided its winner supports s on this
+//               device — only that one entry is tried, never the next nearest;
+//   3. default  otherwise the first of these that is compiled and supports s: a vectorized kernel
+//               for s's filter size (the first of its tiles in registry order, the order
+//               kernels/instances.cuh lists them in), regblock for that filter size (4x4 outputs per
+//               thread and 32x4 threads first, then its other tiles), regblock with the run-time
+//               filter size (4x4, 32x4 first), naive.
+// Nearest: the smallest |ln(outputs of s / outputs of the entry)|, then the smallest
+// |ln(channels ratio)|, then |ln(output width ratio)|, then the fewest differences in padding,
+// multiplier and bias, then the earliest entry in the table.
+// A table whose meta.gpu_name differs from the device's name (cudaDeviceProp::name) is not used on
+// that device: a warning goes to stderr once per device and the default rule applies.
+#pragma once
+
+#include <cuda_runtime_api.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "operation.hpp"
+#include "problem.hpp"
+
+namespace dwt {
+
+struct Table;  // table.hpp
+
+// The kernel chosen for a shape, and why: "exact: tuned entry kb85 ...", "nearest: ...",
+// "default: ...". op is null only when no compiled kernel can serve the shape (reason says why).
+struct Choice {
+  const Operation* op = nullptr;
+  std::string reason;
+};
+
+// Runs y = depthwise_conv2d(x, w, bias) for shape s on device pointers, on `stream`, on the current
+// device. x is [N, C, H, W], w is [C*M, 1, KH, KW], bias is [C*M] and must be non-null exactly when
+// s.bias; y is [N, C*M, OH, OW]; all contiguous, of dtype s.dtype. Throws ProblemError for an
+// invalid shape, std::invalid_argument for bad pointers, std::runtime_error when no kernel serves
+// the shape, CudaError for CUDA failures. Safe to call from several threads.
+void conv2d(const ConvShape& s, const void* x, const void* w, const void* bias, void* y,
+            cudaStream_t stream);
+
+// The kernel conv2d would run for s on `device`, and why. Choices are cached per device and shape
+// until the next load_tuning_table / unload_tuning_table.
+Choice choose(const ConvShape& s, int device);
+
+// Reads a tuning table and makes it the one conv2d uses (replacing any earlier one). Throws
+// TableError naming the file and field when it cannot be read; the previous table then stays.
+// Thread-safe. Warns on stderr at once if the table is from another GPU model than the current
+// device.
+void load_tuning_table(const std::filesystem::path& path);
+// Back to the default rules.
+void unload_tuning_table();
+// The table in use, or null. The first call of this, choose or conv2d reads the file named by the
+// environment variable DWTUNE_TABLE, unless load_tuning_table came first; a table that cannot be read
+// from there gives a warning on stderr and the default rules (the variable is read only once).
+std::shared_ptr<const Table> tuning_table();
+
+// The rules on their own, without a GPU: `table` may be null; `gpu_name` and `lim` describe the
+// device; `ops` is the set to choose from (the registry in the library).
+Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gpu_name,
+                     const DeviceLimits& lim, const std::vector<const Operation*>& ops);
+Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gpu_name,
+                     const DeviceLimits& lim);
+
+}  // namespace dwt

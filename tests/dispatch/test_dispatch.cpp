@@ -1,0 +1,483 @@
+// The dispatch library: the choosing rules without a GPU (exact, nearest, default, tables of other
+// GPUs, unreadable table files), then dwt::conv2d against the float64 reference on a GPU, with a
+// table and without.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cuda_check.hpp"
+#include "device.hpp"
+#include "dispatch.hpp"
+#include "format.hpp"
+#include "gpu_test.hpp"
+#include "operation.hpp"
+#include "table.hpp"
+#include "verify.hpp"
+
+namespace dwt {
+namespace {
+
+constexpr const char* kGpu = "Test GPU 80GB";
+
+DeviceLimits test_limits() {
+  DeviceLimits lim;
+  lim.max_threads_per_block = 1024;
+  lim.max_smem_per_block = 227 * 1024;
+  lim.sm_count = 132;
+  return lim;
+}
+
+Problem make_problem(std::string name, std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w,
+                     int kh, int kw, int stride = 1, int pad = 0, DType dt = DType::f32) {
+  Problem p;
+  p.name = std::move(name);
+  p.n = n, p.c = c, p.h = h, p.w = w;
+  p.kh = kh, p.kw = kw;
+  p.sh = p.sw = stride;
+  p.ph = p.pw = pad;
+  p.dtype = dt;
+  return p;
+}
+
+ProblemEntry make_entry(const Problem& p, const std::string& winner, double ms = 1.0) {
+  ProblemEntry e;
+  e.problem = p;
+  e.ok = true;
+  CandidateResult c;
+  c.kernel = winner;
+  c.family = winner.substr(0, winner.find('_'));
+  c.status = Disposition::passed;
+  c.time = TimingStats{ms, ms, ms, 10};
+  e.winner = c;
+  e.candidates_total = e.candidates_passed = 1;
+  return e;
+}
+
+Table make_table(std::string gpu, std::vector<ProblemEntry> entries) {
+  Table t;
+  t.meta.gpu_name = std::move(gpu);
+  t.meta.compute_capability = "9.0";
+  t.meta.date = "2025-01-01T00:00:00Z";
+  t.entries = std::move(entries);
+  return t;
+}
+
+// Names of kernels the default build compiles; tests that use one skip where it is narrowed away.
+#define REQUIRE_KERNEL(name)                                                      \
+  do {                                                                            \
+    if (!find_operation(name)) GTEST_SKIP() << (name) << " is not compiled in";   \
+  } while (0)
+
+const ConvShape& shape(const Problem& p) { return p; }
+
+// ---- Exact hits ----
+
+TEST(DispatchRules, ExactHitUsesTheTunedWinner) {
+  const std::string winner = "regblock_f32_nchw_k3x7_t2x4_b32x4";
+  REQUIRE_KERNEL(winner);
+  const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
+  const Table t = make_table(kGpu, {make_entry(make_problem("kb82", 16, 64, 512, 512, 3, 3),
+                                               "regblock_f32_nchw_k3x3_t1x4_b32x4"),
+                                    make_entry(kb85, winner)});
+  // Names play no part: a differently named problem of the same shape is the same problem.
+  Problem same = kb85;
+  same.name = "something else";
+  const Choice c = choose_kernel(same, &t, kGpu, test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.op->desc().name, winner);
+  EXPECT_EQ(c.reason.rfind("exact: tuned entry kb85", 0), 0u) << c.reason;
+}
+
+TEST(DispatchRules, ExactEntryThatFailedIsNotUsed) {
+  const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
+  ProblemEntry failed = make_entry(kb85, "regblock_f32_nchw_k3x7_t2x4_b32x4");
+  failed.ok = false;
+  failed.reason = "no candidate passed";
+  const Table t = make_table(kGpu, {failed});
+  const Choice c = choose_kernel(kb85, &t, kGpu, test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.reason.rfind("default:", 0), 0u) << c.reason;
+}
+
+TEST(DispatchRules, ExactWinnerNotCompiledFallsToNearestThenDefault) {
+  const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
+  const Table t = make_table(kGpu, {make_entry(kb85, "vectorized_f32_nchw_k3x7_t9x9_b1x1")});
+  const Choice c = choose_kernel(kb85, &t, kGpu, test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.reason.rfind("default:", 0), 0u) << c.reason;
+  EXPECT_NE(c.reason.find("not compiled"), std::string::npos) << c.reason;
+}
+
+// ---- Nearest hits ----
+
+TEST(DispatchRules, NearestPicksTheClosestOutputCount) {
+  const std::string small = "regblock_f32_nchw_k3x3_t1x4_b32x4";
+  const std::string large = "regblock_f32_nchw_k3x3_t2x4_b32x4";
+  REQUIRE_KERNEL(small);
+  REQUIRE_KERNEL(large);
+  const Table t = make_table(
+      kGpu, {make_entry(make_problem("small", 1, 32, 56, 56, 3, 3, 1, 1), small),
+             make_entry(make_problem("large", 16, 64, 512, 512, 3, 3), large),
+             // Another filter size and another stride: never candidates for a 3x3 stride-1 shape.
+             make_entry(make_problem("k5", 16, 64, 512, 512, 5, 5), "regblock_f32_nchw_k5x5_t1x4_b32x4"),
+             make_entry(make_problem("s2", 16, 64, 512, 512, 3, 3, 2), small)});
+  const Choice a = choose_kernel(make_problem("q", 8, 64, 512, 512, 3, 3), &t, kGpu, test_limits());
+  ASSERT_NE(a.op, nullptr) << a.reason;
+  EXPECT_EQ(a.op->desc().name, large);
+  EXPECT_EQ(a.reason.rfind("nearest: tuned entry large", 0), 0u) << a.reason;
+
+  const Choice b = choose_kernel(make_problem("q", 2, 32, 64, 64, 3, 3), &t, kGpu, test_limits());
+  ASSERT_NE(b.op, nullptr) << b.reason;
+  EXPECT_EQ(b.op->desc().name, small);
+  EXPECT_EQ(b.reason.rfind("nearest: tuned entry small", 0), 0u) << b.reason;
+}
+
+TEST(DispatchRules, NearestTiesBrokenByChannels) {
+  const std::string a = "regblock_f32_nchw_k3x3_t1x4_b32x4";
+  const std::string b = "regblock_f32_nchw_k3x3_t4x4_b32x4";
+  REQUIRE_KERNEL(a);
+  REQUIRE_KERNEL(b);
+  // Both entries have as many outputs as the query; the second has its channel count.
+  const Table t = make_table(kGpu, {make_entry(make_problem("c16", 8, 16, 130, 130, 3, 3), a),
+                                    make_entry(make_problem("c64", 2, 64, 130, 130, 3, 3), b)});
+  const Choice c = choose_kernel(make_problem("q", 4, 64, 92, 130, 3, 3, 1, 0), &t, kGpu,
+                                 test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  // outputs: c16 and c64 have 8*16*128*128 = 2*64*128*128; the query 4*64*90*128 differs from both
+  // equally, so channels decide.
+  EXPECT_EQ(c.op->desc().name, b) << c.reason;
+}
+
+// An operation that serves only narrow images: lets a test make the nearest winner refuse a shape.
+class NarrowOnly final : public Operation {
+ public:
+  NarrowOnly() {
+    d_.name = "narrowonly_f32_nchw_k3x3";
+    d_.family = "narrowonly";
+    d_.params = {{"kh", 3}, {"kw", 3}};
+    d_.threads = 128;
+  }
+  const KernelDesc& desc() const override { return d_; }
+  Support supports(const ConvShape& s, const DeviceLimits&) const override {
+    if (s.w > 256) return Support::no("width above 256");
+    return Support::yes();
+  }
+  LaunchConfig config(const ConvShape&) const override { return {}; }
+  void run(const ConvArgs&, cudaStream_t) const override {}
+
+ private:
+  KernelDesc d_;
+};
+
+TEST(DispatchRules, NearestRefusedWhenItsWinnerDoesNotSupportTheShape) {
+  static const NarrowOnly narrow;
+  std::vector<const Operation*> ops = registry();
+  ops.push_back(&narrow);
+  const Table t = make_table(kGpu, {make_entry(make_problem("near", 4, 64, 256, 256, 3, 3), narrow.desc().name)});
+
+  const Choice ok = choose_kernel(make_problem("q", 4, 64, 200, 200, 3, 3), &t, kGpu, test_limits(), ops);
+  EXPECT_EQ(ok.op, &narrow) << ok.reason;
+  EXPECT_EQ(ok.reason.rfind("nearest:", 0), 0u) << ok.reason;
+
+  const Choice refused = choose_kernel(make_problem("q", 4, 64, 300, 300, 3, 3), &t, kGpu, test_limits(), ops);
+  ASSERT_NE(refused.op, nullptr) << refused.reason;
+  EXPECT_NE(refused.op, &narrow);
+  EXPECT_EQ(refused.reason.rfind("default:", 0), 0u) << refused.reason;
+  EXPECT_NE(refused.reason.find("width above 256"), std::string::npos) << refused.reason;
+}
+
+// ---- Default rules ----
+
+// The first registered kernel of a family for a dtype and filter size (kh = -1: any), or null.
+const Operation* first_of(const std::string& family, DType dt, int kh = -1, int kw = -1) {
+  for (const Operation* op : registry()) {
+    const KernelDesc& d = op->desc();
+    if (d.family != family || d.dtype != dt) continue;
+    if (kh < 0) return op;
+    int k[2] = {-1, -1};
+    for (const auto& p : d.params) {
+      if (p.name == "kh") k[0] = p.value;
+      if (p.name == "kw") k[1] = p.value;
+    }
+    if (k[0] == kh && k[1] == kw) return op;
+  }
+  return nullptr;
+}
+
+TEST(DispatchRules, DefaultWithoutTablePrefersVectorizedForTheFilterSize) {
+  const Operation* want = first_of("vectorized", DType::f32, 3, 7);
+  if (!want) GTEST_SKIP() << "no vectorized f32 3x7 kernel compiled";
+  const Choice c = choose_kernel(make_problem("q", 32, 128, 128, 256, 3, 7), nullptr, kGpu, test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.op, want) << c.op->desc().name;
+  EXPECT_EQ(c.reason.rfind("default: no tuning table loaded; vectorized kernel for the 3x7 filter: ", 0), 0u)
+      << c.reason;
+}
+
+TEST(DispatchRules, DefaultSixteenBitTakesVectorizedToo) {
+  for (DType dt : {DType::f16, DType::bf16}) {
+    const Operation* want = first_of("vectorized", dt, 3, 3);
+    if (!want) continue;
+    const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 3, 3, 1, 1, dt), nullptr, kGpu,
+                                   test_limits());
+    EXPECT_EQ(c.op, want) << c.reason;
+  }
+}
+
+TEST(DispatchRules, DefaultWidthStrideTakesRegblockForTheFilterSize) {
+  const std::string want = "regblock_f32_nchw_k3x3_t4x4_b32x4";
+  REQUIRE_KERNEL(want);
+  const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 3, 3, 2, 1), nullptr, kGpu, test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.op->desc().name, want);
+}
+
+TEST(DispatchRules, DefaultOddFilterTakesRuntimeRegblock) {
+  const std::string want = "regblock_f32_nchw_kany_t4x4_b32x4";
+  REQUIRE_KERNEL(want);
+  const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 11, 2), nullptr, kGpu, test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.op->desc().name, want);
+}
+
+TEST(DispatchRules, DefaultEndsWithNaiveAndSaysWhenNothingFits) {
+  std::vector<const Operation*> naive_only;
+  for (const Operation* op : registry())
+    if (op->desc().family == "naive") naive_only.push_back(op);
+  if (naive_only.empty()) GTEST_SKIP() << "no naive kernel compiled";
+  const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 3, 3, 1, 0, naive_only[0]->desc().dtype),
+                                 nullptr, kGpu, test_limits(), naive_only);
+  EXPECT_EQ(c.op, naive_only[0]) << c.reason;
+
+  DeviceLimits tiny = test_limits();
+  tiny.max_threads_per_block = 16;  // no compiled kernel has so few threads
+  const Choice none = choose_kernel(make_problem("q", 2, 8, 64, 64, 3, 3), nullptr, kGpu, tiny);
+  EXPECT_EQ(none.op, nullptr);
+  EXPECT_NE(none.reason.find("no compiled f32 nchw kernel supports"), std::string::npos) << none.reason;
+}
+
+TEST(DispatchRules, EveryDefaultChoiceSupportsItsShape) {
+  const DeviceLimits lim = test_limits();
+  for (DType dt : {DType::f32, DType::f16, DType::bf16}) {
+    const auto& reg = registry();
+    if (std::none_of(reg.begin(), reg.end(), [dt](const Operation* op) { return op->desc().dtype == dt; }))
+      continue;  // dtype narrowed away by DWTUNE_DTYPES
+    for (int k : {1, 3, 5, 7, 9})
+      for (int stride : {1, 2})
+        for (std::int64_t w : {1, 7, 250, 510}) {
+          Problem p = make_problem("q", 1, 3, 9, w, k, 3, stride, k / 2, dt);
+          p.pw = 1;
+          p.bias = stride == 2;
+          p.m = 1 + (k == 5);
+          const Choice c = choose_kernel(p, nullptr, kGpu, lim);
+          ASSERT_NE(c.op, nullptr) << fmt::format("{}", p) << ": " << c.reason;
+          EXPECT_TRUE(c.op->supports(p, lim)) << c.op->desc().name;
+        }
+  }
+}
+
+TEST(DispatchRules, InvalidShapeIsAnError) {
+  Problem p = make_problem("q", 1, 3, 2, 2, 3, 3);  // empty output
+  EXPECT_THROW(choose_kernel(p, nullptr, kGpu, test_limits()), ProblemError);
+}
+
+// ---- Tables of other GPUs ----
+
+TEST(DispatchRules, TableOfAnotherGpuIsNotUsed) {
+  const std::string winner = "regblock_f32_nchw_k3x7_t2x4_b32x4";
+  REQUIRE_KERNEL(winner);
+  const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
+  const Table t = make_table("NVIDIA H200", {make_entry(kb85, winner)});
+  const Choice c = choose_kernel(kb85, &t, "NVIDIA H100 80GB HBM3", test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_NE(c.op->desc().name, winner);
+  EXPECT_EQ(c.reason.rfind("default: the table is for \"NVIDIA H200\", this device is \"NVIDIA H100 80GB HBM3\"", 0), 0u)
+      << c.reason;
+}
+
+// ---- Loading tables ----
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = std::filesystem::temp_directory_path() / ("dwtune_test_dispatch_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_text(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+TEST(DispatchTable, MissingOrGarbledFilesAreErrorsAndKeepThePreviousTable) {
+  TempDir dir;
+  const Table good = make_table(kGpu, {make_entry(make_problem("kb85", 32, 128, 128, 256, 3, 7),
+                                                  "regblock_f32_nchw_k3x7_t2x4_b32x4")});
+  write_table_atomic(good, dir / "good.json");
+  load_tuning_table(dir / "good.json");
+  ASSERT_NE(tuning_table(), nullptr);
+  EXPECT_EQ(tuning_table()->meta.gpu_name, kGpu);
+
+  try {
+    load_tuning_table(dir / "missing.json");
+    FAIL() << "a missing file loaded";
+  } catch (const TableError& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.json"), std::string::npos) << e.what();
+  }
+  write_text(dir / "garbled.json", "{\"schema\": 1, \"meta\": ");
+  try {
+    load_tuning_table(dir / "garbled.json");
+    FAIL() << "a garbled file loaded";
+  } catch (const TableError& e) {
+    EXPECT_NE(std::string(e.what()).find("garbled.json"), std::string::npos) << e.what();
+  }
+  write_text(dir / "schema.json", "{\"schema\": 99, \"meta\": {}, \"entries\": []}");
+  EXPECT_THROW(load_tuning_table(dir / "schema.json"), TableError);
+
+  ASSERT_NE(tuning_table(), nullptr);
+  EXPECT_EQ(tuning_table()->entries.size(), 1u);
+  unload_tuning_table();
+  EXPECT_EQ(tuning_table(), nullptr);
+}
+
+// ---- On the GPU: conv2d equals the reference ----
+
+std::string device_name(int dev) {
+  cudaDeviceProp prop{};
+  DWT_CUDA_CHECK(cudaGetDeviceProperties(&prop, dev));
+  return prop.name;
+}
+
+// Problems that take different default rules: vectorized 3x7, regblock with width stride and bias,
+// run-time filter size with multiplier 2 and dilation, f16 and bf16.
+std::vector<Problem> gpu_problems() {
+  std::vector<Problem> v;
+  v.push_back(make_problem("kb85_small", 2, 8, 33, 70, 3, 7));
+  Problem s2 = make_problem("s2_bias", 2, 6, 41, 53, 3, 3, 2, 1);
+  s2.bias = true;
+  v.push_back(s2);
+  Problem rt = make_problem("k4x2_m2", 1, 5, 30, 31, 4, 2, 1, 1);
+  rt.m = 2;
+  rt.dh = rt.dw = 2;
+  v.push_back(rt);
+  v.push_back(make_problem("f16_5x5", 2, 4, 37, 250, 5, 5, 1, 2, DType::f16));
+  Problem bf = make_problem("bf16_3x1", 3, 4, 64, 129, 3, 1, 1, 0, DType::bf16);
+  bf.bias = true;
+  v.push_back(bf);
+  return v;
+}
+
+// Runs dwt::conv2d on p and checks the whole output against the float64 reference.
+void expect_conv2d_matches_reference(const Problem& p, cudaStream_t st) {
+  ProblemBuffers buf = ProblemBuffers::allocate(p);
+  buf.fill_inputs(42, st);
+  Verifier v(buf, st);
+  buf.poison_output(st);
+  conv2d(p, buf.x.get(), buf.w.get(), p.bias ? buf.b.get() : nullptr, buf.y.get(), st);
+  const VerifyResult r = v.compare_output();
+  int dev = 0;
+  DWT_CUDA_CHECK(cudaGetDevice(&dev));
+  EXPECT_TRUE(r.ok) << p.name << " with " << choose(p, dev).reason << ": " << r.reason;
+}
+
+TEST(DispatchGpu, Conv2dWithoutTableMatchesReference) {
+  DWT_REQUIRE_GPU();
+  unload_tuning_table();
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  for (const Problem& p : gpu_problems()) {
+    EXPECT_EQ(choose(p, 0).reason.rfind("default: no tuning table loaded", 0), 0u) << choose(p, 0).reason;
+    expect_conv2d_matches_reference(p, st);
+  }
+  DWT_CUDA_CHECK(cudaStreamSynchronize(st));
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+}
+
+TEST(DispatchGpu, Conv2dWithTableMatchesReference) {
+  DWT_REQUIRE_GPU();
+  DWT_CUDA_CHECK(cudaSetDevice(0));
+  const std::vector<Problem> ps = gpu_problems();
+  // Winners the default rule would not pick: the tuned entry must be what runs.
+  std::vector<ProblemEntry> entries;
+  entries.push_back(make_entry(ps[0], "regblock_f32_nchw_k3x7_t1x4_b32x4"));
+  entries.push_back(make_entry(ps[1], "smem_f32_nchw_b32x8_t2"));
+  entries.push_back(make_entry(ps[2], "naive_f32_nchw_b256"));
+  entries.push_back(make_entry(ps[3], "regblock_f16_nchw_k5x5_t2x4_b32x4"));
+  // The last vectorized bf16 3x1 tile: the default takes the first.
+  std::string last_vec;
+  for (const Operation* op : registry())
+    if (op->desc().family == "vectorized" && op->desc().dtype == DType::bf16 &&
+        op->desc().name.find("_k3x1_") != std::string::npos)
+      last_vec = op->desc().name;
+  entries.push_back(make_entry(ps[4], last_vec.empty() ? "naive_bf16_nchw_b256" : last_vec));
+  for (const auto& e : entries) REQUIRE_KERNEL(e.winner->kernel);
+  TempDir dir;
+  write_table_atomic(make_table(device_name(0), entries), dir / "table.json");
+  load_tuning_table(dir / "table.json");
+
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    const Choice c = choose(ps[i], 0);
+    ASSERT_NE(c.op, nullptr) << c.reason;
+    EXPECT_EQ(c.op->desc().name, entries[i].winner->kernel) << c.reason;
+    EXPECT_EQ(c.reason.rfind("exact:", 0), 0u) << c.reason;
+    expect_conv2d_matches_reference(ps[i], st);
+  }
+  // A shape near kb85_small takes its winner.
+  Problem near = ps[0];
+  near.n = 3;
+  near.h = 40;
+  const Choice c = choose(near, 0);
+  EXPECT_EQ(c.reason.rfind("nearest: tuned entry kb85_small", 0), 0u) << c.reason;
+  expect_conv2d_matches_reference(near, st);
+
+  DWT_CUDA_CHECK(cudaStreamSynchronize(st));
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+  unload_tuning_table();
+}
+
+TEST(DispatchGpu, TableOfAnotherGpuFallsBackToDefaults) {
+  DWT_REQUIRE_GPU();
+  const Problem p = gpu_problems()[0];
+  TempDir dir;
+  write_table_atomic(make_table("Some Other GPU", {make_entry(p, "naive_f32_nchw_b256")}), dir / "t.json");
+  testing::internal::CaptureStderr();
+  load_tuning_table(dir / "t.json");
+  const Choice c = choose(p, 0);
+  const std::string err = testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("Some Other GPU"), std::string::npos) << err;
+  EXPECT_EQ(c.reason.rfind("default: the table is for \"Some Other GPU\"", 0), 0u) << c.reason;
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  expect_conv2d_matches_reference(p, st);
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+  unload_tuning_table();
+}
+
+TEST(DispatchGpu, BadArgumentsAreErrors) {
+  DWT_REQUIRE_GPU();
+  Problem p = gpu_problems()[0];
+  float dummy = 0;
+  EXPECT_THROW(conv2d(p, nullptr, &dummy, nullptr, &dummy, nullptr), std::invalid_argument);
+  EXPECT_THROW(conv2d(p, &dummy, &dummy, &dummy, &dummy, nullptr), std::invalid_argument);
+  p.w = 1;  // empty output
+  EXPECT_THROW(conv2d(p, &dummy, &dummy, nullptr, &dummy, nullptr), ProblemError);
+}
+
+}  // namespace
+}  // namespace dwt
