@@ -56,18 +56,35 @@ void add_regblock(OpList& ops) {
   add_tiles<RegBlock, T, KSize<0, 0>>(ops, List<Tile<2, 2, 32, 4>, Tile<4, 4, 32, 4>>{});
 }
 
-// Vectorized strips: Tile<rows per thread, columns per thread (whole 16-byte vectors), block>.
-using VecTilesF32 = List<Tile<8, 4, 32, 4>, Tile<16, 4, 32, 4>, Tile<8, 8, 32, 4>, Tile<16, 8, 32, 4>,
-                         Tile<32, 8, 32, 2>>;
-using VecTiles16 = List<Tile<8, 8, 32, 4>, Tile<16, 8, 32, 4>, Tile<8, 16, 32, 4>, Tile<16, 16, 32, 2>>;
+// Vectorized strips: VTile<rows per thread, columns per thread (whole 16-byte vectors), block,
+// minimum blocks per SM (0: no register cap)>.
+template <int R, int TW_, int BX_, int BY_, int MINB_> struct VTile {
+  static constexpr int rows = R, tw = TW_, bx = BX_, by = BY_, minb = MINB_;
+};
+using VecTilesF32 = List<VTile<32, 4, 32, 4, 8>, VTile<64, 4, 32, 4, 8>, VTile<32, 8, 32, 4, 4>,
+                         VTile<32, 8, 32, 4, 6>, VTile<32, 8, 32, 2, 0>>;
+using VecTiles16 = List<VTile<32, 8, 32, 4, 8>, VTile<64, 8, 32, 4, 8>, VTile<32, 16, 32, 4, 4>,
+                        VTile<32, 16, 32, 2, 0>>;
 using VecSizes = List<KSize<3, 3>, KSize<3, 1>, KSize<3, 7>, KSize<5, 5>, KSize<7, 7>>;
+
+template <class T, class K, class... Tiles>
+void add_vtiles(OpList& ops, List<Tiles...>) {
+  (ops.push_back(std::make_unique<OperationOf<
+       Vectorized<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx, Tiles::by, Tiles::minb>>>()),
+   ...);
+}
+
+template <class T, class TileList, class... Ks>
+void add_vsizes(OpList& ops, List<Ks...>) {
+  (add_vtiles<T, Ks>(ops, TileList{}), ...);
+}
 
 template <class T>
 void add_vectorized(OpList& ops) {
   if constexpr (sizeof(T) == 4)
-    add_sizes<Vectorized, T, VecTilesF32>(ops, VecSizes{});
+    add_vsizes<T, VecTilesF32>(ops, VecSizes{});
   else
-    add_sizes<Vectorized, T, VecTiles16>(ops, VecSizes{});
+    add_vsizes<T, VecTiles16>(ops, VecSizes{});
 }
 
 }  // namespace dwt

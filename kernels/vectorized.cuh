@@ -70,44 +70,45 @@ struct VectorStore {
 };
 
 
+// Which parts of a thread's window lie inside the row: fixed for the whole strip.
+template <int N>
+struct ColumnMask {
+  bool in[N];
+};
+
 // Window of one input row: xt[i] = row[iw0 + i], zero outside the plane. VEC: iw0 and the row are
 // 16-byte aligned and W is whole vectors, so each vector is wholly inside the row or wholly out.
-template <class T, int WW, bool VEC>
-__device__ __forceinline__ void load_window(float (&xt)[WW], const T* __restrict__ plane, std::int64_t ih,
-                                            std::int64_t iw0, const ConvShape& s) {
-  const bool row_ok = ih >= 0 && ih < s.h;
-  const T* __restrict__ row = plane + (row_ok ? ih : 0) * s.w;
+// Column indices are 32-bit: validation keeps H and W below 2^31.
+template <class T, int WW, bool VEC, int NM>
+__device__ __forceinline__ void load_window(float (&xt)[WW], const T* __restrict__ row, bool row_ok,
+                                            int iw0, const ColumnMask<NM>& m) {
   if constexpr (VEC) {
     constexpr int V = kVecElems<T>;
     constexpr int NV = (WW + V - 1) / V;
     Vec16 v[NV];
 #pragma unroll
-    for (int k = 0; k < NV; ++k) {
-      const std::int64_t col = iw0 + k * V;
-      const bool ok = row_ok && col >= 0 && col < s.w;
-      v[k].u = ok ? __ldg(reinterpret_cast<const uint4*>(row + col)) : make_uint4(0, 0, 0, 0);
-    }
+    for (int k = 0; k < NV; ++k)
+      v[k].u = row_ok && m.in[k] ? __ldg(reinterpret_cast<const uint4*>(row + iw0 + k * V))
+                                 : make_uint4(0, 0, 0, 0);
 #pragma unroll
     for (int i = 0; i < WW; ++i) xt[i] = to_float(vec_elem<T>(v[i / V], i % V));
   } else {
 #pragma unroll
-    for (int i = 0; i < WW; ++i) {
-      const std::int64_t col = iw0 + i;
-      xt[i] = row_ok && col >= 0 && col < s.w ? ldg_f(row + col) : 0.0f;
-    }
+    for (int i = 0; i < WW; ++i) xt[i] = row_ok && m.in[i] ? ldg_f(row + iw0 + i) : 0.0f;
   }
 }
 
 // One thread's strip: output rows [oh0, oh0 + ROWS) x columns [ow0, ow0 + TW) of one plane.
 template <class T, int KH, int KW, int ROWS, int TW, bool VEC>
-__device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, std::int64_t oh0,
-                                      std::int64_t ow0) {
+__device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int oh0, int ow0) {
   const ConvShape& s = a.s;
-  const std::int64_t OH = s.out_h(), OW = s.out_w(), OC = s.out_c();
+  const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
+  const int H = static_cast<int>(s.h), W = static_cast<int>(s.w);
+  const std::int64_t OC = s.out_c();
   const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
   const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
   const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
-  T* __restrict__ yp = static_cast<T*>(a.y) + plane * OH * OW;
+  T* __restrict__ yp = static_cast<T*>(a.y) + plane * s.out_h() * s.out_w();
   float wr[KH][KW];
 #pragma unroll
   for (int i = 0; i < KH; ++i)
@@ -116,6 +117,16 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, std
   const float b = bias_of<T>(a, oc);
 
   constexpr int WW = TW + KW - 1;
+  constexpr int V = kVecElems<T>;
+  constexpr int NM = VEC ? (WW + V - 1) / V : WW;
+  const int iw0 = ow0 - s.pw;
+  ColumnMask<NM> m;
+#pragma unroll
+  for (int k = 0; k < NM; ++k) {
+    const int col = iw0 + (VEC ? k * V : k);
+    m.in[k] = col >= 0 && col < W;
+  }
+
   // Slot o % KH accumulates output row o; input row t feeds rows t - kh. A slot is reset when its
   // row is finished, before the next row that shares it starts, so rows above the strip (o < 0)
   // and below it may accumulate freely: they are never stored.
@@ -124,16 +135,20 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, std
   for (int k = 0; k < KH; ++k)
 #pragma unroll
     for (int j = 0; j < TW; ++j) acc[k][j] = b;
-  const std::int64_t ih0 = oh0 - s.ph, iw0 = ow0 - s.pw;
-  const int nrows = static_cast<int>(OH - oh0 < ROWS ? OH - oh0 : ROWS);
+  const int ih0 = oh0 - s.ph;
+  const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
   const int total = nrows + KH - 1;
+  // Not unrolled: one chunk of KH rows in flight keeps registers, and so occupancy, in check.
+#pragma unroll 1
   for (int base = 0; base < total; base += KH) {
 #pragma unroll
     for (int u = 0; u < KH; ++u) {
       const int t = base + u;
       if (t >= total) break;
+      const int ih = ih0 + t;
+      const bool row_ok = ih >= 0 && ih < H;
       float xt[WW];
-      load_window<T, WW, VEC>(xt, xp, ih0 + t, iw0, s);
+      load_window<T, WW, VEC>(xt, xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W, row_ok, iw0, m);
 #pragma unroll
       for (int kh = 0; kh < KH; ++kh) {
         float(&r)[TW] = acc[(u - kh + KH) % KH];
@@ -144,15 +159,17 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, std
       }
       const int o = t - (KH - 1);  // finished with this input row
       float(&done)[TW] = acc[(u + 1) % KH];
-      if (o >= 0 && o < nrows) VectorStore::store<T, TW>(yp + (oh0 + o) * OW, done, ow0, OW);
+      if (o >= 0 && o < nrows)
+        VectorStore::store<T, TW>(yp + static_cast<std::int64_t>(oh0 + o) * OW, done, ow0, OW);
 #pragma unroll
       for (int j = 0; j < TW; ++j) done[j] = b;
     }
   }
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY>
-__global__ void __launch_bounds__(BX* BY) strip_kernel(ConvArgs a) {
+// MINB > 0 caps registers so that MINB blocks fit on an SM (occupancy against register reuse).
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB>
+__global__ void __launch_bounds__(BX* BY, MINB) strip_kernel(ConvArgs a) {
   const ConvShape& s = a.s;
   const std::int64_t OH = s.out_h(), OW = s.out_w();
   const std::int64_t planes = s.n * s.out_c();
@@ -167,13 +184,13 @@ __global__ void __launch_bounds__(BX* BY) strip_kernel(ConvArgs a) {
       const std::int64_t oh0 = (rb * BY + threadIdx.y) * ROWS;
       if (oh0 >= OH) continue;
       if (vec)
-        strip<T, KH, KW, ROWS, TW, true>(a, plane, oh0, ow0);
+        strip<T, KH, KW, ROWS, TW, true>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
       else
-        strip<T, KH, KW, ROWS, TW, false>(a, plane, oh0, ow0);
+        strip<T, KH, KW, ROWS, TW, false>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
     }
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB>
 struct Vectorized {
   static_assert(KH > 0 && KW > 0, "vectorized kernels have a compile-time filter size");
   static_assert(TW % kVecElems<T> == 0, "vectorized tiles are whole 16-byte vectors wide");
@@ -181,10 +198,11 @@ struct Vectorized {
     KernelDesc d;
     d.family = "vectorized";
     d.dtype = DTypeOf<T>::value;
-    d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY}};
+    d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY},
+                {"minb", MINB}};
     d.threads = BX * BY;
     d.name = cat("vectorized_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW,
-                 "_b", BX, "x", BY);
+                 "_b", BX, "x", BY, MINB ? cat("_o", MINB) : std::string());
     return d;
   }
   static Support supports(const ConvShape& s) {
@@ -194,7 +212,7 @@ struct Vectorized {
   }
   static LaunchConfig config(const ConvShape& s) { return tiled_grid<ROWS, TW, BX, BY>(s); }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    strip_kernel<T, KH, KW, ROWS, TW, BX, BY><<<c.grid, c.block, 0, st>>>(a);
+    strip_kernel<T, KH, KW, ROWS, TW, BX, BY, MINB><<<c.grid, c.block, 0, st>>>(a);
     DWT_CUDA_CHECK_LAUNCH();
   }
 };

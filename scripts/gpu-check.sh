@@ -71,6 +71,8 @@ if has ncu; then
     > "$OUT/ncu.log" 2>&1
   grep -E "regblock_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Duration|Block Limit" "$OUT/ncu.log" | head -20
 fi
+# Everything in one archive: the device returns at most 8 files.
+tar czf "$OUT/logs.tgz" -C "$OUT" --exclude logs.tgz . 2>/dev/null
 step summary
 [ -f "$OUT/tune.log" ] && grep -E "^\[|copy bandwidth" "$OUT/tune.log"
 [ -f "$OUT/pytorch.log" ] && cat "$OUT/pytorch.log"
