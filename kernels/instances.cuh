@@ -57,20 +57,21 @@ void add_regblock(OpList& ops) {
 }
 
 // Vectorized strips: VTile<rows per thread, columns per thread (whole 16-byte vectors), block,
-// minimum blocks per SM (0: no register cap)>.
-template <int R, int TW_, int BX_, int BY_, int MINB_> struct VTile {
-  static constexpr int rows = R, tw = TW_, bx = BX_, by = BY_, minb = MINB_;
+// minimum blocks per SM (0: no register cap), L2 prefetch distance in rows (0: none)>.
+template <int R, int TW_, int BX_, int BY_, int MINB_, int PF_> struct VTile {
+  static constexpr int rows = R, tw = TW_, bx = BX_, by = BY_, minb = MINB_, pf = PF_;
 };
-using VecTilesF32 = List<VTile<32, 4, 32, 4, 8>, VTile<64, 4, 32, 4, 8>, VTile<32, 8, 32, 4, 4>,
-                         VTile<32, 8, 32, 4, 6>, VTile<32, 8, 32, 2, 0>>;
-using VecTiles16 = List<VTile<32, 8, 32, 4, 8>, VTile<64, 8, 32, 4, 8>, VTile<32, 16, 32, 4, 4>,
-                        VTile<32, 16, 32, 2, 0>>;
+using VecTilesF32 = List<VTile<32, 4, 32, 4, 8, 0>, VTile<64, 4, 32, 4, 8, 0>, VTile<64, 4, 32, 4, 8, 6>,
+                         VTile<128, 4, 32, 2, 8, 6>, VTile<32, 4, 32, 4, 6, 6>, VTile<32, 8, 32, 4, 6, 0>>;
+using VecTiles16 = List<VTile<32, 8, 32, 4, 8, 0>, VTile<64, 8, 32, 4, 8, 6>, VTile<32, 8, 32, 4, 6, 6>,
+                        VTile<32, 16, 32, 4, 4, 0>>;
 using VecSizes = List<KSize<3, 3>, KSize<3, 1>, KSize<3, 7>, KSize<5, 5>, KSize<7, 7>>;
 
 template <class T, class K, class... Tiles>
 void add_vtiles(OpList& ops, List<Tiles...>) {
   (ops.push_back(std::make_unique<OperationOf<
-       Vectorized<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx, Tiles::by, Tiles::minb>>>()),
+       Vectorized<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx, Tiles::by, Tiles::minb,
+                  Tiles::pf>>>()),
    ...);
 }
 

@@ -98,8 +98,14 @@ __device__ __forceinline__ void load_window(float (&xt)[WW], const T* __restrict
   }
 }
 
+// Asks L2 for the 128-byte line at p, without holding a register for the data.
+__device__ __forceinline__ void prefetch_l2(const void* p) {
+  asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
+}
+
 // One thread's strip: output rows [oh0, oh0 + ROWS) x columns [ow0, ow0 + TW) of one plane.
-template <class T, int KH, int KW, int ROWS, int TW, bool VEC>
+// PF > 0: prefetch into L2 the row PF rows ahead, so more bytes are in flight than registers hold.
+template <class T, int KH, int KW, int ROWS, int TW, bool VEC, int PF>
 __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int oh0, int ow0) {
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
@@ -147,6 +153,12 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
       if (t >= total) break;
       const int ih = ih0 + t;
       const bool row_ok = ih >= 0 && ih < H;
+      if constexpr (VEC && PF > 0) {
+        // One request per 128-byte line: the lanes whose first vector starts a line.
+        const T* ahead = xp + static_cast<std::int64_t>(ih + PF) * W + iw0;
+        if (ih + PF >= 0 && ih + PF < H && m.in[0] && (reinterpret_cast<std::uintptr_t>(ahead) & 127u) == 0)
+          prefetch_l2(ahead);
+      }
       float xt[WW];
       load_window<T, WW, VEC>(xt, xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W, row_ok, iw0, m);
 #pragma unroll
@@ -168,7 +180,7 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
 }
 
 // MINB > 0 caps registers so that MINB blocks fit on an SM (occupancy against register reuse).
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF>
 __global__ void __launch_bounds__(BX* BY, MINB) strip_kernel(ConvArgs a) {
   const ConvShape& s = a.s;
   const std::int64_t OH = s.out_h(), OW = s.out_w();
@@ -184,13 +196,13 @@ __global__ void __launch_bounds__(BX* BY, MINB) strip_kernel(ConvArgs a) {
       const std::int64_t oh0 = (rb * BY + threadIdx.y) * ROWS;
       if (oh0 >= OH) continue;
       if (vec)
-        strip<T, KH, KW, ROWS, TW, true>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
+        strip<T, KH, KW, ROWS, TW, true, PF>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
       else
-        strip<T, KH, KW, ROWS, TW, false>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
+        strip<T, KH, KW, ROWS, TW, false, 0>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
     }
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF>
 struct Vectorized {
   static_assert(KH > 0 && KW > 0, "vectorized kernels have a compile-time filter size");
   static_assert(TW % kVecElems<T> == 0, "vectorized tiles are whole 16-byte vectors wide");
@@ -199,10 +211,11 @@ struct Vectorized {
     d.family = "vectorized";
     d.dtype = DTypeOf<T>::value;
     d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY},
-                {"minb", MINB}};
+                {"minb", MINB}, {"prefetch", PF}};
     d.threads = BX * BY;
     d.name = cat("vectorized_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW,
-                 "_b", BX, "x", BY, MINB ? cat("_o", MINB) : std::string());
+                 "_b", BX, "x", BY, MINB ? cat("_o", MINB) : std::string(),
+                 PF ? cat("_p", PF) : std::string());
     return d;
   }
   static Support supports(const ConvShape& s) {
@@ -212,7 +225,7 @@ struct Vectorized {
   }
   static LaunchConfig config(const ConvShape& s) { return tiled_grid<ROWS, TW, BX, BY>(s); }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    strip_kernel<T, KH, KW, ROWS, TW, BX, BY, MINB><<<c.grid, c.block, 0, st>>>(a);
+    strip_kernel<T, KH, KW, ROWS, TW, BX, BY, MINB, PF><<<c.grid, c.block, 0, st>>>(a);
     DWT_CUDA_CHECK_LAUNCH();
   }
 };
