@@ -38,7 +38,8 @@ __device__ __forceinline__ bool aligned16(const void* p) {
 
 // 128-bit stores of a finished output row.
 struct VectorStore {
-  template <class T, int TW>
+  // HINT: streaming stores (evict-first), so outputs do not push inputs out of L2.
+  template <class T, int TW, bool HINT = false>
   __device__ __forceinline__ static void store(T* __restrict__ out, const float (&acc)[TW],
                                                std::int64_t ow0, std::int64_t OW) {
     constexpr int V = kVecElems<T>;
@@ -50,7 +51,10 @@ struct VectorStore {
         Vec16 v;
 #pragma unroll
         for (int i = 0; i < V; ++i) set_vec_elem(v, i, from_float<T>(acc[k * V + i]));
-        p[k] = v.u;
+        if constexpr (HINT)
+          __stcs(p + k, v.u);
+        else
+          p[k] = v.u;
       }
     } else if (ow0 + TW <= OW && (reinterpret_cast<std::uintptr_t>(out + ow0) & 7u) == 0) {
       // Rows whose width is not a whole number of vectors (OW = 510, 250) start on 8 bytes.
@@ -61,7 +65,10 @@ struct VectorStore {
         Vec16 v;
 #pragma unroll
         for (int i = 0; i < H; ++i) set_vec_elem(v, i, from_float<T>(acc[k * H + i]));
-        p[k] = make_uint2(v.u.x, v.u.y);
+        if constexpr (HINT)
+          __stcs(p + k, make_uint2(v.u.x, v.u.y));
+        else
+          p[k] = make_uint2(v.u.x, v.u.y);
       }
     } else {
       ScalarIO::store<T, TW>(out, acc, ow0, OW);
@@ -76,10 +83,24 @@ struct ColumnMask {
   bool in[N];
 };
 
+// Read-only 16-byte load; HINT asks L2 to fetch 256-byte blocks from DRAM (streaming rows).
+template <bool HINT>
+__device__ __forceinline__ uint4 load16(const void* p) {
+  if constexpr (HINT) {
+    uint4 v;
+    asm volatile("ld.global.nc.L2::256B.v4.u32 {%0, %1, %2, %3}, [%4];"
+                 : "=r"(v.x), "=r"(v.y), "=r"(v.z), "=r"(v.w)
+                 : "l"(p));
+    return v;
+  } else {
+    return __ldg(static_cast<const uint4*>(p));
+  }
+}
+
 // Window of one input row: xt[i] = row[iw0 + i], zero outside the plane. VEC: iw0 and the row are
 // 16-byte aligned and W is whole vectors, so each vector is wholly inside the row or wholly out.
 // Column indices are 32-bit: validation keeps H and W below 2^31.
-template <class T, int WW, bool VEC, int NM>
+template <class T, int WW, bool VEC, bool HINT, int NM>
 __device__ __forceinline__ void load_window(float (&xt)[WW], const T* __restrict__ row, bool row_ok,
                                             int iw0, const ColumnMask<NM>& m) {
   if constexpr (VEC) {
@@ -88,8 +109,7 @@ __device__ __forceinline__ void load_window(float (&xt)[WW], const T* __restrict
     Vec16 v[NV];
 #pragma unroll
     for (int k = 0; k < NV; ++k)
-      v[k].u = row_ok && m.in[k] ? __ldg(reinterpret_cast<const uint4*>(row + iw0 + k * V))
-                                 : make_uint4(0, 0, 0, 0);
+      v[k].u = row_ok && m.in[k] ? load16<HINT>(row + iw0 + k * V) : make_uint4(0, 0, 0, 0);
 #pragma unroll
     for (int i = 0; i < WW; ++i) xt[i] = to_float(vec_elem<T>(v[i / V], i % V));
   } else {
@@ -105,7 +125,8 @@ __device__ __forceinline__ void prefetch_l2(const void* p) {
 
 // One thread's strip: output rows [oh0, oh0 + ROWS) x columns [ow0, ow0 + TW) of one plane.
 // PF > 0: prefetch into L2 the row PF rows ahead, so more bytes are in flight than registers hold.
-template <class T, int KH, int KW, int ROWS, int TW, bool VEC, int PF>
+// HINT: 256-byte L2 fetches for loads, evict-first stores.
+template <class T, int KH, int KW, int ROWS, int TW, bool VEC, int PF, bool HINT>
 __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int oh0, int ow0) {
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
@@ -160,7 +181,7 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
           prefetch_l2(ahead);
       }
       float xt[WW];
-      load_window<T, WW, VEC>(xt, xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W, row_ok, iw0, m);
+      load_window<T, WW, VEC, HINT>(xt, xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W, row_ok, iw0, m);
 #pragma unroll
       for (int kh = 0; kh < KH; ++kh) {
         float(&r)[TW] = acc[(u - kh + KH) % KH];
@@ -172,7 +193,7 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
       const int o = t - (KH - 1);  // finished with this input row
       float(&done)[TW] = acc[(u + 1) % KH];
       if (o >= 0 && o < nrows)
-        VectorStore::store<T, TW>(yp + static_cast<std::int64_t>(oh0 + o) * OW, done, ow0, OW);
+        VectorStore::store<T, TW, HINT>(yp + static_cast<std::int64_t>(oh0 + o) * OW, done, ow0, OW);
 #pragma unroll
       for (int j = 0; j < TW; ++j) done[j] = b;
     }
@@ -180,7 +201,7 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
 }
 
 // MINB > 0 caps registers so that MINB blocks fit on an SM (occupancy against register reuse).
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF, bool HINT>
 __global__ void __launch_bounds__(BX* BY, MINB) strip_kernel(ConvArgs a) {
   const ConvShape& s = a.s;
   const std::int64_t OH = s.out_h(), OW = s.out_w();
@@ -196,13 +217,13 @@ __global__ void __launch_bounds__(BX* BY, MINB) strip_kernel(ConvArgs a) {
       const std::int64_t oh0 = (rb * BY + threadIdx.y) * ROWS;
       if (oh0 >= OH) continue;
       if (vec)
-        strip<T, KH, KW, ROWS, TW, true, PF>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
+        strip<T, KH, KW, ROWS, TW, true, PF, HINT>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
       else
-        strip<T, KH, KW, ROWS, TW, false, 0>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
+        strip<T, KH, KW, ROWS, TW, false, 0, false>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
     }
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF, int HINT>
 struct Vectorized {
   static_assert(KH > 0 && KW > 0, "vectorized kernels have a compile-time filter size");
   static_assert(TW % kVecElems<T> == 0, "vectorized tiles are whole 16-byte vectors wide");
@@ -211,11 +232,11 @@ struct Vectorized {
     d.family = "vectorized";
     d.dtype = DTypeOf<T>::value;
     d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY},
-                {"minb", MINB}, {"prefetch", PF}};
+                {"minb", MINB}, {"prefetch", PF}, {"hint", HINT}};
     d.threads = BX * BY;
     d.name = cat("vectorized_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW,
                  "_b", BX, "x", BY, MINB ? cat("_o", MINB) : std::string(),
-                 PF ? cat("_p", PF) : std::string());
+                 PF ? cat("_p", PF) : std::string(), HINT ? "_h" : "");
     return d;
   }
   static Support supports(const ConvShape& s) {
@@ -225,7 +246,7 @@ struct Vectorized {
   }
   static LaunchConfig config(const ConvShape& s) { return tiled_grid<ROWS, TW, BX, BY>(s); }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    strip_kernel<T, KH, KW, ROWS, TW, BX, BY, MINB, PF><<<c.grid, c.block, 0, st>>>(a);
+    strip_kernel<T, KH, KW, ROWS, TW, BX, BY, MINB, PF, HINT != 0><<<c.grid, c.block, 0, st>>>(a);
     DWT_CUDA_CHECK_LAUNCH();
   }
 };
