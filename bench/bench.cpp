@@ -1,0 +1,503 @@
+// dwtune_bench: Google Benchmark suite over a shape-set config. For every problem and every kernel
+// family one benchmark `<problem>/<family>/<kernel>` (the table's family best, or the first
+// instantiation in registry order that supports the problem), plus `<problem>/cudnn`.
+//
+// Own flags, taken out of argv before Google Benchmark sees it:
+//   --config FILE|builtin:NAME   shape set (default: builtin:kernelbench)
+//   --table FILE                 tuning table: use each problem's family_best kernels
+//   --no-cudnn                   no cuDNN benchmarks
+//   --cudnn-iterations N         fixed iterations of each cuDNN benchmark (default 20; 0: follow
+//                                Google Benchmark's own --benchmark_min_time)
+// Everything else is Google Benchmark's (--benchmark_filter, --benchmark_format=json, ...).
+//
+// Timing (DESIGN.md, "Measuring"): manual time, one value per iteration from CUDA events around the
+// launch alone, L2 flushed (cudaMemsetAsync of 2x L2, at least 64 MiB) before every iteration,
+// random inputs, and each kernel verified against the reference before it is timed.
+//
+// cuDNN: CudnnBaseline exposes only run() (find the best algorithm, verify, time). Each iteration
+// calls run() with one repetition and no warm-up and reports that one event-timed launch (L2 flushed
+// before it, like ours); the algorithm search and verification around it are not timed but make an
+// iteration slow, hence the fixed iteration count.
+//
+// Exit codes (as dwtune): 0 ok; 1 the CUDA context was lost; 2 usage or input error; 3 no CUDA
+// device (listing with --benchmark_list_tests needs none).
+#include <benchmark/benchmark.h>
+#include <cuda_runtime_api.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "builtin_configs.hpp"
+#include "config.hpp"
+#include "cuda_check.hpp"
+#include "cudnn_baseline.hpp"
+#include "device.hpp"
+#include "operation.hpp"
+#include "table.hpp"
+#include "timing.hpp"
+#include "tune.hpp"
+#include "verify.hpp"
+
+namespace {
+
+using namespace dwt;
+
+constexpr int kOk = 0, kRuntime = 1, kInput = 2, kNoGpu = 3;
+constexpr int kWarmup = 3;              // launches before the timed loop of a kernel benchmark
+constexpr std::uint64_t kSeed = 1;      // inputs, as `dwtune tune` fills them
+constexpr int kDefaultCudnnIterations = 20;
+
+struct InputError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Options {
+  std::string config = "builtin:kernelbench";
+  std::string table;
+  bool cudnn = true;
+  int cudnn_iterations = kDefaultCudnnIterations;
+};
+
+// Removes argv[i] .. argv[i + n - 1].
+void drop_args(int& argc, char** argv, int i, int n) {
+  for (int j = i; j + n <= argc; ++j) argv[j] = argv[j + n];
+  argc -= n;
+}
+
+// Takes --name VALUE or --name=VALUE at argv[i]; nullopt when argv[i] is another flag.
+std::optional<std::string> take_value(int& argc, char** argv, int i, std::string_view name) {
+  const std::string_view a = argv[i];
+  if (a == name) {
+    if (i + 1 >= argc) throw InputError(fmt::format("{} needs a value", name));
+    std::string v = argv[i + 1];
+    drop_args(argc, argv, i, 2);
+    return v;
+  }
+  if (a.size() > name.size() && a.substr(0, name.size()) == name && a[name.size()] == '=') {
+    std::string v(a.substr(name.size() + 1));
+    drop_args(argc, argv, i, 1);
+    return v;
+  }
+  return std::nullopt;
+}
+
+// Our flags out of argv (after "--" nothing is ours).
+Options take_own_flags(int& argc, char** argv) {
+  Options o;
+  int i = 1;
+  while (i < argc) {
+    const std::string_view a = argv[i];
+    if (a == "--") break;
+    if (auto v = take_value(argc, argv, i, "--config")) {
+      o.config = *v;
+    } else if (auto t = take_value(argc, argv, i, "--table")) {
+      o.table = *t;
+    } else if (auto n = take_value(argc, argv, i, "--cudnn-iterations")) {
+      char* end = nullptr;
+      const long k = std::strtol(n->c_str(), &end, 10);
+      if (n->empty() || *end != '\0' || k < 0 || k > 1000000)
+        throw InputError(fmt::format("--cudnn-iterations: \"{}\" is not a count (0 .. 1000000)", *n));
+      o.cudnn_iterations = static_cast<int>(k);
+    } else if (a == "--no-cudnn") {
+      o.cudnn = false;
+      drop_args(argc, argv, i, 1);
+    } else {
+      ++i;
+    }
+  }
+  return o;
+}
+
+// Google Benchmark's reading of a boolean flag value ("", "1", "true", "yes" ... are true).
+bool truthy(std::string v) {
+  if (v.empty()) return true;
+  for (char& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v.size() == 1) return std::isalnum(static_cast<unsigned char>(v[0])) && v != "0" && v != "f" && v != "n";
+  return v != "false" && v != "no" && v != "off";
+}
+
+// Whether this run only lists benchmarks (then no GPU is needed). Same sources as the library:
+// the flag, else the environment variable BENCHMARK_LIST_TESTS.
+bool listing_only(int argc, char** argv) {
+  std::optional<bool> flag;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view a = argv[i];
+    if (a == "--benchmark_list_tests") flag = true;
+    else if (a.rfind("--benchmark_list_tests=", 0) == 0) flag = truthy(std::string(a.substr(23)));
+  }
+  if (flag) return *flag;
+  const char* env = std::getenv("BENCHMARK_LIST_TESTS");
+  return env && truthy(env);
+}
+
+ShapeSet load_shapes(const std::string& path) {
+  if (path.rfind("builtin:", 0) == 0) {
+    const std::string name = path.substr(8);
+    const char* text = builtin_config(name);
+    if (!text) throw InputError(fmt::format("--config {}: no built-in config named \"{}\"", path, name));
+    return parse_config_text(text, path);
+  }
+  return load_config(path);
+}
+
+void print_own_usage() {
+  std::printf(
+      "dwtune_bench: Google Benchmark suite of dwtune's kernels and cuDNN.\n"
+      "Own flags:\n"
+      "  --config FILE|builtin:NAME  shape set (default builtin:kernelbench; also builtin:edge,\n"
+      "                              builtin:networks)\n"
+      "  --table FILE                tuning table: benchmark each problem's family_best kernels\n"
+      "                              (default: the first supporting instantiation of each family)\n"
+      "  --no-cudnn                  no cuDNN benchmarks\n"
+      "  --cudnn-iterations N        iterations of each cuDNN benchmark (default %d; 0 follows\n"
+      "                              --benchmark_min_time; every iteration re-runs the algorithm\n"
+      "                              search, untimed)\n"
+      "Benchmarks are named <problem>/<family>/<kernel> and <problem>/cudnn.\n\n",
+      kDefaultCudnnIterations);
+}
+
+// ---- GPU state: one stream, the flush buffer, the buffers of at most one problem. ----
+
+struct Gpu {
+  int device = 0;
+  cudaStream_t st{};
+  cudaEvent_t start{}, stop{};
+  std::unique_ptr<DeviceBuffer> flush;
+  std::unique_ptr<Timer> timer;  // for the cuDNN baseline, which times through it
+  std::unique_ptr<CudnnBaseline> cudnn;
+  double copy_gbps = 0;
+  std::string fatal;  // set when the CUDA context is lost: every later benchmark is skipped
+
+  // The problem whose buffers are alive (index into the shape set), or -1.
+  long current = -1;
+  std::unique_ptr<ProblemBuffers> buf;
+  std::unique_ptr<Verifier> verifier;
+  std::map<std::string, VerifyResult> verified;  // by kernel name, for `current`
+  std::optional<BaselineResult> cudnn_check;     // first cuDNN run on `current`
+  std::map<long, std::string> unusable;          // problems whose buffers could not be made
+
+  explicit Gpu(int dev) : device(dev) {
+    DWT_CUDA_CHECK(cudaSetDevice(device));
+    DWT_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    DWT_CUDA_CHECK(cudaEventCreate(&start));
+    DWT_CUDA_CHECK(cudaEventCreate(&stop));
+    int l2 = 0;
+    DWT_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
+    flush = std::make_unique<DeviceBuffer>(
+        std::max<std::size_t>(2 * static_cast<std::size_t>(l2), std::size_t{64} << 20));
+    timer = std::make_unique<Timer>(device, st);
+    cudnn = std::make_unique<CudnnBaseline>(st);
+    copy_gbps = timer->copy_bandwidth_gbps();
+  }
+  ~Gpu() {
+    release_problem();
+    cudnn.reset();
+    timer.reset();
+    flush.reset();
+    cudaEventDestroy(start);
+    cudaEventDestroy(stop);
+    cudaStreamDestroy(st);
+  }
+  Gpu(const Gpu&) = delete;
+  Gpu& operator=(const Gpu&) = delete;
+
+  void release_problem() {
+    verifier.reset();
+    buf.reset();
+    verified.clear();
+    cudnn_check.reset();
+    current = -1;
+  }
+
+  // Makes the buffers of problem `idx` the live ones (inputs random, CPU reference computed for
+  // small problems). Throws std::runtime_error when they cannot be made.
+  void use_problem(long idx, const Problem& p) {
+    if (current == idx) return;
+    release_problem();
+    if (auto it = unusable.find(idx); it != unusable.end()) throw std::runtime_error(it->second);
+    std::size_t free_b = 0, total_b = 0;
+    DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+    const std::size_t need = problem_device_bytes(p);
+    auto too_large = [&](const char* detail) {
+      unusable[idx] = fmt::format("problem needs {:.2f} GiB on the device, {:.2f} GiB free{}",
+                                  static_cast<double>(need) / (1 << 30),
+                                  static_cast<double>(free_b) / (1 << 30), detail);
+      return std::runtime_error(unusable[idx]);
+    };
+    if (need > free_b) throw too_large("");
+    try {
+      buf = std::make_unique<ProblemBuffers>(ProblemBuffers::allocate(p));
+    } catch (const CudaError& e) {
+      if (e.code != cudaErrorMemoryAllocation) throw;
+      cudaGetLastError();
+      throw too_large(": allocation failed");
+    }
+    buf->fill_inputs(kSeed, st);
+    verifier = std::make_unique<Verifier>(*buf, st);
+    current = idx;
+  }
+
+  const VerifyResult& verify(const Operation& op) {
+    const std::string& name = op.desc().name;
+    if (auto it = verified.find(name); it != verified.end()) return it->second;
+    VerifyResult v;
+    try {
+      v = verifier->check(op);
+    } catch (const CudaError& e) {
+      note_cuda_error(e);
+      v.ok = false;
+      v.reason = e.what();
+    }
+    return verified[name] = v;
+  }
+
+  // After a CUDA error: if the context is gone, nothing later can run.
+  void note_cuda_error(const CudaError& e) {
+    if (cudaDeviceSynchronize() == cudaSuccess) return;
+    cudaGetLastError();
+    if (cudaDeviceSynchronize() != cudaSuccess && fatal.empty())
+      fatal = fmt::format("the CUDA context is lost: {}", e.what());
+  }
+};
+
+Gpu* g_gpu = nullptr;
+
+void skip(benchmark::State& state, const std::string& why) { state.SkipWithError(why.c_str()); }
+
+void set_counters(benchmark::State& state, const Problem& p) {
+  using benchmark::Counter;
+  const double copy_bytes_per_second = g_gpu->copy_gbps * 1e9;
+  state.counters["bytes_per_second"] = Counter(p.bytes(), Counter::kIsIterationInvariantRate);
+  // bytes / time / copy bandwidth: a fraction of the device-to-device copy rate of this run.
+  state.counters["bw_share"] =
+      Counter(p.bytes() / copy_bytes_per_second, Counter::kIsIterationInvariantRate);
+  state.counters["GFLOPS"] = Counter(p.flops() / 1e9, Counter::kIsIterationInvariantRate);
+}
+
+void bench_kernel(benchmark::State& state, long idx, const Problem& p, const Operation& op) {
+  Gpu& g = *g_gpu;
+  if (!g.fatal.empty()) return skip(state, g.fatal);
+  try {
+    g.use_problem(idx, p);
+    const VerifyResult& v = g.verify(op);
+    if (!v.ok) return skip(state, "verification failed: " + v.reason);
+    const ConvArgs a = g.buf->args();
+    for (int i = 0; i < kWarmup; ++i) op.run(a, g.st);
+    unsigned fill = 0;
+    for (auto _ : state) {
+      DWT_CUDA_CHECK(cudaMemsetAsync(g.flush->get(), static_cast<int>(++fill & 0xFF),
+                                     g.flush->bytes(), g.st));
+      DWT_CUDA_CHECK(cudaEventRecord(g.start, g.st));
+      op.run(a, g.st);
+      DWT_CUDA_CHECK(cudaEventRecord(g.stop, g.st));
+      DWT_CUDA_CHECK(cudaEventSynchronize(g.stop));
+      float ms = 0;
+      DWT_CUDA_CHECK(cudaEventElapsedTime(&ms, g.start, g.stop));
+      state.SetIterationTime(static_cast<double>(ms) * 1e-3);
+    }
+    set_counters(state, p);
+  } catch (const CudaError& e) {
+    g.note_cuda_error(e);
+    skip(state, e.what());
+  } catch (const std::exception& e) {
+    skip(state, e.what());
+  }
+}
+
+void bench_cudnn(benchmark::State& state, long idx, const Problem& p) {
+  Gpu& g = *g_gpu;
+  if (!g.fatal.empty()) return skip(state, g.fatal);
+  try {
+    g.use_problem(idx, p);
+    TimerSettings once;
+    once.warmup = 0;
+    once.reps = 1;
+    // The first run on a problem decides availability (and warms up); later calls reuse its answer.
+    if (!g.cudnn_check) g.cudnn_check = g.cudnn->run(p, *g.buf, *g.verifier, *g.timer, once);
+    if (!g.cudnn_check->available) return skip(state, "cuDNN: " + g.cudnn_check->reason);
+    std::set<std::string> algos;
+    bool failed = false;
+    for (auto _ : state) {
+      const BaselineResult r = g.cudnn->run(p, *g.buf, *g.verifier, *g.timer, once);
+      if (!r.available || !r.time) {
+        skip(state, "cuDNN: " + r.reason);
+        failed = true;
+        break;
+      }
+      state.SetIterationTime(r.time->median_ms * 1e-3);
+      algos.insert(r.algo);
+    }
+    if (failed) return;
+    std::string label;
+    for (const auto& a : algos) label += (label.empty() ? "" : ",") + a;
+    state.SetLabel(label);
+    set_counters(state, p);
+  } catch (const CudaError& e) {
+    g.note_cuda_error(e);
+    skip(state, e.what());
+  } catch (const std::exception& e) {
+    skip(state, e.what());
+  }
+}
+
+void bench_unsupported(benchmark::State& state, std::string why) { skip(state, why); }
+
+// The kernel of `family` to benchmark on `p`: the table's family best when it names a compiled
+// instantiation that supports p, else the first supporting one in registry order; nullptr when
+// none does (`why` then says why).
+const Operation* choose(const Problem& p, const std::string& family, const DeviceLimits& lim,
+                        const Table* table, std::string& why) {
+  std::vector<CandidateResult> refused;
+  const std::vector<const Operation*> ops = candidates_for(p, lim, {family}, &refused);
+  if (table) {
+    if (const ProblemEntry* e = table->find(p.key())) {
+      if (auto it = e->family_best.find(family); it != e->family_best.end()) {
+        const std::string& name = it->second.kernel;
+        const Operation* op = find_operation(name);
+        if (!op)
+          std::fprintf(stderr, "dwtune_bench: %s/%s: table kernel %s is not compiled in; using the default\n",
+                       p.name.c_str(), family.c_str(), name.c_str());
+        else if (std::find(ops.begin(), ops.end(), op) == ops.end())
+          std::fprintf(stderr, "dwtune_bench: %s/%s: table kernel %s does not support the problem here; using the default\n",
+                       p.name.c_str(), family.c_str(), name.c_str());
+        else
+          return op;
+      }
+    }
+  }
+  if (!ops.empty()) return ops.front();
+  why = refused.empty()
+            ? fmt::format("no {} instantiation for {} {}", family, to_string(p.dtype), to_string(p.layout))
+            : fmt::format("no {} instantiation supports the problem (first refusal: {}: {})", family,
+                          refused.front().kernel, refused.front().reason);
+  return nullptr;
+}
+
+void register_all(const ShapeSet& set, const DeviceLimits& lim, const Table* table,
+                  const Options& opt) {
+  const std::vector<std::string> fams = families();
+  for (std::size_t i = 0; i < set.problems.size(); ++i) {
+    const Problem& p = set.problems[i];
+    const long idx = static_cast<long>(i);
+    for (const std::string& f : fams) {
+      std::string why;
+      if (const Operation* op = choose(p, f, lim, table, why)) {
+        const std::string name = fmt::format("{}/{}/{}", p.name, f, op->desc().name);
+        benchmark::RegisterBenchmark(name.c_str(),
+                                     [idx, p, op](benchmark::State& s) { bench_kernel(s, idx, p, *op); })
+            ->UseManualTime()
+            ->Unit(benchmark::kMicrosecond);
+      } else {
+        const std::string name = fmt::format("{}/{}/unsupported", p.name, f);
+        benchmark::RegisterBenchmark(name.c_str(), [why](benchmark::State& s) { bench_unsupported(s, why); });
+      }
+    }
+    if (opt.cudnn) {
+      const std::string name = fmt::format("{}/cudnn", p.name);
+      auto* b = benchmark::RegisterBenchmark(name.c_str(),
+                                             [idx, p](benchmark::State& s) { bench_cudnn(s, idx, p); })
+                    ->UseManualTime()
+                    ->Unit(benchmark::kMicrosecond);
+      if (opt.cudnn_iterations > 0) b->Iterations(opt.cudnn_iterations);
+    }
+  }
+}
+
+std::string cuda_version(int v) { return fmt::format("{}.{}", v / 1000, (v % 1000) / 10); }
+
+void add_context(const Gpu& g, const ShapeSet& set, const Options& opt, const DeviceLimits& lim) {
+  cudaDeviceProp prop{};
+  DWT_CUDA_CHECK(cudaGetDeviceProperties(&prop, g.device));
+  int drv = 0, rt = 0;
+  DWT_CUDA_CHECK(cudaDriverGetVersion(&drv));
+  DWT_CUDA_CHECK(cudaRuntimeGetVersion(&rt));
+  benchmark::AddCustomContext("gpu_name", prop.name);
+  benchmark::AddCustomContext("compute_capability", fmt::format("{}.{}", prop.major, prop.minor));
+  benchmark::AddCustomContext("sm_count", std::to_string(prop.multiProcessorCount));
+  benchmark::AddCustomContext("l2_bytes", std::to_string(prop.l2CacheSize));
+  benchmark::AddCustomContext("max_smem_per_block", std::to_string(lim.max_smem_per_block));
+  benchmark::AddCustomContext("driver_version", cuda_version(drv));
+  benchmark::AddCustomContext("runtime_version", cuda_version(rt));
+  benchmark::AddCustomContext("cudnn_version", cudnn_version_string());
+  benchmark::AddCustomContext("copy_bandwidth_gbps", fmt::format("{:.1f}", g.copy_gbps));
+  benchmark::AddCustomContext(
+      "flush", fmt::format("cudaMemsetAsync of {} MiB before every iteration", g.flush->bytes() >> 20));
+  benchmark::AddCustomContext("config", fmt::format("{} ({})", set.name, opt.config));
+  benchmark::AddCustomContext("table", opt.table.empty() ? "none (first supporting instantiation per family)"
+                                                         : opt.table);
+  benchmark::AddCustomContext("cudnn_iterations", opt.cudnn ? std::to_string(opt.cudnn_iterations) : "off");
+  benchmark::AddCustomContext("dwtune_version", DWTUNE_VERSION);
+  benchmark::AddCustomContext("git_revision", DWTUNE_GIT_REV);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options opt;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view a = argv[i];
+      if (a == "--help" || a == "-h") print_own_usage();
+    }
+    opt = take_own_flags(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dwtune_bench: %s\n", e.what());
+    return kInput;
+  }
+  const bool list_only = listing_only(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return kInput;
+
+  ShapeSet set;
+  std::optional<Table> table;
+  try {
+    set = load_shapes(opt.config);
+    if (!opt.table.empty()) table = read_table(opt.table);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dwtune_bench: %s\n", e.what());
+    return kInput;
+  }
+
+  std::string why;
+  const bool have_gpu = gpu_available(&why);
+  if (!have_gpu && !list_only) {
+    std::fprintf(stderr, "dwtune_bench: no CUDA device: %s\n", why.c_str());
+    return kNoGpu;
+  }
+
+  int rc = kOk;
+  try {
+    // Without a GPU (listing only) kernels are chosen under the default limits (48 KiB of shared
+    // memory), so a listing there may name other kernels than a run on the GPU.
+    const DeviceLimits lim = have_gpu ? query_device_limits(0) : DeviceLimits{};
+    register_all(set, lim, table ? &*table : nullptr, opt);
+    std::unique_ptr<Gpu> gpu;
+    if (!list_only) {
+      gpu = std::make_unique<Gpu>(0);
+      g_gpu = gpu.get();
+      add_context(*gpu, set, opt, lim);
+    }
+    benchmark::RunSpecifiedBenchmarks();
+    if (gpu && !gpu->fatal.empty()) {
+      std::fprintf(stderr, "dwtune_bench: %s\n", gpu->fatal.c_str());
+      rc = kRuntime;
+    }
+    g_gpu = nullptr;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "dwtune_bench: %s\n", e.what());
+    rc = kRuntime;
+  }
+  benchmark::Shutdown();
+  return rc;
+}
