@@ -66,10 +66,12 @@ template <int R, int TW_, int BX_, int BY_, int MINB_, int PF_, int H_ = 0> stru
 using VecTilesF32 =
     List<VTile<64, 4, 32, 4, 8, 0>, VTile<64, 4, 32, 4, 8, 0, 1>, VTile<64, 4, 32, 4, 8, 6, 1>,
          VTile<32, 4, 32, 4, 6, 6, 1>, VTile<64, 4, 128, 1, 8, 0, 1>, VTile<64, 4, 128, 2, 8, 0, 1>,
-         VTile<64, 4, 64, 2, 8, 0, 1>, VTile<32, 4, 64, 2, 6, 6, 1>>;
+         VTile<64, 4, 64, 2, 8, 0, 1>, VTile<32, 4, 64, 2, 6, 6, 1>, VTile<64, 4, 32, 4, 6, 12, 1>,
+         VTile<128, 4, 32, 2, 8, 12, 1>>;
 using VecTiles16 = List<VTile<64, 8, 32, 4, 8, 6>, VTile<32, 8, 32, 4, 6, 6>, VTile<32, 8, 32, 4, 6, 6, 1>,
                         VTile<64, 8, 32, 4, 8, 0, 1>, VTile<64, 8, 64, 2, 8, 0, 1>,
-                        VTile<64, 8, 128, 1, 8, 0, 1>, VTile<32, 8, 64, 2, 6, 6, 1>>;
+                        VTile<64, 8, 128, 1, 8, 0, 1>, VTile<32, 8, 64, 2, 6, 6, 1>,
+                        VTile<64, 8, 32, 4, 6, 12, 1>>;
 using VecSizes = List<KSize<3, 3>, KSize<3, 1>, KSize<3, 7>, KSize<5, 5>, KSize<7, 7>>;
 
 template <class T, class K, class... Tiles>

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # One call on a GPU machine: build, run the tests for real, sanitize, verify, tune, compare with
 # PyTorch, and print a short table last. Logs and tables go to $OUT (or ./gpu-out).
-#   scripts/gpu-check.sh [steps...]   steps: build test sanitize verify tune torch (default: all)
+#   scripts/gpu-check.sh [steps...]
+# steps: build test sanitize verify tune networks retune torch bench python resources ncu
+# (default: build test sanitize verify tune torch)
 set -uo pipefail
 OUT=${OUT:-gpu-out}
 mkdir -p "$OUT"
@@ -47,12 +49,47 @@ if has tune; then
   "$BUILD/dwtune" tune --config "$CONFIG" --out "$OUT/table.json" --keep-all 2> "$OUT/tune.log" || status=1
   echo "tune took $(( $(date +%s) - start )) s"
   "$BUILD/dwtune" report "$OUT/table.json" -o "$OUT/report.md" || status=1
+  "$BUILD/dwtune" report "$OUT/table.json" --format html -o "$OUT/report.html" || status=1
+fi
+if has networks; then
+  step networks
+  start=$(date +%s)
+  "$BUILD/dwtune" tune --config configs/networks.json --out "$OUT/networks-table.json" 2> "$OUT/networks-tune.log" || status=1
+  echo "networks tune took $(( $(date +%s) - start )) s; $(grep -c FAILED "$OUT/networks-tune.log") failed"
+  "$BUILD/dwtune" report "$OUT/networks-table.json" -o "$OUT/networks-report.md" || status=1
+  "$BUILD/dwtune" report "$OUT/networks-table.json" --format html -o "$OUT/networks-report.html" || status=1
+fi
+if has retune; then
+  step retune
+  # The same config again on the same GPU: winners must agree or lie within the measured spread.
+  "$BUILD/dwtune" tune --config "$CONFIG" --out "$OUT/table-again.json" --quiet || status=1
+  "$BUILD/dwtune" report "$OUT/table.json" --vs "$OUT/table-again.json" -o "$OUT/retune-vs.md" || status=1
+  grep -A40 -iE "^## .*(vs|compar)" "$OUT/retune-vs.md" | head -30
 fi
 if has torch; then
   step pytorch
   "$BUILD/dwtune" shapes --config "$CONFIG" --json > "$OUT/shapes.json"
   PYTHONUNBUFFERED=1 python3 scripts/pytorch_baseline.py --shapes "$OUT/shapes.json" --out "$OUT/pytorch.json" \
     > "$OUT/pytorch.log" 2>&1 || status=1
+fi
+if has bench; then
+  step bench
+  timeout 240 "$BUILD/dwtune_bench" --benchmark_filter='^kb8[2-6](dw)?/' --cudnn-iterations 5 \
+    --benchmark_out="$OUT/bench.json" --benchmark_out_format=json > "$OUT/bench.log" 2>&1 || status=1
+  grep -E "manual_time" "$OUT/bench.log" | awk '{print $1, $2, $3}' | head -30
+fi
+if has python; then
+  step python
+  if ! PYTHONFAULTHANDLER=1 OUT="$OUT" bash scripts/gpu-python-check.sh "$BUILD" > "$OUT/python-check.log" 2>&1; then
+    status=1
+    # A native crash: its backtrace (cuda-gdb debugs host code too; there is no gdb there).
+    if grep -q "Segmentation fault" "$OUT/python-check.log" && command -v cuda-gdb > /dev/null; then
+      PYTHONPATH=python timeout 180 cuda-gdb -batch -ex run -ex bt -ex "info sharedlibrary" \
+        --args python3 scripts/kernelbench_check.py > "$OUT/python-gdb.log" 2>&1
+      grep -A25 "SIGSEGV" "$OUT/python-gdb.log" | head -40
+    fi
+  fi
+  sed -n '/== summary/,$p' "$OUT/python-check.log"
 fi
 if has resources; then
   step resources
