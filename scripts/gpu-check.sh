@@ -5,8 +5,11 @@
 # steps: build test sanitize verify tune networks retune torch bench python resources ncu
 # (default: build test sanitize verify tune torch)
 set -uo pipefail
-OUT=${OUT:-gpu-out}
-mkdir -p "$OUT"
+# Work in a scratch folder; only an archive of it and the main results go to $OUT (a lent GPU
+# machine hands back at most 8 files).
+RESULT=${OUT:-gpu-out}
+OUT=$(mktemp -d /tmp/gpu-check.XXXX)
+mkdir -p "$RESULT"
 steps=${*:-build test sanitize verify tune torch}
 has() { [[ " $steps " == *" $1 "* ]]; }
 BUILD=${BUILD:-build-gpu}
@@ -80,15 +83,19 @@ if has bench; then
 fi
 if has python; then
   step python
+  # The extension is built with the compiler that built the libraries it links (the system g++).
+  [ -x /usr/bin/g++ ] && export CXX=/usr/bin/g++ CC=/usr/bin/gcc
   if ! PYTHONFAULTHANDLER=1 OUT="$OUT" bash scripts/gpu-python-check.sh "$BUILD" > "$OUT/python-check.log" 2>&1; then
     status=1
     # A native crash: its backtrace (cuda-gdb debugs host code too; there is no gdb there).
     if grep -q "Segmentation fault" "$OUT/python-check.log" && command -v cuda-gdb > /dev/null; then
       PYTHONPATH=python timeout 180 cuda-gdb -batch -ex run -ex bt -ex "info sharedlibrary" \
         --args python3 scripts/kernelbench_check.py > "$OUT/python-gdb.log" 2>&1
-      grep -A25 "SIGSEGV" "$OUT/python-gdb.log" | head -40
+      grep -A12 "SIGSEGV" "$OUT/python-gdb.log" | head -14
     fi
   fi
+  nm -C python/dwtune_torch/_C*.so 2> /dev/null | grep -E " [TW] std::basic_ostream" | head -5
+  ldd python/dwtune_torch/_C*.so | grep -E "stdc|fmt" 
   sed -n '/== summary/,$p' "$OUT/python-check.log"
 fi
 if has resources; then
@@ -108,8 +115,8 @@ if has ncu; then
     > "$OUT/ncu.log" 2>&1
   grep -E "regblock_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Duration|Block Limit" "$OUT/ncu.log" | head -20
 fi
-# Everything in one archive: the device returns at most 8 files.
-tar czf "$OUT/logs.tgz" -C "$OUT" --exclude logs.tgz . 2>/dev/null
+tar czf "$RESULT/logs.tgz" -C "$OUT" . 2>/dev/null
+for f in table.json networks-table.json pytorch.json bench.json; do [ -f "$OUT/$f" ] && cp "$OUT/$f" "$RESULT/"; done
 step summary
 [ -f "$OUT/tune.log" ] && grep -E "^\[|copy bandwidth" "$OUT/tune.log"
 [ -f "$OUT/pytorch.log" ] && cat "$OUT/pytorch.log"
