@@ -126,7 +126,7 @@ __device__ __forceinline__ void prefetch_l2(const void* p) {
 // One thread's strip: output rows [oh0, oh0 + ROWS) x columns [ow0, ow0 + TW) of one plane.
 // PF > 0: prefetch into L2 the row PF rows ahead, so more bytes are in flight than registers hold.
 // HINT: 256-byte L2 fetches for loads, evict-first stores.
-template <class T, int KH, int KW, int ROWS, int TW, bool VEC, int PF, bool HINT>
+template <class T, int KH, int KW, int ROWS, int TW, bool VEC, int PF, bool HINT, int U>
 __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int oh0, int ow0) {
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
@@ -165,32 +165,37 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
   const int ih0 = oh0 - s.ph;
   const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
   const int total = nrows + KH - 1;
-  // Not unrolled: one chunk of KH rows in flight keeps registers, and so occupancy, in check.
+  // Chunks of CH rows: every load of a chunk is issued before its first FMA, so a thread keeps
+  // CH rows in flight (rows past the strip read as zero and feed only rows that are never stored).
+  // The chunk loop itself is not unrolled: registers, and so occupancy, stay in check.
+  constexpr int CH = KH * U;
 #pragma unroll 1
-  for (int base = 0; base < total; base += KH) {
+  for (int base = 0; base < total; base += CH) {
+    float xt[CH][WW];
 #pragma unroll
-    for (int u = 0; u < KH; ++u) {
-      const int t = base + u;
-      if (t >= total) break;
-      const int ih = ih0 + t;
-      const bool row_ok = ih >= 0 && ih < H;
+    for (int u = 0; u < CH; ++u) {
+      const int ih = ih0 + base + u;
+      const bool row_ok = base + u < total && ih >= 0 && ih < H;
       if constexpr (VEC && PF > 0) {
         // One request per 128-byte line: the lanes whose first vector starts a line.
         const T* ahead = xp + static_cast<std::int64_t>(ih + PF) * W + iw0;
         if (ih + PF >= 0 && ih + PF < H && m.in[0] && (reinterpret_cast<std::uintptr_t>(ahead) & 127u) == 0)
           prefetch_l2(ahead);
       }
-      float xt[WW];
-      load_window<T, WW, VEC, HINT>(xt, xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W, row_ok, iw0, m);
+      load_window<T, WW, VEC, HINT>(xt[u], xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W, row_ok,
+                                    iw0, m);
+    }
+#pragma unroll
+    for (int u = 0; u < CH; ++u) {
 #pragma unroll
       for (int kh = 0; kh < KH; ++kh) {
         float(&r)[TW] = acc[(u - kh + KH) % KH];
 #pragma unroll
         for (int j = 0; j < TW; ++j)
 #pragma unroll
-          for (int kw = 0; kw < KW; ++kw) r[j] = fmaf(wr[kh][kw], xt[j + kw], r[j]);
+          for (int kw = 0; kw < KW; ++kw) r[j] = fmaf(wr[kh][kw], xt[u][j + kw], r[j]);
       }
-      const int o = t - (KH - 1);  // finished with this input row
+      const int o = base + u - (KH - 1);  // finished with this input row
       float(&done)[TW] = acc[(u + 1) % KH];
       if (o >= 0 && o < nrows)
         VectorStore::store<T, TW, HINT>(yp + static_cast<std::int64_t>(oh0 + o) * OW, done, ow0, OW);
@@ -201,7 +206,7 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
 }
 
 // MINB > 0 caps registers so that MINB blocks fit on an SM (occupancy against register reuse).
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF, bool HINT>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF, bool HINT, int U>
 __global__ void __launch_bounds__(BX* BY, MINB) strip_kernel(ConvArgs a) {
   const ConvShape& s = a.s;
   const std::int64_t OH = s.out_h(), OW = s.out_w();
@@ -217,13 +222,13 @@ __global__ void __launch_bounds__(BX* BY, MINB) strip_kernel(ConvArgs a) {
       const std::int64_t oh0 = (rb * BY + threadIdx.y) * ROWS;
       if (oh0 >= OH) continue;
       if (vec)
-        strip<T, KH, KW, ROWS, TW, true, PF, HINT>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
+        strip<T, KH, KW, ROWS, TW, true, PF, HINT, U>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
       else
-        strip<T, KH, KW, ROWS, TW, false, 0, false>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
+        strip<T, KH, KW, ROWS, TW, false, 0, false, U>(a, plane, static_cast<int>(oh0), static_cast<int>(ow0));
     }
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF, int HINT>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF, int HINT, int U>
 struct Vectorized {
   static_assert(KH > 0 && KW > 0, "vectorized kernels have a compile-time filter size");
   static_assert(TW % kVecElems<T> == 0, "vectorized tiles are whole 16-byte vectors wide");
@@ -232,11 +237,11 @@ struct Vectorized {
     d.family = "vectorized";
     d.dtype = DTypeOf<T>::value;
     d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY},
-                {"minb", MINB}, {"prefetch", PF}, {"hint", HINT}};
+                {"minb", MINB}, {"prefetch", PF}, {"hint", HINT}, {"unroll", U}};
     d.threads = BX * BY;
     d.name = cat("vectorized_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW,
                  "_b", BX, "x", BY, MINB ? cat("_o", MINB) : std::string(),
-                 PF ? cat("_p", PF) : std::string(), HINT ? "_h" : "");
+                 PF ? cat("_p", PF) : std::string(), HINT ? "_h" : "", U > 1 ? cat("_u", U) : std::string());
     return d;
   }
   static Support supports(const ConvShape& s) {
@@ -246,7 +251,7 @@ struct Vectorized {
   }
   static LaunchConfig config(const ConvShape& s) { return tiled_grid<ROWS, TW, BX, BY>(s); }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    strip_kernel<T, KH, KW, ROWS, TW, BX, BY, MINB, PF, HINT != 0><<<c.grid, c.block, 0, st>>>(a);
+    strip_kernel<T, KH, KW, ROWS, TW, BX, BY, MINB, PF, HINT != 0, U><<<c.grid, c.block, 0, st>>>(a);
     DWT_CUDA_CHECK_LAUNCH();
   }
 };
