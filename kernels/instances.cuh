@@ -58,8 +58,8 @@ void add_regblock(OpList& ops) {
 
 // Vectorized strips: VTile<rows per thread, columns per thread (whole 16-byte vectors), block,
 // minimum blocks per SM (0: no register cap), L2 prefetch distance in rows (0: none), cache hints,
-// rows in flight per thread in units of KH>.
-template <int R, int TW_, int BX_, int BY_, int MINB_, int PF_, int H_ = 0, int U_ = 1> struct VTile {
+// rows in flight per thread: 0 row by row, U > 0 chunks of U*KH rows loaded before use>.
+template <int R, int TW_, int BX_, int BY_, int MINB_, int PF_, int H_ = 0, int U_ = 0> struct VTile {
   static constexpr int rows = R, tw = TW_, bx = BX_, by = BY_, minb = MINB_, pf = PF_, hint = H_,
                        unroll = U_;
 };
@@ -67,11 +67,12 @@ template <int R, int TW_, int BX_, int BY_, int MINB_, int PF_, int H_ = 0, int 
 // open at once than one warp per row segment.
 using VecTilesF32 =
     List<VTile<64, 4, 32, 4, 8, 0>, VTile<64, 4, 128, 1, 8, 0, 1>, VTile<32, 4, 64, 2, 6, 6, 1>,
-         VTile<64, 4, 64, 2, 8, 0, 1>, VTile<64, 4, 128, 1, 6, 0, 1, 2>, VTile<64, 4, 128, 1, 8, 0, 1, 2>,
-         VTile<64, 4, 64, 2, 6, 6, 1, 2>, VTile<128, 4, 32, 2, 8, 12, 1>>;
+         VTile<64, 4, 64, 2, 8, 0, 1>, VTile<64, 4, 32, 4, 8, 0, 0, 1>, VTile<64, 4, 128, 1, 8, 0, 1, 1>,
+         VTile<32, 4, 64, 2, 6, 6, 1, 1>, VTile<64, 4, 128, 1, 6, 0, 1, 2>>;
 using VecTiles16 = List<VTile<64, 8, 32, 4, 8, 6>, VTile<32, 8, 32, 4, 6, 6>, VTile<32, 8, 32, 4, 6, 6, 1>,
-                        VTile<64, 8, 64, 2, 8, 0, 1>, VTile<64, 8, 64, 2, 6, 0, 1, 2>,
-                        VTile<32, 8, 32, 4, 6, 6, 1, 2>, VTile<64, 8, 128, 1, 8, 0, 1>>;
+                        VTile<64, 8, 32, 4, 8, 0, 1>, VTile<64, 8, 64, 2, 8, 0, 1>,
+                        VTile<64, 8, 128, 1, 8, 0, 1>, VTile<32, 8, 64, 2, 6, 6, 1>,
+                        VTile<64, 8, 64, 2, 8, 0, 1, 1>>;
 using VecSizes = List<KSize<3, 3>, KSize<3, 1>, KSize<3, 7>, KSize<5, 5>, KSize<7, 7>>;
 
 template <class T, class K, class... Tiles>

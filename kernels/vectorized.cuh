@@ -123,6 +123,27 @@ __device__ __forceinline__ void prefetch_l2(const void* p) {
   asm volatile("prefetch.global.L2 [%0];" ::"l"(p));
 }
 
+// Input row number u of a chunk (u is a compile-time constant once inlined): its KH contributions
+// to the ring of accumulator rows; then output row o, which it finishes, is stored and its slot
+// reset for the row that shares it next.
+template <class T, int KH, int KW, int TW, bool HINT, int WW>
+__device__ __forceinline__ void strip_row(float (&acc)[KH][TW], const float (&wr)[KH][KW],
+                                          const float (&x)[WW], int u, int o, int nrows, float b,
+                                          T* __restrict__ y, int ow0, int OW) {
+#pragma unroll
+  for (int kh = 0; kh < KH; ++kh) {
+    float(&r)[TW] = acc[(u - kh + KH) % KH];
+#pragma unroll
+    for (int j = 0; j < TW; ++j)
+#pragma unroll
+      for (int kw = 0; kw < KW; ++kw) r[j] = fmaf(wr[kh][kw], x[j + kw], r[j]);
+  }
+  float(&done)[TW] = acc[(u + 1) % KH];
+  if (o >= 0 && o < nrows) VectorStore::store<T, TW, HINT>(y + static_cast<std::int64_t>(o) * OW, done, ow0, OW);
+#pragma unroll
+  for (int j = 0; j < TW; ++j) done[j] = b;
+}
+
 // One thread's strip: output rows [oh0, oh0 + ROWS) x columns [ow0, ow0 + TW) of one plane.
 // PF > 0: prefetch into L2 the row PF rows ahead, so more bytes are in flight than registers hold.
 // HINT: 256-byte L2 fetches for loads, evict-first stores.
@@ -165,42 +186,51 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
   const int ih0 = oh0 - s.ph;
   const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
   const int total = nrows + KH - 1;
-  // Chunks of CH rows: every load of a chunk is issued before its first FMA, so a thread keeps
-  // CH rows in flight (rows past the strip read as zero and feed only rows that are never stored).
-  // The chunk loop itself is not unrolled: registers, and so occupancy, stay in check.
-  constexpr int CH = KH * U;
-#pragma unroll 1
-  for (int base = 0; base < total; base += CH) {
-    float xt[CH][WW];
-#pragma unroll
-    for (int u = 0; u < CH; ++u) {
-      const int ih = ih0 + base + u;
-      const bool row_ok = base + u < total && ih >= 0 && ih < H;
-      if constexpr (VEC && PF > 0) {
-        // One request per 128-byte line: the lanes whose first vector starts a line.
-        const T* ahead = xp + static_cast<std::int64_t>(ih + PF) * W + iw0;
-        if (ih + PF >= 0 && ih + PF < H && m.in[0] && (reinterpret_cast<std::uintptr_t>(ahead) & 127u) == 0)
-          prefetch_l2(ahead);
-      }
-      load_window<T, WW, VEC, HINT>(xt[u], xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W, row_ok,
-                                    iw0, m);
+  T* __restrict__ y0 = yp + static_cast<std::int64_t>(oh0) * OW;
+  auto prefetch = [&](int ih) {
+    if constexpr (VEC && PF > 0) {
+      // One request per 128-byte line: the lanes whose first vector starts a line.
+      const T* ahead = xp + static_cast<std::int64_t>(ih + PF) * W + iw0;
+      if (ih + PF >= 0 && ih + PF < H && m.in[0] && (reinterpret_cast<std::uintptr_t>(ahead) & 127u) == 0)
+        prefetch_l2(ahead);
     }
+  };
+  // The chunk loops are not unrolled: registers, and so occupancy, stay in check.
+  if constexpr (U == 0) {
+    // Row by row: few registers, one row in flight per thread.
+#pragma unroll 1
+    for (int base = 0; base < total; base += KH) {
 #pragma unroll
-    for (int u = 0; u < CH; ++u) {
-#pragma unroll
-      for (int kh = 0; kh < KH; ++kh) {
-        float(&r)[TW] = acc[(u - kh + KH) % KH];
-#pragma unroll
-        for (int j = 0; j < TW; ++j)
-#pragma unroll
-          for (int kw = 0; kw < KW; ++kw) r[j] = fmaf(wr[kh][kw], xt[u][j + kw], r[j]);
+      for (int u = 0; u < KH; ++u) {
+        const int t = base + u;
+        if (t >= total) break;
+        const int ih = ih0 + t;
+        const bool row_ok = ih >= 0 && ih < H;
+        prefetch(ih);
+        float xt[WW];
+        load_window<T, WW, VEC, HINT>(xt, xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W, row_ok,
+                                      iw0, m);
+        strip_row<T, KH, KW, TW, HINT>(acc, wr, xt, u, t - (KH - 1), nrows, b, y0, ow0, OW);
       }
-      const int o = base + u - (KH - 1);  // finished with this input row
-      float(&done)[TW] = acc[(u + 1) % KH];
-      if (o >= 0 && o < nrows)
-        VectorStore::store<T, TW, HINT>(yp + static_cast<std::int64_t>(oh0 + o) * OW, done, ow0, OW);
+    }
+  } else {
+    // Chunks of U*KH rows: every load of a chunk is issued before its first FMA, so a thread keeps
+    // that many rows in flight (rows past the strip read as zero and feed only rows never stored).
+    constexpr int CH = KH * U;
+#pragma unroll 1
+    for (int base = 0; base < total; base += CH) {
+      float xt[CH][WW];
 #pragma unroll
-      for (int j = 0; j < TW; ++j) done[j] = b;
+      for (int u = 0; u < CH; ++u) {
+        const int ih = ih0 + base + u;
+        const bool row_ok = base + u < total && ih >= 0 && ih < H;
+        prefetch(ih);
+        load_window<T, WW, VEC, HINT>(xt[u], xp + static_cast<std::int64_t>(row_ok ? ih : 0) * W,
+                                      row_ok, iw0, m);
+      }
+#pragma unroll
+      for (int u = 0; u < CH; ++u)
+        strip_row<T, KH, KW, TW, HINT>(acc, wr, xt[u], u, base + u - (KH - 1), nrows, b, y0, ow0, OW);
     }
   }
 }
@@ -241,7 +271,7 @@ struct Vectorized {
     d.threads = BX * BY;
     d.name = cat("vectorized_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW,
                  "_b", BX, "x", BY, MINB ? cat("_o", MINB) : std::string(),
-                 PF ? cat("_p", PF) : std::string(), HINT ? "_h" : "", U > 1 ? cat("_u", U) : std::string());
+                 PF ? cat("_p", PF) : std::string(), HINT ? "_h" : "", U > 0 ? cat("_u", U) : std::string());
     return d;
   }
   static Support supports(const ConvShape& s) {
