@@ -38,7 +38,6 @@
 #include <string_view>
 #include <vector>
 
-#include "builtin_configs.hpp"
 #include "config.hpp"
 #include "cuda_check.hpp"
 #include "cudnn_baseline.hpp"
@@ -139,16 +138,6 @@ bool listing_only(int argc, char** argv) {
   if (flag) return *flag;
   const char* env = std::getenv("BENCHMARK_LIST_TESTS");
   return env && truthy(env);
-}
-
-ShapeSet load_shapes(const std::string& path) {
-  if (path.rfind("builtin:", 0) == 0) {
-    const std::string name = path.substr(8);
-    const char* text = builtin_config(name);
-    if (!text) throw InputError(fmt::format("--config {}: no built-in config named \"{}\"", path, name));
-    return parse_config_text(text, path);
-  }
-  return load_config(path);
 }
 
 void print_own_usage() {
@@ -462,7 +451,7 @@ int main(int argc, char** argv) {
   ShapeSet set;
   std::optional<Table> table;
   try {
-    set = load_shapes(opt.config);
+    set = load_shape_set(opt.config);
     if (!opt.table.empty()) table = read_table(opt.table);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dwtune_bench: %s\n", e.what());

@@ -48,6 +48,9 @@ struct ShapeSet {
   std::vector<Problem> problems;  // expanded and validated, in config order
 };
 
+// A file, or builtin:NAME for a config built into the binary (configs/NAME.json at build time).
+ShapeSet load_shape_set(const std::string& path);
+
 ShapeSet load_config(const std::filesystem::path& file);
 ShapeSet parse_config(const nlohmann::json& j, const std::string& source);
 // Also refuses a key repeated within one object, which a parsed json can no longer show.

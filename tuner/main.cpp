@@ -8,7 +8,6 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 
-#include "builtin_configs.hpp"
 #include "config.hpp"
 #include "cuda_check.hpp"
 #include "device.hpp"
@@ -34,16 +33,6 @@ struct NoGpu : std::runtime_error {
 };
 
 constexpr const char* kDefaultConfig = "builtin:kernelbench";
-
-ShapeSet load_shapes(const std::string& path) {
-  if (path.rfind("builtin:", 0) == 0) {
-    const std::string name = path.substr(8);
-    const char* text = builtin_config(name);
-    if (!text) throw InputError(fmt::format("--config {}: no built-in config named \"{}\"", path, name));
-    return parse_config_text(text, path);
-  }
-  return load_config(path);
-}
 
 void require_gpu() {
   std::string why;
@@ -115,7 +104,7 @@ int cmd_list(bool json) {
 }
 
 int cmd_shapes(const std::string& config, bool json) {
-  const ShapeSet set = load_shapes(config);
+  const ShapeSet set = load_shape_set(config);
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const Problem& p : set.problems) arr.push_back(p);
@@ -130,7 +119,7 @@ int cmd_shapes(const std::string& config, bool json) {
 }
 
 int cmd_verify(const std::string& config, const std::string& variants, std::uint64_t seed) {
-  const ShapeSet set = load_shapes(config);
+  const ShapeSet set = load_shape_set(config);
   const auto fams = parse_variants(variants);
   require_gpu();
   const DeviceLimits lim = query_device_limits(0);
@@ -265,7 +254,7 @@ int main(int argc, char** argv) {
     if (*shapes) return cmd_shapes(config, json);
     if (*verify) return cmd_verify(config, variants, seed);
     if (*tune) {
-      const ShapeSet set = load_shapes(config);
+      const ShapeSet set = load_shape_set(config);
       topt.out = out;
       topt.random = strategy == "random";
       if (topt.random && topt.budget <= 0) throw InputError("--strategy random needs --budget N");
