@@ -17,6 +17,12 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
 fi
 cmake --build "$build" --target dwtune_dispatch
+# Build the extension with the system g++ when there is one. On the GPU image, /opt/gcc's g++
+# (first in PATH) gave an _C.so holding its own copy of libstdc++ code, which crashed inside
+# ostream << long beside torch's libstdc++ (cuda-gdb backtrace); /usr/bin/g++ works.
+if [ -z "${CXX:-}" ] && [ -x /usr/bin/g++ ]; then
+  export CXX=/usr/bin/g++ CC=/usr/bin/gcc
+fi
 cd "$root/python"
 DWTUNE_BUILD_DIR="$build" python3 setup.py build_ext --inplace --build-temp "$build/python-temp"
 cd "$root"

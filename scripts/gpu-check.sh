@@ -83,8 +83,6 @@ if has bench; then
 fi
 if has python; then
   step python
-  # The extension is built with the compiler that built the libraries it links (the system g++).
-  [ -x /usr/bin/g++ ] && export CXX=/usr/bin/g++ CC=/usr/bin/gcc
   if ! PYTHONFAULTHANDLER=1 OUT="$OUT" bash scripts/gpu-python-check.sh "$BUILD" > "$OUT/python-check.log" 2>&1; then
     status=1
     # A native crash: its backtrace (cuda-gdb debugs host code too; there is no gdb there).
