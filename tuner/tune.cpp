@@ -303,7 +303,7 @@ struct Shared {
 
 void checkpoint(Shared& sh) { write_table_atomic(sh.table, sh.opt.out); }
 
-ProblemEntry tune_problem(const Problem& p, int device, cudaStream_t st, Timer& timer,
+ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer,
                           CudnnBaseline& cudnn, double copy_bw, const DeviceLimits& lim, Shared& sh) {
   const TuneOptions& opt = sh.opt;
   std::vector<CandidateResult> results;
@@ -331,7 +331,6 @@ ProblemEntry tune_problem(const Problem& p, int device, cudaStream_t st, Timer& 
   }
   buf->fill_inputs(opt.seed, st);
   Verifier verifier(*buf, st);
-  (void)device;
 
   std::optional<CandidateResult> best;
   for (std::size_t j = 0; j < ops.size(); ++j) {
@@ -394,7 +393,7 @@ void worker(int device, Shared& sh) {
       const std::size_t k = sh.next++;
       if (k >= sh.pending.size()) break;
       const Problem& p = sh.set.problems[sh.pending[k]];
-      ProblemEntry e = tune_problem(p, device, st, timer, cudnn, copy_bw, lim, sh);
+      ProblemEntry e = tune_problem(p, st, timer, cudnn, copy_bw, lim, sh);
       if (g_interrupted) break;  // a problem cut short is not recorded: --resume redoes it
       std::lock_guard lock(sh.mu);
       sh.table.entries.push_back(e);
