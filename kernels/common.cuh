@@ -66,8 +66,6 @@ inline Support common_support(const KernelDesc& d, const ConvShape& s, const Dev
   return Support::yes();
 }
 
-inline std::string dtype_tag(DType d) { return to_string(d); }
-
 // Type-erased Operation over a family template K with static desc/supports/config/launch.
 template <class K>
 class OperationOf final : public Operation {

@@ -87,8 +87,6 @@ ConvArgs ProblemBuffers::args() const {
   return a;
 }
 
-std::size_t ProblemBuffers::device_bytes() const { return problem_device_bytes(shape); }
-
 namespace {
 
 __device__ __forceinline__ std::uint64_t mix64(std::uint64_t z) {

@@ -44,7 +44,6 @@ struct ProblemBuffers {
   void fill_inputs(std::uint64_t seed, cudaStream_t st);
   void poison_output(cudaStream_t st);  // all bytes 0xFF: NaN in f32, f16 and bf16
   ConvArgs args() const;
-  std::size_t device_bytes() const;
 };
 
 // Bytes a problem needs on the device (input, output, weights, bias).

@@ -34,6 +34,15 @@ struct NoGpu : std::runtime_error {
 
 constexpr const char* kDefaultConfig = "builtin:kernelbench";
 
+// Exit codes of DESIGN.md by what went wrong: input the user can fix, a missing GPU, or a failure.
+int exit_code_of(const std::exception& e) {
+  if (dynamic_cast<const NoGpu*>(&e)) return kNoGpu;
+  if (dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const InputError*>(&e) ||
+      dynamic_cast<const TableError*>(&e) || dynamic_cast<const ProblemError*>(&e))
+    return kInput;
+  return kRuntime;
+}
+
 void require_gpu() {
   std::string why;
   if (!gpu_available(&why)) throw NoGpu("no CUDA device: " + why);
@@ -290,27 +299,9 @@ int main(int argc, char** argv) {
       write_table_atomic(merge_tables(ts), output);
       return kOk;
     }
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "dwtune: {}\n", e.what());
-    return kInput;
-  } catch (const InputError& e) {
-    fmt::print(stderr, "dwtune: {}\n", e.what());
-    return kInput;
-  } catch (const TableError& e) {
-    fmt::print(stderr, "dwtune: {}\n", e.what());
-    return kInput;
-  } catch (const ProblemError& e) {
-    fmt::print(stderr, "dwtune: {}\n", e.what());
-    return kInput;
-  } catch (const NoGpu& e) {
-    fmt::print(stderr, "dwtune: {}\n", e.what());
-    return kNoGpu;
-  } catch (const CudaError& e) {
-    fmt::print(stderr, "dwtune: CUDA error: {}\n", e.what());
-    return kRuntime;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "dwtune: {}\n", e.what());
-    return kRuntime;
+    fmt::print(stderr, "dwtune: {}{}\n", dynamic_cast<const CudaError*>(&e) ? "CUDA error: " : "", e.what());
+    return exit_code_of(e);
   }
   return kOk;
 }
