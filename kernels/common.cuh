@@ -76,7 +76,10 @@ class OperationOf final : public Operation {
     const LaunchConfig cfg = K::config(s);
     Support c = common_support(desc_, s, lim, cfg.smem_bytes);
     if (!c) return c;
-    return K::supports(s);
+    if constexpr (requires { K::supports(s, lim); })
+      return K::supports(s, lim);  // families with device requirements beyond the common ones
+    else
+      return K::supports(s);
   }
   LaunchConfig config(const ConvShape& s) const override { return K::config(s); }
   void run(const ConvArgs& a, cudaStream_t stream) const override { K::launch(a, K::config(a.s), stream); }

@@ -9,6 +9,7 @@
 #include "naive.cuh"
 #include "regblock.cuh"
 #include "smem_tiled.cuh"
+#include "staged.cuh"
 #include "vectorized.cuh"
 
 namespace dwt {
@@ -94,6 +95,37 @@ void add_vectorized(OpList& ops) {
     add_vsizes<T, VecTilesF32>(ops, VecSizes{});
   else
     add_vsizes<T, VecTiles16>(ops, VecSizes{});
+}
+
+// Staged strips: STile<rows per block, columns per thread, threads per block, stages in the ring,
+// rows per stage in units of KH, minimum blocks per SM (0: no register cap)>. A block covers BX*TW
+// columns: 512 (KernelBench's widths 510/512) or 256 (kb85's 250).
+template <int R, int TW_, int BX_, int S_, int RU_, int MINB_ = 0> struct STile {
+  static constexpr int rows = R, tw = TW_, bx = BX_, stages = S_, ru = RU_, minb = MINB_;
+};
+using StagedTilesF32 = List<STile<64, 4, 128, 4, 1>, STile<32, 4, 128, 3, 2>, STile<32, 4, 64, 4, 1>,
+                            STile<64, 4, 64, 3, 2>, STile<128, 4, 128, 2, 2>>;
+using StagedTiles16 = List<STile<64, 8, 64, 4, 1>, STile<64, 4, 128, 4, 1>, STile<32, 8, 32, 4, 1>,
+                           STile<32, 8, 64, 3, 2>, STile<128, 8, 64, 2, 2>>;
+
+template <class T, class K, class... Tiles>
+void add_stiles(OpList& ops, List<Tiles...>) {
+  (ops.push_back(std::make_unique<OperationOf<Staged<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx,
+                                                     Tiles::stages, Tiles::ru, Tiles::minb>>>()),
+   ...);
+}
+
+template <class T, class TileList, class... Ks>
+void add_ssizes(OpList& ops, List<Ks...>) {
+  (add_stiles<T, Ks>(ops, TileList{}), ...);
+}
+
+template <class T>
+void add_staged(OpList& ops) {
+  if constexpr (sizeof(T) == 4)
+    add_ssizes<T, StagedTilesF32>(ops, VecSizes{});
+  else
+    add_ssizes<T, StagedTiles16>(ops, VecSizes{});
 }
 
 }  // namespace dwt

@@ -29,6 +29,7 @@ struct DeviceLimits {
   int max_threads_per_block = 1024;
   std::size_t max_smem_per_block = 48 * 1024;  // opt-in limit (cudaDevAttrMaxSharedMemoryPerBlockOptin)
   int sm_count = 0;
+  int cc = 0;  // compute capability, major * 10 + minor; 0: unknown
 };
 
 // Whether an instantiation can serve a problem; `reason` says why not.

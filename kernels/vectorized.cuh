@@ -36,15 +36,16 @@ __device__ __forceinline__ bool aligned16(const void* p) {
   return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0;
 }
 
-// 128-bit stores of a finished output row.
+// 128-bit stores of a finished output row (64-bit where the row or the tile is only 8-byte aligned).
 struct VectorStore {
   // HINT: streaming stores (evict-first), so outputs do not push inputs out of L2.
   template <class T, int TW, bool HINT = false>
   __device__ __forceinline__ static void store(T* __restrict__ out, const float (&acc)[TW],
                                                std::int64_t ow0, std::int64_t OW) {
     constexpr int V = kVecElems<T>;
-    static_assert(TW % V == 0, "vectorized tiles are whole vectors wide");
-    if (ow0 + TW <= OW && aligned16(out + ow0)) {
+    static_assert(TW % (V / 2) == 0, "vectorized tiles are whole 8-byte pieces wide");
+    constexpr bool kWhole = TW % V == 0;  // 16-byte stores possible
+    if (kWhole && ow0 + TW <= OW && aligned16(out + ow0)) {
       uint4* p = reinterpret_cast<uint4*>(out + ow0);
 #pragma unroll
       for (int k = 0; k < TW / V; ++k) {
@@ -57,7 +58,8 @@ struct VectorStore {
           p[k] = v.u;
       }
     } else if (ow0 + TW <= OW && (reinterpret_cast<std::uintptr_t>(out + ow0) & 7u) == 0) {
-      // Rows whose width is not a whole number of vectors (OW = 510, 250) start on 8 bytes.
+      // Rows whose width is not a whole number of vectors (OW = 510, 250) start on 8 bytes, and so
+      // do tiles half a vector wide.
       constexpr int H = V / 2;
       uint2* p = reinterpret_cast<uint2*>(out + ow0);
 #pragma unroll

@@ -29,7 +29,7 @@ namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 // Families in the order a reader meets them in kernels/: simplest first.
-constexpr const char* kKnownFamilies[] = {"naive", "smem", "regblock", "vectorized"};
+constexpr const char* kKnownFamilies[] = {"naive", "smem", "regblock", "vectorized", "staged"};
 
 bool positive(double x) { return std::isfinite(x) && x > 0; }
 

@@ -30,6 +30,7 @@ DeviceLimits test_limits() {
   lim.max_threads_per_block = 1024;
   lim.max_smem_per_block = 227 * 1024;
   lim.sm_count = 132;
+  lim.cc = 90;
   return lim;
 }
 

@@ -78,6 +78,7 @@ TEST(Summarize, NoPassingCandidateMarksTheProblemFailed) {
 TEST(Candidates, Kb85GetsItsFixedSizeKernelsAndNoOthers) {
   DeviceLimits lim;
   lim.max_smem_per_block = 227 * 1024;
+  lim.cc = 90;
   std::vector<CandidateResult> refused;
   const auto ops = candidates_for(kb85(), lim, {}, &refused);
   std::set<std::string> fams;
@@ -86,7 +87,7 @@ TEST(Candidates, Kb85GetsItsFixedSizeKernelsAndNoOthers) {
     EXPECT_EQ(op->desc().dtype, DType::f32);
     EXPECT_EQ(op->desc().name.find("k3x3"), std::string::npos) << op->desc().name;
   }
-  EXPECT_EQ(fams, (std::set<std::string>{"naive", "smem", "regblock", "vectorized"}));
+  EXPECT_EQ(fams, (std::set<std::string>{"naive", "smem", "regblock", "vectorized", "staged"}));
   ASSERT_FALSE(refused.empty());
   for (const auto& r : refused) {
     EXPECT_EQ(r.status, Disposition::not_supported);
@@ -105,6 +106,25 @@ TEST(Candidates, VectorizedRefusesWidthStrideWithAReason) {
   for (const auto& r : refused) said |= r.reason.find("stride") != std::string::npos;
   EXPECT_TRUE(said);
   EXPECT_FALSE(candidates_for(p, lim, {"regblock"}, nullptr).empty());
+}
+
+TEST(Candidates, StagedNeedsSm90AndSaysSo) {
+  DeviceLimits lim;
+  lim.max_smem_per_block = 227 * 1024;
+  for (int cc : {0, 80}) {
+    lim.cc = cc;
+    std::vector<CandidateResult> refused;
+    EXPECT_TRUE(candidates_for(kb85(), lim, {"staged"}, &refused).empty()) << "sm_" << cc;
+    ASSERT_FALSE(refused.empty());
+    EXPECT_NE(refused[0].reason.find("sm_90"), std::string::npos) << refused[0].reason;
+  }
+  lim.cc = 90;
+  EXPECT_FALSE(candidates_for(kb85(), lim, {"staged"}, nullptr).empty());
+  lim.max_smem_per_block = 8 * 1024;  // below every staged ring
+  std::vector<CandidateResult> refused;
+  EXPECT_TRUE(candidates_for(kb85(), lim, {"staged"}, &refused).empty());
+  ASSERT_FALSE(refused.empty());
+  EXPECT_NE(refused[0].reason.find("shared memory"), std::string::npos) << refused[0].reason;
 }
 
 TEST(Candidates, SmemRefusesTilesOverTheSharedMemoryLimit) {

@@ -1,0 +1,265 @@
+// Family "staged": the vectorized strip walk, with its input rows brought into shared memory by the
+// Hopper bulk-copy engine (TMA, cp.async.bulk) through a ring of S stages, each of KH*RU rows.
+// A block covers BX*TW output columns and ROWS output rows of one plane; thread 0 issues one bulk copy
+// per input row and an mbarrier per stage says when its bytes have landed. Bytes in flight then cost
+// shared memory, not registers: a strip keeps S stages coming while its threads compute from the one
+// that arrived. Each thread reads its window of every row from shared memory (16- or 8-byte reads when
+// the window is aligned, element by element otherwise, e.g. odd padding) and feeds the same ring of
+// KH accumulator rows as the vectorized family, storing each finished row straight to global memory.
+// Columns outside the input are zero cells of shared memory that no copy touches; rows outside it
+// read as zero. Bulk copies need 16-byte aligned rows (W a whole number of vectors, x on 16 bytes);
+// otherwise the threads fill each stage with plain loads, one stage at a time, and compute the same
+// way. Stride and dilation must be 1, and the device must be sm_90 or newer.
+#pragma once
+
+#include "vectorized.cuh"
+
+namespace dwt {
+
+__device__ __forceinline__ std::uint32_t smem_addr(const void* p) {
+  return static_cast<std::uint32_t>(__cvta_generic_to_shared(p));
+}
+
+// The mbarrier and bulk-copy PTX this family needs (sm_90).
+struct Tma {
+  __device__ __forceinline__ static void init(std::uint64_t* bar, unsigned count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;" ::"r"(smem_addr(bar)), "r"(count) : "memory");
+  }
+  // Makes initialized barriers visible to the bulk-copy engine.
+  __device__ __forceinline__ static void fence_init() {
+    asm volatile("fence.mbarrier_init.release.cluster;" ::: "memory");
+  }
+  // Arrives on `bar` and tells it `bytes` more will land before its phase completes.
+  __device__ __forceinline__ static void arrive_expect(std::uint64_t* bar, std::uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;" ::"r"(smem_addr(bar)), "r"(bytes)
+                 : "memory");
+  }
+  // Copies `bytes` (a multiple of 16, both addresses 16-byte aligned) from global to shared memory.
+  __device__ __forceinline__ static void copy(void* dst, const void* src, std::uint32_t bytes,
+                                              std::uint64_t* bar) {
+    asm volatile(
+        "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];" ::"r"(
+            smem_addr(dst)),
+        "l"(src), "r"(bytes), "r"(smem_addr(bar))
+        : "memory");
+  }
+  // Waits until the phase with this parity has completed.
+  __device__ __forceinline__ static void wait(std::uint64_t* bar, std::uint32_t parity) {
+    std::uint32_t done = 0;
+    do {
+      asm volatile(
+          "{\n .reg .pred p;\n mbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\n selp.u32 %0, 1, 0, p;\n}"
+          : "=r"(done)
+          : "r"(smem_addr(bar)), "r"(parity)
+          : "memory");
+    } while (!done);
+  }
+};
+
+// Columns per block, and the shared-memory row that holds them with their halo: row column j is
+// input column a0 + j, where a0 is the block's first input column rounded down to a whole vector.
+template <class T, int KW, int TW, int BX>
+struct StagedRow {
+  static constexpr int V = kVecElems<T>;
+  static constexpr int seg = BX * TW;
+  static constexpr int elems = (seg + KW - 1 + V - 1 + V - 1) / V * V;
+};
+
+// Window of one staged row: xt[i] = row[i]. ALIGNED: row is aligned to TW elements, so it is read in
+// 16-byte pieces (8-byte where TW elements are 8 bytes).
+template <class T, int WW, int TW, bool ALIGNED>
+__device__ __forceinline__ void smem_window(float (&xt)[WW], const T* row, bool row_ok) {
+  if (!row_ok) {
+#pragma unroll
+    for (int i = 0; i < WW; ++i) xt[i] = 0.0f;
+    return;
+  }
+  if constexpr (ALIGNED) {
+    constexpr int CB = TW * static_cast<int>(sizeof(T)) >= 16 ? 16 : 8;
+    static_assert(TW * sizeof(T) % CB == 0, "staged windows are read in 8- or 16-byte pieces");
+    constexpr int CE = CB / static_cast<int>(sizeof(T));
+    constexpr int NC = (WW + CE - 1) / CE;
+#pragma unroll
+    for (int c = 0; c < NC; ++c) {
+      Vec16 v;
+      if constexpr (CB == 16) {
+        v.u = *reinterpret_cast<const uint4*>(row + c * CE);
+      } else {
+        const uint2 h = *reinterpret_cast<const uint2*>(row + c * CE);
+        v.u = make_uint4(h.x, h.y, 0, 0);
+      }
+#pragma unroll
+      for (int i = 0; i < CE; ++i)
+        if (c * CE + i < WW) xt[c * CE + i] = to_float(vec_elem<T>(v, i));
+    }
+  } else {
+#pragma unroll
+    for (int i = 0; i < WW; ++i) xt[i] = to_float(row[i]);
+  }
+}
+
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB>
+__global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  using Row = StagedRow<T, KW, TW, BX>;
+  constexpr int V = Row::V, SW = Row::elems, RS = KH * RU, WW = TW + KW - 1;
+  extern __shared__ __align__(128) unsigned char staged_smem[];
+  T* const buf = reinterpret_cast<T*>(staged_smem);  // [S][RS][SW]
+  __shared__ __align__(8) std::uint64_t bar[S];
+
+  const ConvShape& s = a.s;
+  const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
+  const int H = static_cast<int>(s.h), W = static_cast<int>(s.w);
+  const std::int64_t OC = s.out_c(), planes = s.n * OC;
+  const int row_blocks = (OH + ROWS - 1) / ROWS;
+  const int c0 = static_cast<int>(blockIdx.x) * Row::seg;
+  const int first = c0 - s.pw;                                 // input column of the block's window
+  const int a0 = (first >= 0 ? first / V : -((-first + V - 1) / V)) * V;  // rounded down to a vector
+  const int off = first - a0;
+  const int g_lo = a0 > 0 ? a0 : 0, g_hi = a0 + SW < W ? a0 + SW : W;  // columns a copy brings
+  // Uniform over the grid: rows are whole vectors and the input starts on 16 bytes.
+  const bool bulk = W % V == 0 && aligned16(a.x);
+  const int tx = static_cast<int>(threadIdx.x);
+  const int ow0 = c0 + tx * TW;
+
+  if (bulk) {
+    if (tx == 0) {
+#pragma unroll
+      for (int i = 0; i < S; ++i) Tma::init(&bar[i], 1);
+      Tma::fence_init();
+    }
+    // Cells no copy writes (outside the input's columns) read as zero for good.
+    for (int i = tx; i < S * RS * SW; i += BX) {
+      const int col = a0 + i % SW;
+      if (col < g_lo || col >= g_hi) buf[i] = from_float<T>(0.0f);
+    }
+  }
+  __syncthreads();
+
+  std::uint32_t stages_done = 0;  // stages consumed by this block so far: slot and mbarrier parity
+  for (std::int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {
+    const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
+    const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
+    const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
+    T* __restrict__ yp = static_cast<T*>(a.y) + plane * s.out_h() * s.out_w();
+    float wr[KH][KW];
+#pragma unroll
+    for (int i = 0; i < KH; ++i)
+#pragma unroll
+      for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
+    const float b = bias_of<T>(a, oc);
+
+    for (int rb = static_cast<int>(blockIdx.y); rb < row_blocks; rb += static_cast<int>(gridDim.y)) {
+      const int oh0 = rb * ROWS, ih0 = oh0 - s.ph;
+      const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
+      const int total = nrows + KH - 1;  // input rows of the strip
+      const int nst = (total + RS - 1) / RS;
+      auto row_valid = [&](int t) { return t < total && ih0 + t >= 0 && ih0 + t < H; };
+      auto slot_of = [&](int k) { return static_cast<int>((stages_done + k) % S); };
+      // Stage k of the strip into its slot: one bulk copy per input row, issued by thread 0.
+      auto issue = [&](int k) {
+        const int slot = slot_of(k);
+        std::uint32_t bytes = 0;
+        for (int r = 0; r < RS; ++r)
+          if (row_valid(k * RS + r) && g_hi > g_lo) bytes += (g_hi - g_lo) * sizeof(T);
+        Tma::arrive_expect(&bar[slot], bytes);
+        for (int r = 0; r < RS; ++r) {
+          const int t = k * RS + r;
+          if (!row_valid(t) || g_hi <= g_lo) continue;
+          Tma::copy(buf + (slot * RS + r) * SW + (g_lo - a0), xp + std::int64_t{ih0 + t} * W + g_lo,
+                    (g_hi - g_lo) * sizeof(T), &bar[slot]);
+        }
+      };
+      if (bulk && tx == 0)
+        for (int k = 0; k < S && k < nst; ++k) issue(k);
+
+      float acc[KH][TW];
+#pragma unroll
+      for (int k = 0; k < KH; ++k)
+#pragma unroll
+        for (int j = 0; j < TW; ++j) acc[k][j] = b;
+      T* __restrict__ y0 = yp + static_cast<std::int64_t>(oh0) * OW;
+
+#pragma unroll 1
+      for (int k = 0; k < nst; ++k) {
+        const int slot = slot_of(k);
+        T* const stage = buf + slot * RS * SW;
+        if (bulk) {
+          Tma::wait(&bar[slot], ((stages_done + k) / S) & 1u);
+        } else {
+          // Plain loads, zero outside the input; the slot was released by the last barrier.
+          for (int i = tx; i < RS * SW; i += BX) {
+            const int r = i / SW, col = a0 + i % SW;
+            const bool in = row_valid(k * RS + r) && col >= 0 && col < W;
+            stage[i] = in ? xp[std::int64_t{ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
+          }
+          __syncthreads();
+        }
+#pragma unroll
+        for (int r = 0; r < RS; ++r) {
+          const int t = k * RS + r;
+          float xt[WW];
+          const T* row = stage + r * SW + off + tx * TW;
+          if (off == 0)
+            smem_window<T, WW, TW, true>(xt, row, row_valid(t));
+          else
+            smem_window<T, WW, TW, false>(xt, row, row_valid(t));
+          strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), nrows, b, y0, ow0, OW);
+        }
+        __syncthreads();  // every thread is done with the slot
+        if (bulk && tx == 0 && k + S < nst) issue(k + S);
+      }
+      stages_done += static_cast<std::uint32_t>(nst);
+    }
+  }
+#else
+  __trap();  // supports() refuses devices older than sm_90
+#endif
+}
+
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB>
+struct Staged {
+  static_assert(KH > 0 && KW > 0, "staged kernels have a compile-time filter size");
+  static_assert(TW * sizeof(T) % 8 == 0, "staged windows are whole 8-byte pieces");
+  static_assert(S >= 1 && RU >= 1, "at least one stage of KH rows");
+  using Row = StagedRow<T, KW, TW, BX>;
+  static constexpr std::size_t kSmemBytes = std::size_t{S} * KH * RU * Row::elems * sizeof(T);
+
+  static KernelDesc describe() {
+    KernelDesc d;
+    d.family = "staged";
+    d.dtype = DTypeOf<T>::value;
+    d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX},
+                {"stages", S}, {"stage_rows", KH * RU}, {"minb", MINB}};
+    d.threads = BX;
+    d.name = cat("staged_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW, "_b", BX,
+                 "_s", S, "x", KH * RU, MINB ? cat("_o", MINB) : std::string());
+    return d;
+  }
+  static Support supports(const ConvShape& s, const DeviceLimits& lim) {
+    if (lim.cc < 90)
+      return Support::no(lim.cc == 0 ? std::string("staged strips need sm_90 bulk copies; device unknown")
+                                     : cat("staged strips need sm_90 bulk copies; device is sm_", lim.cc));
+    if (s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
+      return Support::no("staged strips need stride 1 and dilation 1 (regblock serves the rest)");
+    return fixed_ksize_support(KH, KW, s);
+  }
+  static LaunchConfig config(const ConvShape& s) {
+    LaunchConfig c;
+    c.grid = dim3(static_cast<unsigned>((s.out_w() + Row::seg - 1) / Row::seg),
+                  clamp_grid_yz((s.out_h() + ROWS - 1) / ROWS), clamp_grid_yz(s.n * s.out_c()));
+    c.block = dim3(BX, 1, 1);
+    c.smem_bytes = kSmemBytes;
+    return c;
+  }
+  static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
+    auto kernel = staged_kernel<T, KH, KW, ROWS, TW, BX, S, RU, MINB>;
+    if (c.smem_bytes > 48 * 1024)
+      DWT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          static_cast<int>(c.smem_bytes)));
+    kernel<<<c.grid, c.block, c.smem_bytes, st>>>(a);
+    DWT_CUDA_CHECK_LAUNCH();
+  }
+};
+
+}  // namespace dwt
