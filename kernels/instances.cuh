@@ -104,9 +104,9 @@ template <int R, int TW_, int BX_, int S_, int RU_, int MINB_ = 0> struct STile 
   static constexpr int rows = R, tw = TW_, bx = BX_, stages = S_, ru = RU_, minb = MINB_;
 };
 using StagedTilesF32 = List<STile<64, 4, 128, 4, 1>, STile<32, 4, 128, 3, 2>, STile<32, 4, 64, 4, 1>,
-                            STile<64, 4, 64, 3, 2>, STile<128, 4, 128, 2, 2>>;
-using StagedTiles16 = List<STile<64, 8, 64, 4, 1>, STile<64, 4, 128, 4, 1>, STile<32, 8, 32, 4, 1>,
-                           STile<32, 8, 64, 3, 2>, STile<128, 8, 64, 2, 2>>;
+                            STile<16, 4, 64, 4, 1>, STile<32, 4, 64, 6, 1>, STile<32, 2, 128, 4, 1>>;
+using StagedTiles16 = List<STile<64, 4, 128, 4, 1>, STile<32, 4, 128, 3, 2>, STile<32, 8, 32, 4, 1>,
+                           STile<32, 4, 64, 4, 1>, STile<16, 4, 64, 4, 1>>;
 
 template <class T, class K, class... Tiles>
 void add_stiles(OpList& ops, List<Tiles...>) {

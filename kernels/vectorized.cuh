@@ -36,7 +36,8 @@ __device__ __forceinline__ bool aligned16(const void* p) {
   return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0;
 }
 
-// 128-bit stores of a finished output row (64-bit where the row or the tile is only 8-byte aligned).
+// 128-bit stores of a finished output row; 64- or 32-bit where the row or the tile is only 8- or
+// 4-byte aligned.
 struct VectorStore {
   // HINT: streaming stores (evict-first), so outputs do not push inputs out of L2.
   template <class T, int TW, bool HINT = false>
@@ -71,6 +72,19 @@ struct VectorStore {
           __stcs(p + k, make_uint2(v.u.x, v.u.y));
         else
           p[k] = make_uint2(v.u.x, v.u.y);
+      }
+    } else if (sizeof(T) == 2 && ow0 + TW <= OW && (reinterpret_cast<std::uintptr_t>(out + ow0) & 3u) == 0) {
+      // 16-bit rows of odd width (kb85's 250 halves) start every other row on 4 bytes: pairs.
+      unsigned* p = reinterpret_cast<unsigned*>(out + ow0);
+#pragma unroll
+      for (int k = 0; k < TW / 2; ++k) {
+        Vec16 v;
+        set_vec_elem(v, 0, from_float<T>(acc[2 * k]));
+        set_vec_elem(v, 1, from_float<T>(acc[2 * k + 1]));
+        if constexpr (HINT)
+          __stcs(p + k, v.u.x);
+        else
+          p[k] = v.u.x;
       }
     } else {
       ScalarIO::store<T, TW>(out, acc, ow0, OW);
