@@ -98,7 +98,33 @@ __device__ __forceinline__ void smem_window(float (&xt)[WW], const T* row, bool 
   }
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB>
+// v % d, with v / d in q: 32-bit division where both fit (64-bit division is a long instruction
+// sequence, and this runs once per strip).
+__device__ __forceinline__ std::int64_t divmod(std::int64_t v, std::int64_t d, std::int64_t& q) {
+  if (v <= 0xffffffffLL && d <= 0xffffffffLL) {
+    const auto v32 = static_cast<std::uint32_t>(v), d32 = static_cast<std::uint32_t>(d);
+    q = v32 / d32;
+    return v32 - static_cast<std::uint32_t>(q) * d32;
+  }
+  q = v / d;
+  return v - q * d;
+}
+
+// One strip of a block: output rows [oh0, oh0 + nrows) of a plane, fed by `stages` stages of RS rows
+// (input rows ih0 ... ih0 + nrows + KH - 2).
+template <class T>
+struct StripWork {
+  const T* xp = nullptr;  // the input plane
+  std::int64_t plane = 0;
+  int oh0 = 0, ih0 = 0, nrows = 0, total = 0, stages = 0;
+  __device__ __forceinline__ bool row_valid(int t, int H) const {
+    return t < total && ih0 + t >= 0 && ih0 + t < H;
+  }
+};
+
+// Each block walks its strips in order (items blockIdx.y, + gridDim.y, ...); the ring of stages runs
+// across strip boundaries, so the next strip's first rows are already in flight while a strip ends.
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB, int P>
 __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   using Row = StagedRow<T, KW, TW, BX>;
@@ -110,17 +136,33 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
   const int H = static_cast<int>(s.h), W = static_cast<int>(s.w);
-  const std::int64_t OC = s.out_c(), planes = s.n * OC;
+  const std::int64_t OC = s.out_c();
   const int row_blocks = (OH + ROWS - 1) / ROWS;
+  const std::int64_t items = s.n * OC * row_blocks;
   const int c0 = static_cast<int>(blockIdx.x) * Row::seg;
-  const int first = c0 - s.pw;                                 // input column of the block's window
+  const int first = c0 - s.pw;                                            // block's first input column
   const int a0 = (first >= 0 ? first / V : -((-first + V - 1) / V)) * V;  // rounded down to a vector
   const int off = first - a0;
-  const int g_lo = a0 > 0 ? a0 : 0, g_hi = a0 + SW < W ? a0 + SW : W;  // columns a copy brings
+  // Shared-memory columns [lo, hi) of every row receive input columns [a0 + lo, a0 + hi).
+  const int lo = min(max(-a0, 0), SW), hi = max(min(W - a0, SW), lo);
   // Uniform over the grid: rows are whole vectors and the input starts on 16 bytes.
   const bool bulk = W % V == 0 && aligned16(a.x);
   const int tx = static_cast<int>(threadIdx.x);
   const int ow0 = c0 + tx * TW;
+
+  auto work = [&](std::int64_t item) {
+    StripWork<T> w;
+    const int rb = static_cast<int>(divmod(item, row_blocks, w.plane));
+    std::int64_t n = 0;
+    const std::int64_t oc = divmod(w.plane, OC, n), ic = oc / s.m;
+    w.xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
+    w.oh0 = rb * ROWS;
+    w.ih0 = w.oh0 - s.ph;
+    w.nrows = OH - w.oh0 < ROWS ? OH - w.oh0 : ROWS;
+    w.total = w.nrows + KH - 1;
+    w.stages = (w.total + RS - 1) / RS;
+    return w;
+  };
 
   if (bulk) {
     if (tx == 0) {
@@ -128,88 +170,94 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
       for (int i = 0; i < S; ++i) Tma::init(&bar[i], 1);
       Tma::fence_init();
     }
-    // Cells no copy writes (outside the input's columns) read as zero for good.
-    for (int i = tx; i < S * RS * SW; i += BX) {
-      const int col = a0 + i % SW;
-      if (col < g_lo || col >= g_hi) buf[i] = from_float<T>(0.0f);
+    // Cells no copy writes (columns outside the input) read as zero for good.
+    const int ex = SW - (hi - lo);
+    for (int i = tx; i < S * RS * ex; i += BX) {
+      const int r = i / ex, j = i - r * ex;
+      buf[r * SW + (j < lo ? j : hi + (j - lo))] = from_float<T>(0.0f);
     }
   }
   __syncthreads();
+  std::int64_t item = blockIdx.y;
+  if (item >= items) return;
 
-  std::uint32_t stages_done = 0;  // stages consumed by this block so far: slot and mbarrier parity
-  for (std::int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {
-    const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
-    const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
+  // The producer (thread 0 in bulk mode): the next stage to issue, and how many were issued.
+  std::int64_t p_item = item;
+  StripWork<T> pw = work(p_item);
+  int p_k = 0;
+  std::uint32_t issued = 0;
+  auto issue_next = [&]() {
+    if (p_item >= items) return;
+    const int slot = static_cast<int>(issued % S);
+    const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
+    std::uint32_t bytes = 0;
+    for (int r = 0; r < RS; ++r)
+      if (pw.row_valid(p_k * RS + r, H)) bytes += row_bytes;
+    Tma::arrive_expect(&bar[slot], bytes);
+    if (row_bytes > 0)
+      for (int r = 0; r < RS; ++r) {
+        const int t = p_k * RS + r;
+        if (pw.row_valid(t, H))
+          Tma::copy(buf + (slot * RS + r) * SW + lo, pw.xp + std::int64_t{pw.ih0 + t} * W + a0 + lo, row_bytes,
+                    &bar[slot]);
+      }
+    ++issued;
+    if (++p_k == pw.stages) {
+      p_k = 0;
+      p_item += gridDim.y;
+      if (p_item < items) pw = work(p_item);
+    }
+  };
+  if (bulk && tx == 0)
+    for (int k = 0; k < S; ++k) issue_next();
+
+  std::uint32_t consumed = 0;
+  for (; item < items; item += gridDim.y) {
+    const StripWork<T> w = work(item);
+    std::int64_t n = 0;
+    const std::int64_t oc = divmod(w.plane, OC, n);
     const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
-    T* __restrict__ yp = static_cast<T*>(a.y) + plane * s.out_h() * s.out_w();
     float wr[KH][KW];
 #pragma unroll
     for (int i = 0; i < KH; ++i)
 #pragma unroll
       for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
     const float b = bias_of<T>(a, oc);
-
-    for (int rb = static_cast<int>(blockIdx.y); rb < row_blocks; rb += static_cast<int>(gridDim.y)) {
-      const int oh0 = rb * ROWS, ih0 = oh0 - s.ph;
-      const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
-      const int total = nrows + KH - 1;  // input rows of the strip
-      const int nst = (total + RS - 1) / RS;
-      auto row_valid = [&](int t) { return t < total && ih0 + t >= 0 && ih0 + t < H; };
-      auto slot_of = [&](int k) { return static_cast<int>((stages_done + k) % S); };
-      // Stage k of the strip into its slot: one bulk copy per input row, issued by thread 0.
-      auto issue = [&](int k) {
-        const int slot = slot_of(k);
-        std::uint32_t bytes = 0;
-        for (int r = 0; r < RS; ++r)
-          if (row_valid(k * RS + r) && g_hi > g_lo) bytes += (g_hi - g_lo) * sizeof(T);
-        Tma::arrive_expect(&bar[slot], bytes);
-        for (int r = 0; r < RS; ++r) {
-          const int t = k * RS + r;
-          if (!row_valid(t) || g_hi <= g_lo) continue;
-          Tma::copy(buf + (slot * RS + r) * SW + (g_lo - a0), xp + std::int64_t{ih0 + t} * W + g_lo,
-                    (g_hi - g_lo) * sizeof(T), &bar[slot]);
-        }
-      };
-      if (bulk && tx == 0)
-        for (int k = 0; k < S && k < nst; ++k) issue(k);
-
-      float acc[KH][TW];
+    float acc[KH][TW];
 #pragma unroll
-      for (int k = 0; k < KH; ++k)
+    for (int k = 0; k < KH; ++k)
 #pragma unroll
-        for (int j = 0; j < TW; ++j) acc[k][j] = b;
-      T* __restrict__ y0 = yp + static_cast<std::int64_t>(oh0) * OW;
+      for (int j = 0; j < TW; ++j) acc[k][j] = b;
+    T* __restrict__ y0 = static_cast<T*>(a.y) + (w.plane * OH + w.oh0) * std::int64_t{OW};
 
 #pragma unroll 1
-      for (int k = 0; k < nst; ++k) {
-        const int slot = slot_of(k);
-        T* const stage = buf + slot * RS * SW;
-        if (bulk) {
-          Tma::wait(&bar[slot], ((stages_done + k) / S) & 1u);
-        } else {
-          // Plain loads, zero outside the input; the slot was released by the last barrier.
-          for (int i = tx; i < RS * SW; i += BX) {
-            const int r = i / SW, col = a0 + i % SW;
-            const bool in = row_valid(k * RS + r) && col >= 0 && col < W;
-            stage[i] = in ? xp[std::int64_t{ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
-          }
-          __syncthreads();
+    for (int k = 0; k < w.stages; ++k, ++consumed) {
+      const int slot = static_cast<int>(consumed % S);
+      T* const stage = buf + slot * RS * SW;
+      if (bulk) {
+        Tma::wait(&bar[slot], (consumed / S) & 1u);
+      } else {
+        // Plain loads, zero outside the input; the slot was released by the last barrier.
+        for (int i = tx; i < RS * SW; i += BX) {
+          const int r = i / SW, col = a0 + (i - r * SW);
+          const bool in = w.row_valid(k * RS + r, H) && col >= 0 && col < W;
+          stage[i] = in ? w.xp[std::int64_t{w.ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
         }
-#pragma unroll
-        for (int r = 0; r < RS; ++r) {
-          const int t = k * RS + r;
-          float xt[WW];
-          const T* row = stage + r * SW + off + tx * TW;
-          if (off == 0)
-            smem_window<T, WW, TW, true>(xt, row, row_valid(t));
-          else
-            smem_window<T, WW, TW, false>(xt, row, row_valid(t));
-          strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), nrows, b, y0, ow0, OW);
-        }
-        __syncthreads();  // every thread is done with the slot
-        if (bulk && tx == 0 && k + S < nst) issue(k + S);
+        __syncthreads();
       }
-      stages_done += static_cast<std::uint32_t>(nst);
+#pragma unroll
+      for (int r = 0; r < RS; ++r) {
+        const int t = k * RS + r;
+        float xt[WW];
+        const T* row = stage + r * SW + off + tx * TW;
+        if (off == 0)
+          smem_window<T, WW, TW, true>(xt, row, w.row_valid(t, H));
+        else
+          smem_window<T, WW, TW, false>(xt, row, w.row_valid(t, H));
+        strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), w.nrows, b, y0, ow0, OW);
+      }
+      __syncthreads();  // every thread is done with the slot
+      if (bulk && tx == 0) issue_next();
     }
   }
 #else
@@ -217,11 +265,12 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
 #endif
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB, int P>
 struct Staged {
   static_assert(KH > 0 && KW > 0, "staged kernels have a compile-time filter size");
   static_assert(TW * sizeof(T) % 8 == 0, "staged windows are whole 8-byte pieces");
   static_assert(S >= 1 && RU >= 1, "at least one stage of KH rows");
+  static_assert(P >= 1, "at least one strip per block");
   using Row = StagedRow<T, KW, TW, BX>;
   static constexpr std::size_t kSmemBytes = std::size_t{S} * KH * RU * Row::elems * sizeof(T);
 
@@ -230,10 +279,10 @@ struct Staged {
     d.family = "staged";
     d.dtype = DTypeOf<T>::value;
     d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX},
-                {"stages", S}, {"stage_rows", KH * RU}, {"minb", MINB}};
+                {"stages", S}, {"stage_rows", KH * RU}, {"minb", MINB}, {"strips", P}};
     d.threads = BX;
     d.name = cat("staged_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW, "_b", BX,
-                 "_s", S, "x", KH * RU, MINB ? cat("_o", MINB) : std::string());
+                 "_s", S, "x", KH * RU, MINB ? cat("_o", MINB) : std::string(), P > 1 ? cat("_i", P) : std::string());
     return d;
   }
   static Support supports(const ConvShape& s, const DeviceLimits& lim) {
@@ -247,13 +296,13 @@ struct Staged {
   static LaunchConfig config(const ConvShape& s) {
     LaunchConfig c;
     c.grid = dim3(static_cast<unsigned>((s.out_w() + Row::seg - 1) / Row::seg),
-                  clamp_grid_yz((s.out_h() + ROWS - 1) / ROWS), clamp_grid_yz(s.n * s.out_c()));
+                  clamp_grid_yz((s.n * s.out_c() * ((s.out_h() + ROWS - 1) / ROWS) + P - 1) / P), 1);
     c.block = dim3(BX, 1, 1);
     c.smem_bytes = kSmemBytes;
     return c;
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    auto kernel = staged_kernel<T, KH, KW, ROWS, TW, BX, S, RU, MINB>;
+    auto kernel = staged_kernel<T, KH, KW, ROWS, TW, BX, S, RU, MINB, P>;
     if (c.smem_bytes > 48 * 1024)
       DWT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                           static_cast<int>(c.smem_bytes)));

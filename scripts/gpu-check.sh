@@ -105,13 +105,23 @@ if has resources; then
 fi
 if has ncu; then
   step ncu
-  # One launch of the KB85 winner family, profiled: bandwidth, occupancy, registers.
-  printf '{"name":"kb85","problems":[{"name":"kb85","n":32,"c":128,"h":128,"w":256,"kernel":[3,7]}]}' > "$OUT/kb85.json"
-  ncu --kernel-name-base function --kernel-name regex:strip_kernel --launch-skip 3 --launch-count 1 \
-    --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
-    "$BUILD/dwtune" tune --config "$OUT/kb85.json" --out "$OUT/ncu-table.json" --variants vectorized --reps 5 --warmup 1 --no-cudnn \
-    > "$OUT/ncu.log" 2>&1
-  grep -E "regblock_kernel|DRAM Throughput|Memory Throughput|Achieved Occupancy|Theoretical Occupancy|Registers Per|Duration|Block Limit" "$OUT/ncu.log" | head -20
+  # One launch per target, profiled: throughput, occupancy, stall reasons. NCU_TARGETS lists
+  # "problem JSON|kernel regex (demangled)" pairs separated by ';'; the default is the KB85 winner.
+  targets=${NCU_TARGETS:-'{"name":"kb85","n":32,"c":128,"h":128,"w":256,"kernel":[3,7]}|staged_kernel<float, 3, 7, 32, 4, 64, 4'}
+  i=0
+  IFS=';' read -ra specs <<< "$targets"
+  for spec in "${specs[@]}"; do
+    i=$((i + 1))
+    printf '{"name":"ncu","problems":[%s]}' "${spec%%|*}" > "$OUT/ncu$i.json"
+    ncu --kernel-name-base demangled --kernel-name "regex:${spec#*|}" --launch-skip 2 --launch-count 1 \
+      --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
+      --section WarpStateStats --section SchedulerStats --section ComputeWorkloadAnalysis \
+      "$BUILD/dwtune" tune --config "$OUT/ncu$i.json" --out "$OUT/ncu-table$i.json" --reps 5 --warmup 1 --no-cudnn \
+      > "$OUT/ncu$i.log" 2>&1
+    echo "-- ${spec#*|}"
+    grep -E "DRAM Throughput|Duration|Registers Per|Achieved Occupancy|Theoretical Occupancy|Issue Slots Busy|No Eligible|Active Warps Per|Eligible Warps|Warp Cycles Per Issued|L1/TEX Hit|L2 Hit|Mem Pipes Busy|Executed Ipc A" "$OUT/ncu$i.log" | head -20
+    grep -iE "stall|est. speedup" "$OUT/ncu$i.log" | head -8
+  done
 fi
 tar czf "$RESULT/logs.tgz" -C "$OUT" . 2>/dev/null
 for f in table.json networks-table.json pytorch.json bench.json; do [ -f "$OUT/$f" ] && cp "$OUT/$f" "$RESULT/"; done
