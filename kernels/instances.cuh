@@ -103,10 +103,11 @@ void add_vectorized(OpList& ops) {
 template <int R, int TW_, int BX_, int S_, int RU_, int P_ = 1, int MINB_ = 0> struct STile {
   static constexpr int rows = R, tw = TW_, bx = BX_, stages = S_, ru = RU_, strips = P_, minb = MINB_;
 };
-using StagedTilesF32 = List<STile<64, 4, 128, 4, 1>, STile<32, 4, 128, 3, 2, 4>, STile<32, 4, 64, 4, 1>,
-                            STile<16, 4, 64, 4, 1>, STile<16, 4, 64, 4, 1, 4>, STile<32, 4, 64, 4, 1, 4>>;
-using StagedTiles16 = List<STile<64, 4, 128, 4, 1>, STile<32, 4, 128, 3, 2, 4>, STile<32, 8, 32, 4, 1>,
-                           STile<32, 4, 64, 4, 1>, STile<16, 4, 64, 4, 1, 4>>;
+using StagedTilesF32 = List<STile<16, 4, 64, 4, 1>, STile<32, 4, 64, 4, 1>, STile<64, 4, 128, 4, 1>,
+                            STile<32, 4, 64, 4, 1, 1, 16>, STile<32, 4, 64, 4, 1, 4, 16>,
+                            STile<16, 4, 64, 6, 1, 4, 16>>;
+using StagedTiles16 = List<STile<64, 4, 128, 4, 1>, STile<64, 4, 128, 4, 1, 1, 8>, STile<32, 8, 32, 4, 1>,
+                           STile<32, 4, 64, 4, 1, 1, 16>, STile<16, 4, 64, 4, 1, 4, 16>>;
 
 template <class T, class K, class... Tiles>
 void add_stiles(OpList& ops, List<Tiles...>) {

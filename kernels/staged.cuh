@@ -98,8 +98,7 @@ __device__ __forceinline__ void smem_window(float (&xt)[WW], const T* row, bool 
   }
 }
 
-// v % d, with v / d in q: 32-bit division where both fit (64-bit division is a long instruction
-// sequence, and this runs once per strip).
+// v % d, with v / d in q: 32-bit division where both fit (64-bit division is a long sequence).
 __device__ __forceinline__ std::int64_t divmod(std::int64_t v, std::int64_t d, std::int64_t& q) {
   if (v <= 0xffffffffLL && d <= 0xffffffffLL) {
     const auto v32 = static_cast<std::uint32_t>(v), d32 = static_cast<std::uint32_t>(d);
@@ -110,20 +109,26 @@ __device__ __forceinline__ std::int64_t divmod(std::int64_t v, std::int64_t d, s
   return v - q * d;
 }
 
-// One strip of a block: output rows [oh0, oh0 + nrows) of a plane, fed by `stages` stages of RS rows
-// (input rows ih0 ... ih0 + nrows + KH - 2).
+// A block's place in its sequence of strips (items blockIdx.y, + gridDim.y, ... of planes x row
+// blocks), advanced without division: the kernel's inner loops then hold few registers for it.
+struct StripCursor {
+  std::int64_t plane;
+  int rb;
+};
+
+// One strip: output rows [oh0, oh0 + nrows) of a plane, fed by `stages` stages of RS rows (input rows
+// ih0 ... ih0 + nrows + KH - 2).
 template <class T>
 struct StripWork {
-  const T* xp = nullptr;  // the input plane
-  std::int64_t plane = 0;
-  int oh0 = 0, ih0 = 0, nrows = 0, total = 0, stages = 0;
+  const T* xp;  // the input plane
+  int ih0, nrows, total, stages;
   __device__ __forceinline__ bool row_valid(int t, int H) const {
     return t < total && ih0 + t >= 0 && ih0 + t < H;
   }
 };
 
-// Each block walks its strips in order (items blockIdx.y, + gridDim.y, ...); the ring of stages runs
-// across strip boundaries, so the next strip's first rows are already in flight while a strip ends.
+// Each block walks its strips in order; the ring of stages runs across strip boundaries, so the next
+// strip's first rows are already in flight while a strip ends. Thread 0 issues the copies.
 template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB, int P>
 __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
@@ -136,9 +141,8 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
   const int H = static_cast<int>(s.h), W = static_cast<int>(s.w);
-  const std::int64_t OC = s.out_c();
+  const std::int64_t OC = s.out_c(), planes = s.n * OC;
   const int row_blocks = (OH + ROWS - 1) / ROWS;
-  const std::int64_t items = s.n * OC * row_blocks;
   const int c0 = static_cast<int>(blockIdx.x) * Row::seg;
   const int first = c0 - s.pw;                                            // block's first input column
   const int a0 = (first >= 0 ? first / V : -((-first + V - 1) / V)) * V;  // rounded down to a vector
@@ -150,15 +154,24 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
   const int tx = static_cast<int>(threadIdx.x);
   const int ow0 = c0 + tx * TW;
 
-  auto work = [&](std::int64_t item) {
+  // Strip order: item i is plane i / row_blocks, row block i % row_blocks.
+  const int step_rb = static_cast<int>(gridDim.y % row_blocks);
+  const std::int64_t step_plane = gridDim.y / row_blocks;
+  auto advance = [&](StripCursor& c) {
+    c.rb += step_rb;
+    c.plane += step_plane;
+    if (c.rb >= row_blocks) {
+      c.rb -= row_blocks;
+      ++c.plane;
+    }
+  };
+  auto work = [&](const StripCursor& c) {
     StripWork<T> w;
-    const int rb = static_cast<int>(divmod(item, row_blocks, w.plane));
-    std::int64_t n = 0;
-    const std::int64_t oc = divmod(w.plane, OC, n), ic = oc / s.m;
-    w.xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
-    w.oh0 = rb * ROWS;
-    w.ih0 = w.oh0 - s.ph;
-    w.nrows = OH - w.oh0 < ROWS ? OH - w.oh0 : ROWS;
+    // Output plane n*OC + oc reads input plane n*C + oc/m, which is plane / m.
+    w.xp = static_cast<const T*>(a.x) + (s.m == 1 ? c.plane : c.plane / s.m) * s.h * s.w;
+    const int oh0 = c.rb * ROWS;
+    w.ih0 = oh0 - s.ph;
+    w.nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
     w.total = w.nrows + KH - 1;
     w.stages = (w.total + RS - 1) / RS;
     return w;
@@ -178,44 +191,52 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
     }
   }
   __syncthreads();
-  std::int64_t item = blockIdx.y;
-  if (item >= items) return;
+  StripCursor cur{blockIdx.y / row_blocks, static_cast<int>(blockIdx.y % row_blocks)};
+  if (cur.plane >= planes) return;
 
-  // The producer (thread 0 in bulk mode): the next stage to issue, and how many were issued.
-  std::int64_t p_item = item;
-  StripWork<T> pw = work(p_item);
-  int p_k = 0;
-  std::uint32_t issued = 0;
+  // The producer (thread 0 in bulk mode): the strip it is issuing, its next stage, and how many
+  // stages were issued. Kept in shared memory so that the other threads hold no registers for it.
+  __shared__ StripCursor p_cur;
+  __shared__ int p_k;
+  __shared__ std::uint32_t issued;
   auto issue_next = [&]() {
-    if (p_item >= items) return;
+    if (p_cur.plane >= planes) return;
+    const StripWork<T> pw = work(p_cur);
     const int slot = static_cast<int>(issued % S);
     const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
+    const int t0 = p_k * RS;
+    const T* src = pw.xp + std::int64_t{pw.ih0 + t0} * W + a0 + lo;
+    bool valid[RS];
     std::uint32_t bytes = 0;
-    for (int r = 0; r < RS; ++r)
-      if (pw.row_valid(p_k * RS + r, H)) bytes += row_bytes;
+#pragma unroll
+    for (int r = 0; r < RS; ++r) {
+      valid[r] = pw.row_valid(t0 + r, H) && row_bytes > 0;
+      bytes += valid[r] ? row_bytes : 0;
+    }
     Tma::arrive_expect(&bar[slot], bytes);
-    if (row_bytes > 0)
-      for (int r = 0; r < RS; ++r) {
-        const int t = p_k * RS + r;
-        if (pw.row_valid(t, H))
-          Tma::copy(buf + (slot * RS + r) * SW + lo, pw.xp + std::int64_t{pw.ih0 + t} * W + a0 + lo, row_bytes,
-                    &bar[slot]);
-      }
+#pragma unroll
+    for (int r = 0; r < RS; ++r)
+      if (valid[r]) Tma::copy(buf + (slot * RS + r) * SW + lo, src + std::int64_t{r} * W, row_bytes, &bar[slot]);
     ++issued;
     if (++p_k == pw.stages) {
       p_k = 0;
-      p_item += gridDim.y;
-      if (p_item < items) pw = work(p_item);
+      StripCursor c = p_cur;
+      advance(c);
+      p_cur = c;
     }
   };
-  if (bulk && tx == 0)
+  if (bulk && tx == 0) {
+    p_cur = cur;
+    p_k = 0;
+    issued = 0;
     for (int k = 0; k < S; ++k) issue_next();
+  }
 
   std::uint32_t consumed = 0;
-  for (; item < items; item += gridDim.y) {
-    const StripWork<T> w = work(item);
+  for (; cur.plane < planes; advance(cur)) {
+    const StripWork<T> w = work(cur);
     std::int64_t n = 0;
-    const std::int64_t oc = divmod(w.plane, OC, n);
+    const std::int64_t oc = divmod(cur.plane, OC, n);
     const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
     float wr[KH][KW];
 #pragma unroll
@@ -228,7 +249,7 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
     for (int k = 0; k < KH; ++k)
 #pragma unroll
       for (int j = 0; j < TW; ++j) acc[k][j] = b;
-    T* __restrict__ y0 = static_cast<T*>(a.y) + (w.plane * OH + w.oh0) * std::int64_t{OW};
+    T* __restrict__ y0 = static_cast<T*>(a.y) + (cur.plane * OH + cur.rb * ROWS) * std::int64_t{OW};
 
 #pragma unroll 1
     for (int k = 0; k < w.stages; ++k, ++consumed) {

@@ -2,7 +2,7 @@
 # One call on a GPU machine: build, run the tests for real, sanitize, verify, tune, compare with
 # PyTorch, and print a short table last. Logs and tables go to $OUT (or ./gpu-out).
 #   scripts/gpu-check.sh [steps...]
-# steps: build test sanitize verify tune networks retune torch bench python resources ncu
+# steps: build test sanitize verify tune networks retune torch bench python resources ncu sass
 # (default: build test sanitize verify tune torch)
 set -uo pipefail
 # Work in a scratch folder; only an archive of it and the main results go to $OUT (a lent GPU
@@ -121,6 +121,22 @@ if has ncu; then
     echo "-- ${spec#*|}"
     grep -E "DRAM Throughput|Duration|Registers Per|Achieved Occupancy|Theoretical Occupancy|Issue Slots Busy|No Eligible|Active Warps Per|Eligible Warps|Warp Cycles Per Issued|L1/TEX Hit|L2 Hit|Mem Pipes Busy|Executed Ipc A" "$OUT/ncu$i.log" | head -20
     grep -iE "stall|est. speedup" "$OUT/ncu$i.log" | head -8
+    if [ -n "${NCU_SOURCE:-}" ]; then
+      # Executed count of every SASS instruction (archived; read it offline).
+      ncu --kernel-name-base demangled --kernel-name "regex:${spec#*|}" --launch-skip 2 --launch-count 1 \
+        --section SourceCounters --page source --print-source sass --csv \
+        "$BUILD/dwtune" tune --config "$OUT/ncu$i.json" --out "$OUT/ncu-table$i.json" --reps 5 --warmup 1 --no-cudnn \
+        > "$OUT/ncu-source$i.csv" 2>&1
+      echo "source page: $(wc -l < "$OUT/ncu-source$i.csv") lines"
+    fi
+  done
+fi
+if has sass; then
+  step sass
+  # SASS of the kernels named (mangled) in SASS_FUNS, from the kernel library (archived).
+  for f in ${SASS_FUNS:-}; do
+    cuobjdump -sass -fun "$f" "$BUILD/kernels/libdwtune_kernels.a" > "$OUT/sass-${f:0:60}.txt" 2>&1
+    echo "$f: $(grep -cE '^ +/\*[0-9a-f]{4}\*/' "$OUT/sass-${f:0:60}.txt") instructions"
   done
 fi
 tar czf "$RESULT/logs.tgz" -C "$OUT" . 2>/dev/null
