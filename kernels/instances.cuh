@@ -98,21 +98,20 @@ void add_vectorized(OpList& ops) {
 }
 
 // Staged strips: STile<rows per strip, columns per thread, threads per block, stages in the ring,
-// rows per stage in units of KH, strips per block, minimum blocks per SM (0: no register cap)>.
-// A block covers BX*TW columns: 512 (KernelBench's widths 510/512) or 256 (kb85's 250).
-template <int R, int TW_, int BX_, int S_, int RU_, int P_ = 1, int MINB_ = 0> struct STile {
-  static constexpr int rows = R, tw = TW_, bx = BX_, stages = S_, ru = RU_, strips = P_, minb = MINB_;
+// rows per stage in units of KH, minimum blocks per SM (0: no register cap)>. A block covers BX*TW
+// columns: 512 (KernelBench's widths 510/512) or 256 (kb85's 250).
+template <int R, int TW_, int BX_, int S_, int RU_, int MINB_ = 0> struct STile {
+  static constexpr int rows = R, tw = TW_, bx = BX_, stages = S_, ru = RU_, minb = MINB_;
 };
 using StagedTilesF32 = List<STile<16, 4, 64, 4, 1>, STile<32, 4, 64, 4, 1>, STile<64, 4, 128, 4, 1>,
-                            STile<32, 4, 64, 4, 1, 1, 16>, STile<32, 4, 64, 4, 1, 4, 16>,
-                            STile<16, 4, 64, 6, 1, 4, 16>>;
-using StagedTiles16 = List<STile<64, 4, 128, 4, 1>, STile<64, 4, 128, 4, 1, 1, 8>, STile<32, 8, 32, 4, 1>,
-                           STile<32, 4, 64, 4, 1, 1, 16>, STile<16, 4, 64, 4, 1, 4, 16>>;
+                            STile<16, 4, 128, 4, 1>, STile<32, 4, 64, 6, 1>, STile<32, 4, 128, 3, 2>>;
+using StagedTiles16 = List<STile<64, 4, 128, 4, 1>, STile<32, 4, 128, 4, 1>, STile<32, 8, 32, 4, 1>,
+                           STile<32, 4, 64, 4, 1>, STile<16, 8, 32, 4, 1>>;
 
 template <class T, class K, class... Tiles>
 void add_stiles(OpList& ops, List<Tiles...>) {
   (ops.push_back(std::make_unique<OperationOf<Staged<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx,
-                                                     Tiles::stages, Tiles::ru, Tiles::minb, Tiles::strips>>>()),
+                                                     Tiles::stages, Tiles::ru, Tiles::minb>>>()),
    ...);
 }
 

@@ -98,44 +98,13 @@ __device__ __forceinline__ void smem_window(float (&xt)[WW], const T* row, bool 
   }
 }
 
-// v % d, with v / d in q: 32-bit division where both fit (64-bit division is a long sequence).
-__device__ __forceinline__ std::int64_t divmod(std::int64_t v, std::int64_t d, std::int64_t& q) {
-  if (v <= 0xffffffffLL && d <= 0xffffffffLL) {
-    const auto v32 = static_cast<std::uint32_t>(v), d32 = static_cast<std::uint32_t>(d);
-    q = v32 / d32;
-    return v32 - static_cast<std::uint32_t>(q) * d32;
-  }
-  q = v / d;
-  return v - q * d;
-}
-
-// A block's place in its sequence of strips (items blockIdx.y, + gridDim.y, ... of planes x row
-// blocks), advanced without division: the kernel's inner loops then hold few registers for it.
-struct StripCursor {
-  std::int64_t plane;
-  int rb;
-};
-
-// One strip: output rows [oh0, oh0 + nrows) of a plane, fed by `stages` stages of RS rows (input rows
-// ih0 ... ih0 + nrows + KH - 2).
-template <class T>
-struct StripWork {
-  const T* xp;  // the input plane
-  int ih0, nrows, total, stages;
-  __device__ __forceinline__ bool row_valid(int t, int H) const {
-    return t < total && ih0 + t >= 0 && ih0 + t < H;
-  }
-};
-
-// Each block walks its strips in order; the ring of stages runs across strip boundaries, so the next
-// strip's first rows are already in flight while a strip ends. Thread 0 issues the copies.
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB, int P>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB>
 __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   using Row = StagedRow<T, KW, TW, BX>;
   constexpr int V = Row::V, SW = Row::elems, RS = KH * RU, WW = TW + KW - 1;
   extern __shared__ __align__(128) unsigned char staged_smem[];
-  T* const buf = reinterpret_cast<T*>(staged_smem);  // [S][RS][SW]
+  T* const buf = reinterpret_cast<T*>(staged_smem);  // [S][RS * SW]
   __shared__ __align__(8) std::uint64_t bar[S];
 
   const ConvShape& s = a.s;
@@ -147,35 +116,17 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
   const int first = c0 - s.pw;                                            // block's first input column
   const int a0 = (first >= 0 ? first / V : -((-first + V - 1) / V)) * V;  // rounded down to a vector
   const int off = first - a0;
-  // Shared-memory columns [lo, hi) of every row receive input columns [a0 + lo, a0 + hi).
+  // Shared-memory columns [lo, hi) of a row receive input columns [a0 + lo, a0 + hi).
   const int lo = min(max(-a0, 0), SW), hi = max(min(W - a0, SW), lo);
   // Uniform over the grid: rows are whole vectors and the input starts on 16 bytes.
   const bool bulk = W % V == 0 && aligned16(a.x);
+  // Whole rows: no padding columns and one block spans the row, so a stage is RS consecutive input
+  // rows, stored at pitch W, and one bulk copy brings them all. Columns past the row are read only
+  // by outputs past the row, which are never stored.
+  const bool whole = bulk && s.pw == 0 && W <= Row::seg;
+  const int pitch = whole ? W : SW;
   const int tx = static_cast<int>(threadIdx.x);
   const int ow0 = c0 + tx * TW;
-
-  // Strip order: item i is plane i / row_blocks, row block i % row_blocks.
-  const int step_rb = static_cast<int>(gridDim.y % row_blocks);
-  const std::int64_t step_plane = gridDim.y / row_blocks;
-  auto advance = [&](StripCursor& c) {
-    c.rb += step_rb;
-    c.plane += step_plane;
-    if (c.rb >= row_blocks) {
-      c.rb -= row_blocks;
-      ++c.plane;
-    }
-  };
-  auto work = [&](const StripCursor& c) {
-    StripWork<T> w;
-    // Output plane n*OC + oc reads input plane n*C + oc/m, which is plane / m.
-    w.xp = static_cast<const T*>(a.x) + (s.m == 1 ? c.plane : c.plane / s.m) * s.h * s.w;
-    const int oh0 = c.rb * ROWS;
-    w.ih0 = oh0 - s.ph;
-    w.nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
-    w.total = w.nrows + KH - 1;
-    w.stages = (w.total + RS - 1) / RS;
-    return w;
-  };
 
   if (bulk) {
     if (tx == 0) {
@@ -183,102 +134,103 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
       for (int i = 0; i < S; ++i) Tma::init(&bar[i], 1);
       Tma::fence_init();
     }
-    // Cells no copy writes (columns outside the input) read as zero for good.
-    const int ex = SW - (hi - lo);
-    for (int i = tx; i < S * RS * ex; i += BX) {
-      const int r = i / ex, j = i - r * ex;
-      buf[r * SW + (j < lo ? j : hi + (j - lo))] = from_float<T>(0.0f);
+    if (!whole) {
+      // Cells no copy writes (columns outside the input) read as zero for good.
+      const int ex = SW - (hi - lo);
+      for (int i = tx; i < S * RS * ex; i += BX) {
+        const int r = i / ex, j = i - r * ex;
+        buf[r * SW + (j < lo ? j : hi + (j - lo))] = from_float<T>(0.0f);
+      }
     }
   }
   __syncthreads();
-  StripCursor cur{blockIdx.y / row_blocks, static_cast<int>(blockIdx.y % row_blocks)};
-  if (cur.plane >= planes) return;
 
-  // The producer (thread 0 in bulk mode): the strip it is issuing, its next stage, and how many
-  // stages were issued. Kept in shared memory so that the other threads hold no registers for it.
-  __shared__ StripCursor p_cur;
-  __shared__ int p_k;
-  __shared__ std::uint32_t issued;
-  auto issue_next = [&]() {
-    if (p_cur.plane >= planes) return;
-    const StripWork<T> pw = work(p_cur);
-    const int slot = static_cast<int>(issued % S);
-    const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
-    const int t0 = p_k * RS;
-    const T* src = pw.xp + std::int64_t{pw.ih0 + t0} * W + a0 + lo;
-    bool valid[RS];
-    std::uint32_t bytes = 0;
-#pragma unroll
-    for (int r = 0; r < RS; ++r) {
-      valid[r] = pw.row_valid(t0 + r, H) && row_bytes > 0;
-      bytes += valid[r] ? row_bytes : 0;
-    }
-    Tma::arrive_expect(&bar[slot], bytes);
-#pragma unroll
-    for (int r = 0; r < RS; ++r)
-      if (valid[r]) Tma::copy(buf + (slot * RS + r) * SW + lo, src + std::int64_t{r} * W, row_bytes, &bar[slot]);
-    ++issued;
-    if (++p_k == pw.stages) {
-      p_k = 0;
-      StripCursor c = p_cur;
-      advance(c);
-      p_cur = c;
-    }
-  };
-  if (bulk && tx == 0) {
-    p_cur = cur;
-    p_k = 0;
-    issued = 0;
-    for (int k = 0; k < S; ++k) issue_next();
-  }
-
-  std::uint32_t consumed = 0;
-  for (; cur.plane < planes; advance(cur)) {
-    const StripWork<T> w = work(cur);
-    std::int64_t n = 0;
-    const std::int64_t oc = divmod(cur.plane, OC, n);
+  std::uint32_t stages_done = 0;  // stages consumed by this block so far: slot and mbarrier parity
+  for (std::int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {
+    const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
+    const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
     const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
+    T* __restrict__ yp = static_cast<T*>(a.y) + plane * s.out_h() * s.out_w();
     float wr[KH][KW];
 #pragma unroll
     for (int i = 0; i < KH; ++i)
 #pragma unroll
       for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
     const float b = bias_of<T>(a, oc);
-    float acc[KH][TW];
+
+    for (int rb = static_cast<int>(blockIdx.y); rb < row_blocks; rb += static_cast<int>(gridDim.y)) {
+      const int oh0 = rb * ROWS, ih0 = oh0 - s.ph;
+      const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
+      const int total = nrows + KH - 1;  // input rows of the strip
+      const int nst = (total + RS - 1) / RS;
+      // Rows past the strip feed only output rows past it, so they may hold anything; rows outside
+      // the plane (padding) must read as zero.
+      auto in_plane = [&](int t) { return ih0 + t >= 0 && ih0 + t < H; };
+      auto slot_of = [&](int k) { return static_cast<int>((stages_done + k) % S); };
+      // Stage k of the strip into its slot, issued by thread 0.
+      auto issue = [&](int k) {
+        const int slot = slot_of(k), t0 = k * RS;
+        T* const dst = buf + slot * RS * SW;
+        const T* const src = xp + std::int64_t{ih0 + t0} * W;
+        if (whole && t0 + RS <= total && in_plane(t0) && in_plane(t0 + RS - 1)) {
+          const std::uint32_t bytes = static_cast<std::uint32_t>(RS * W) * sizeof(T);
+          Tma::arrive_expect(&bar[slot], bytes);
+          Tma::copy(dst, src, bytes, &bar[slot]);
+          return;
+        }
+        const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
+        std::uint32_t bytes = 0;
+        for (int r = 0; r < RS; ++r)
+          if (t0 + r < total && in_plane(t0 + r)) bytes += row_bytes;
+        Tma::arrive_expect(&bar[slot], bytes);
+        if (row_bytes == 0) return;
+        for (int r = 0; r < RS; ++r)
+          if (t0 + r < total && in_plane(t0 + r))
+            Tma::copy(dst + r * pitch + lo, src + std::int64_t{r} * W + a0 + lo, row_bytes, &bar[slot]);
+      };
+      if (bulk && tx == 0)
+        for (int k = 0; k < S && k < nst; ++k) issue(k);
+
+      float acc[KH][TW];
 #pragma unroll
-    for (int k = 0; k < KH; ++k)
+      for (int k = 0; k < KH; ++k)
 #pragma unroll
-      for (int j = 0; j < TW; ++j) acc[k][j] = b;
-    T* __restrict__ y0 = static_cast<T*>(a.y) + (cur.plane * OH + cur.rb * ROWS) * std::int64_t{OW};
+        for (int j = 0; j < TW; ++j) acc[k][j] = b;
+      T* __restrict__ y0 = yp + static_cast<std::int64_t>(oh0) * OW;
+      // Whether every row of the strip's stages lies inside the plane: no row needs zeroing.
+      const bool inside = ih0 >= 0 && ih0 + nst * RS <= H;
 
 #pragma unroll 1
-    for (int k = 0; k < w.stages; ++k, ++consumed) {
-      const int slot = static_cast<int>(consumed % S);
-      T* const stage = buf + slot * RS * SW;
-      if (bulk) {
-        Tma::wait(&bar[slot], (consumed / S) & 1u);
-      } else {
-        // Plain loads, zero outside the input; the slot was released by the last barrier.
-        for (int i = tx; i < RS * SW; i += BX) {
-          const int r = i / SW, col = a0 + (i - r * SW);
-          const bool in = w.row_valid(k * RS + r, H) && col >= 0 && col < W;
-          stage[i] = in ? w.xp[std::int64_t{w.ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
+      for (int k = 0; k < nst; ++k) {
+        const int slot = slot_of(k);
+        T* const stage = buf + slot * RS * SW;
+        if (bulk) {
+          Tma::wait(&bar[slot], ((stages_done + k) / S) & 1u);
+        } else {
+          // Plain loads, zero outside the input; the slot was released by the last barrier.
+          for (int i = tx; i < RS * SW; i += BX) {
+            const int r = i / SW, col = a0 + (i - r * SW);
+            const bool in = in_plane(k * RS + r) && col >= 0 && col < W;
+            stage[i] = in ? xp[std::int64_t{ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
+          }
+          __syncthreads();
         }
-        __syncthreads();
-      }
 #pragma unroll
-      for (int r = 0; r < RS; ++r) {
-        const int t = k * RS + r;
-        float xt[WW];
-        const T* row = stage + r * SW + off + tx * TW;
-        if (off == 0)
-          smem_window<T, WW, TW, true>(xt, row, w.row_valid(t, H));
-        else
-          smem_window<T, WW, TW, false>(xt, row, w.row_valid(t, H));
-        strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), w.nrows, b, y0, ow0, OW);
+        for (int r = 0; r < RS; ++r) {
+          const int t = k * RS + r;
+          float xt[WW];
+          const T* row = stage + r * pitch + off + tx * TW;
+          const bool ok = inside || in_plane(t);
+          if (off == 0)
+            smem_window<T, WW, TW, true>(xt, row, ok);
+          else
+            smem_window<T, WW, TW, false>(xt, row, ok);
+          strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), nrows, b, y0, ow0, OW);
+        }
+        __syncthreads();  // every thread is done with the slot
+        if (bulk && tx == 0 && k + S < nst) issue(k + S);
       }
-      __syncthreads();  // every thread is done with the slot
-      if (bulk && tx == 0) issue_next();
+      stages_done += static_cast<std::uint32_t>(nst);
     }
   }
 #else
@@ -286,12 +238,11 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
 #endif
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB, int P>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB>
 struct Staged {
   static_assert(KH > 0 && KW > 0, "staged kernels have a compile-time filter size");
   static_assert(TW * sizeof(T) % 8 == 0, "staged windows are whole 8-byte pieces");
   static_assert(S >= 1 && RU >= 1, "at least one stage of KH rows");
-  static_assert(P >= 1, "at least one strip per block");
   using Row = StagedRow<T, KW, TW, BX>;
   static constexpr std::size_t kSmemBytes = std::size_t{S} * KH * RU * Row::elems * sizeof(T);
 
@@ -300,10 +251,10 @@ struct Staged {
     d.family = "staged";
     d.dtype = DTypeOf<T>::value;
     d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX},
-                {"stages", S}, {"stage_rows", KH * RU}, {"minb", MINB}, {"strips", P}};
+                {"stages", S}, {"stage_rows", KH * RU}, {"minb", MINB}};
     d.threads = BX;
     d.name = cat("staged_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW, "_b", BX,
-                 "_s", S, "x", KH * RU, MINB ? cat("_o", MINB) : std::string(), P > 1 ? cat("_i", P) : std::string());
+                 "_s", S, "x", KH * RU, MINB ? cat("_o", MINB) : std::string());
     return d;
   }
   static Support supports(const ConvShape& s, const DeviceLimits& lim) {
@@ -317,13 +268,13 @@ struct Staged {
   static LaunchConfig config(const ConvShape& s) {
     LaunchConfig c;
     c.grid = dim3(static_cast<unsigned>((s.out_w() + Row::seg - 1) / Row::seg),
-                  clamp_grid_yz((s.n * s.out_c() * ((s.out_h() + ROWS - 1) / ROWS) + P - 1) / P), 1);
+                  clamp_grid_yz((s.out_h() + ROWS - 1) / ROWS), clamp_grid_yz(s.n * s.out_c()));
     c.block = dim3(BX, 1, 1);
     c.smem_bytes = kSmemBytes;
     return c;
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    auto kernel = staged_kernel<T, KH, KW, ROWS, TW, BX, S, RU, MINB, P>;
+    auto kernel = staged_kernel<T, KH, KW, ROWS, TW, BX, S, RU, MINB>;
     if (c.smem_bytes > 48 * 1024)
       DWT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                           static_cast<int>(c.smem_bytes)));

@@ -36,62 +36,65 @@ __device__ __forceinline__ bool aligned16(const void* p) {
   return (reinterpret_cast<std::uintptr_t>(p) & 15u) == 0;
 }
 
-// 128-bit stores of a finished output row; 64- or 32-bit where the row or the tile is only 8- or
-// 4-byte aligned.
-struct VectorStore {
-  // HINT: streaming stores (evict-first), so outputs do not push inputs out of L2.
-  template <class T, int TW, bool HINT = false>
-  __device__ __forceinline__ static void store(T* __restrict__ out, const float (&acc)[TW],
-                                               std::int64_t ow0, std::int64_t OW) {
-    constexpr int V = kVecElems<T>;
-    static_assert(TW % (V / 2) == 0, "vectorized tiles are whole 8-byte pieces wide");
-    constexpr bool kWhole = TW % V == 0;  // 16-byte stores possible
-    if (kWhole && ow0 + TW <= OW && aligned16(out + ow0)) {
-      uint4* p = reinterpret_cast<uint4*>(out + ow0);
+// Stores of a finished output tile: out[ow0 + j] = acc[j] for the columns inside the row (j < OW - ow0),
+// in pieces of PB bytes (out + ow0 must be PB-aligned). Pieces wholly inside the row are predicated
+// stores in one instruction stream, so the thread at the row's end does not split its warp; only a
+// piece that straddles the end (odd widths) falls back to element stores.
+template <int PB>
+struct PieceStore {
+  template <class T, int TW, bool HINT>
+  __device__ __forceinline__ static void store(T* __restrict__ out, const float (&acc)[TW], int ow0, int OW) {
+    constexpr int PE = PB / static_cast<int>(sizeof(T));
+    static_assert(TW % PE == 0, "tiles are whole pieces wide");
+    const int n = OW - ow0;  // columns of the tile inside the row
 #pragma unroll
-      for (int k = 0; k < TW / V; ++k) {
-        Vec16 v;
+    for (int k = 0; k < TW / PE; ++k) {
+      if ((k + 1) * PE > n) continue;
+      Vec16 v;
 #pragma unroll
-        for (int i = 0; i < V; ++i) set_vec_elem(v, i, from_float<T>(acc[k * V + i]));
-        if constexpr (HINT)
-          __stcs(p + k, v.u);
-        else
-          p[k] = v.u;
+      for (int i = 0; i < PE; ++i) set_vec_elem(v, i, from_float<T>(acc[k * PE + i]));
+      T* p = out + ow0 + k * PE;
+      if constexpr (PB == 16) {
+        if constexpr (HINT) __stcs(reinterpret_cast<uint4*>(p), v.u); else *reinterpret_cast<uint4*>(p) = v.u;
+      } else if constexpr (PB == 8) {
+        const uint2 h = make_uint2(v.u.x, v.u.y);
+        if constexpr (HINT) __stcs(reinterpret_cast<uint2*>(p), h); else *reinterpret_cast<uint2*>(p) = h;
+      } else if constexpr (PB == 4) {
+        if constexpr (HINT) __stcs(reinterpret_cast<unsigned*>(p), v.u.x); else *reinterpret_cast<unsigned*>(p) = v.u.x;
+      } else {
+        out[ow0 + k * PE] = from_float<T>(acc[k * PE]);
       }
-    } else if (ow0 + TW <= OW && (reinterpret_cast<std::uintptr_t>(out + ow0) & 7u) == 0) {
-      // Rows whose width is not a whole number of vectors (OW = 510, 250) start on 8 bytes, and so
-      // do tiles half a vector wide.
-      constexpr int H = V / 2;
-      uint2* p = reinterpret_cast<uint2*>(out + ow0);
+    }
+    if constexpr (PE > 1) {
+      if (n < TW && n % PE != 0) {
 #pragma unroll
-      for (int k = 0; k < TW / H; ++k) {
-        Vec16 v;
-#pragma unroll
-        for (int i = 0; i < H; ++i) set_vec_elem(v, i, from_float<T>(acc[k * H + i]));
-        if constexpr (HINT)
-          __stcs(p + k, make_uint2(v.u.x, v.u.y));
-        else
-          p[k] = make_uint2(v.u.x, v.u.y);
+        for (int j = 0; j < TW; ++j)
+          if (j >= n / PE * PE && j < n) out[ow0 + j] = from_float<T>(acc[j]);
       }
-    } else if (sizeof(T) == 2 && ow0 + TW <= OW && (reinterpret_cast<std::uintptr_t>(out + ow0) & 3u) == 0) {
-      // 16-bit rows of odd width (kb85's 250 halves) start every other row on 4 bytes: pairs.
-      unsigned* p = reinterpret_cast<unsigned*>(out + ow0);
-#pragma unroll
-      for (int k = 0; k < TW / 2; ++k) {
-        Vec16 v;
-        set_vec_elem(v, 0, from_float<T>(acc[2 * k]));
-        set_vec_elem(v, 1, from_float<T>(acc[2 * k + 1]));
-        if constexpr (HINT)
-          __stcs(p + k, v.u.x);
-        else
-          p[k] = v.u.x;
-      }
-    } else {
-      ScalarIO::store<T, TW>(out, acc, ow0, OW);
     }
   }
 };
 
+// Stores a finished output tile in the widest pieces its address allows: 16 bytes, else 8 (rows of
+// widths such as 510 and 250 start on 8 bytes), else 4 (16-bit rows of width 250 every other row).
+// With TW * sizeof(T) a multiple of 16, all threads of a warp take the same branch.
+struct VectorStore {
+  // HINT: streaming stores (evict-first), so outputs do not push inputs out of L2.
+  template <class T, int TW, bool HINT = false>
+  __device__ __forceinline__ static void store(T* __restrict__ out, const float (&acc)[TW], int ow0, int OW) {
+    constexpr int V = kVecElems<T>;
+    static_assert(TW % (V / 2) == 0, "vectorized tiles are whole 8-byte pieces wide");
+    const auto addr = reinterpret_cast<std::uintptr_t>(out + ow0);
+    if (TW % V == 0 && (addr & 15u) == 0)
+      PieceStore<(TW % V == 0) ? 16 : 8>::template store<T, TW, HINT>(out, acc, ow0, OW);
+    else if ((addr & 7u) == 0)
+      PieceStore<8>::template store<T, TW, HINT>(out, acc, ow0, OW);
+    else if (sizeof(T) == 2 && (addr & 3u) == 0)
+      PieceStore<4>::template store<T, TW, HINT>(out, acc, ow0, OW);
+    else
+      PieceStore<static_cast<int>(sizeof(T))>::template store<T, TW, HINT>(out, acc, ow0, OW);
+  }
+};
 
 // Which parts of a thread's window lie inside the row: fixed for the whole strip.
 template <int N>
