@@ -86,6 +86,8 @@ Choice default_choice(const ConvShape& s, const DeviceLimits& lim,
     std::string what;
   };
   const std::vector<Step> steps = {
+      {"staged", s.kh, s.kw, -1, -1, -1, -1,
+       fmt::format("staged kernel for the {}x{} filter", s.kh, s.kw)},
       {"vectorized", s.kh, s.kw, -1, -1, -1, -1,
        fmt::format("vectorized kernel for the {}x{} filter", s.kh, s.kw)},
       {"regblock", s.kh, s.kw, 4, 4, 32, 4,

@@ -8,11 +8,11 @@
 //   2. nearest  otherwise, of the passed entries with the same filter size, stride, dilation, dtype
 //               and layout, the nearest one (see below), provided its winner supports s on this
 //               device — only that one entry is tried, never the next nearest;
-//   3. default  otherwise the first of these that is compiled and supports s: a vectorized kernel
-//               for s's filter size (the first of its tiles in registry order, the order
-//               kernels/instances.cuh lists them in), regblock for that filter size (4x4 outputs per
-//               thread and 32x4 threads first, then its other tiles), regblock with the run-time
-//               filter size (4x4, 32x4 first), naive.
+//   3. default  otherwise the first of these that is compiled and supports s: a staged kernel for
+//               s's filter size (sm_90 and newer), a vectorized kernel for it (for both, the first of
+//               their tiles in registry order, the order kernels/instances.cuh lists them in),
+//               regblock for that filter size (4x4 outputs per thread and 32x4 threads first, then
+//               its other tiles), regblock with the run-time filter size (4x4, 32x4 first), naive.
 // Nearest: the smallest |ln(outputs of s / outputs of the entry)|, then the smallest
 // |ln(channels ratio)|, then |ln(output width ratio)|, then the fewest differences in padding,
 // multiplier and bias, then the earliest entry in the table.

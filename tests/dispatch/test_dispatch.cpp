@@ -211,19 +211,30 @@ const Operation* first_of(const std::string& family, DType dt, int kh = -1, int 
   return nullptr;
 }
 
-TEST(DispatchRules, DefaultWithoutTablePrefersVectorizedForTheFilterSize) {
-  const Operation* want = first_of("vectorized", DType::f32, 3, 7);
-  if (!want) GTEST_SKIP() << "no vectorized f32 3x7 kernel compiled";
+TEST(DispatchRules, DefaultWithoutTablePrefersStagedForTheFilterSize) {
+  const Operation* want = first_of("staged", DType::f32, 3, 7);
+  if (!want) GTEST_SKIP() << "no staged f32 3x7 kernel compiled";
   const Choice c = choose_kernel(make_problem("q", 32, 128, 128, 256, 3, 7), nullptr, kGpu, test_limits());
   ASSERT_NE(c.op, nullptr) << c.reason;
   EXPECT_EQ(c.op, want) << c.op->desc().name;
-  EXPECT_EQ(c.reason.rfind("default: no tuning table loaded; vectorized kernel for the 3x7 filter: ", 0), 0u)
+  EXPECT_EQ(c.reason.rfind("default: no tuning table loaded; staged kernel for the 3x7 filter: ", 0), 0u)
       << c.reason;
 }
 
-TEST(DispatchRules, DefaultSixteenBitTakesVectorizedToo) {
+TEST(DispatchRules, DefaultBeforeSm90TakesVectorized) {
+  const Operation* want = first_of("vectorized", DType::f32, 3, 7);
+  if (!want) GTEST_SKIP() << "no vectorized f32 3x7 kernel compiled";
+  DeviceLimits a100 = test_limits();
+  a100.cc = 80;
+  const Choice c = choose_kernel(make_problem("q", 32, 128, 128, 256, 3, 7), nullptr, kGpu, a100);
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.op, want) << c.op->desc().name;
+  EXPECT_NE(c.reason.find("vectorized kernel for the 3x7 filter"), std::string::npos) << c.reason;
+}
+
+TEST(DispatchRules, DefaultSixteenBitTakesStagedToo) {
   for (DType dt : {DType::f16, DType::bf16}) {
-    const Operation* want = first_of("vectorized", dt, 3, 3);
+    const Operation* want = first_of("staged", dt, 3, 3);
     if (!want) continue;
     const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 3, 3, 1, 1, dt), nullptr, kGpu,
                                    test_limits());
@@ -363,7 +374,7 @@ std::string device_name(int dev) {
   return prop.name;
 }
 
-// Problems that take different default rules: vectorized 3x7, regblock with width stride and bias,
+// Problems that take different default rules: staged 3x7, regblock with width stride and bias,
 // run-time filter size with multiplier 2 and dilation, f16 and bf16.
 std::vector<Problem> gpu_problems() {
   std::vector<Problem> v;

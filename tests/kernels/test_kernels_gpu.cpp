@@ -88,6 +88,59 @@ std::vector<std::string> all_names() {
 INSTANTIATE_TEST_SUITE_P(Registry, EveryKernel, ::testing::ValuesIn(all_names()),
                          [](const auto& info) { return info.param; });
 
+// The staged family's copy paths, which random widths (at most 140) do not all reach: several
+// column blocks per row with and without padding (one bulk copy per row, zero cells at the edges,
+// unaligned windows), whole rows in one copy per stage with padding rows above and below, and
+// strips that end part-way through a stage.
+TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
+  DWT_REQUIRE_GPU();
+  const DeviceLimits lim = query_device_limits(0);
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  int checked = 0;
+  for (const Operation* op : registry()) {
+    const KernelDesc& d = op->desc();
+    if (d.family != "staged") continue;
+    const int v = d.dtype == DType::f32 ? 4 : 8;
+    const int seg = param(d, "bx") * param(d, "tw"), rows = param(d, "rows");
+    struct Case {
+      const char* what;
+      int w, h, ph, pw, m;
+    };
+    const Case cases[] = {
+        {"column blocks", 2 * seg + 3 * v, 2 * rows + 3, 0, 0, 1},
+        {"column blocks, padded", 2 * seg + 3 * v, rows + 5, param(d, "kh") - 1, 1, 2},
+        {"column blocks, vector padding", seg + 2 * v, rows + 1, 1, v, 1},
+        {"whole rows, padded rows", seg - v, 2 * rows + 1, 1, 0, 1},
+    };
+    int seed = 0;
+    for (const Case& c : cases) {
+      Problem p;
+      p.dtype = d.dtype;
+      p.kh = param(d, "kh");
+      p.kw = param(d, "kw");
+      p.n = 1;
+      p.c = 2;
+      p.m = c.m;
+      p.h = c.h;
+      p.w = c.w;
+      p.ph = c.ph;
+      p.pw = c.pw;
+      p.bias = true;
+      if (p.out_w() <= 0 || p.out_h() <= 0 || !op->supports(p, lim)) continue;
+      ProblemBuffers buf = ProblemBuffers::allocate(p);
+      buf.fill_inputs(50 + seed++, st);
+      Verifier ver(buf, st);
+      const VerifyResult r = ver.check(*op);
+      EXPECT_TRUE(r.ok) << d.name << ", " << c.what << ", " << fmt::format("{}", static_cast<const ConvShape&>(p))
+                        << ": " << r.reason;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+}
+
 // The device reference used for large problems, checked against the CPU reference.
 TEST(GpuReference, EqualsCpuReference) {
   DWT_REQUIRE_GPU();
