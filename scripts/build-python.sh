@@ -11,18 +11,14 @@ fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$1"
 build=$(cd "$1" && pwd)
+source "$root/scripts/python-compiler.sh"
+check_build_compiler "$build" || exit 2
 if [ ! -f "$build/CMakeCache.txt" ]; then
   generator=()
   command -v ninja > /dev/null && generator=(-G Ninja)
   cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release
 fi
 cmake --build "$build" --target dwtune_dispatch
-# Build the extension with the system g++ when there is one. On the GPU image, /opt/gcc's g++
-# (first in PATH) gave an _C.so holding its own copy of libstdc++ code, which crashed inside
-# ostream << long beside torch's libstdc++ (cuda-gdb backtrace); /usr/bin/g++ works.
-if [ -z "${CXX:-}" ] && [ -x /usr/bin/g++ ]; then
-  export CXX=/usr/bin/g++ CC=/usr/bin/gcc
-fi
 cd "$root/python"
 DWTUNE_BUILD_DIR="$build" python3 setup.py build_ext --inplace --build-temp "$build/python-temp"
 cd "$root"

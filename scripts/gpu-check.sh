@@ -83,7 +83,9 @@ if has bench; then
 fi
 if has python; then
   step python
-  if ! PYTHONFAULTHANDLER=1 OUT="$OUT" bash scripts/gpu-python-check.sh "$BUILD" > "$OUT/python-check.log" 2>&1; then
+  # Its own build folder: the libraries linked into the extension are compiled with the extension's
+  # compiler (scripts/python-compiler.sh), which need not be the one that built $BUILD.
+  if ! PYTHONFAULTHANDLER=1 OUT="$OUT" bash scripts/gpu-python-check.sh "$BUILD-python" > "$OUT/python-check.log" 2>&1; then
     status=1
     # A native crash: its backtrace (cuda-gdb debugs host code too; there is no gdb there).
     if grep -q "Segmentation fault" "$OUT/python-check.log" && command -v cuda-gdb > /dev/null; then

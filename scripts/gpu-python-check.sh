@@ -25,8 +25,10 @@ record() {  # step, rc, detail
 }
 
 echo "== configure + build dwtune_dispatch, test_dispatch ($(date +%T))"
+source "$root/scripts/python-compiler.sh"
 rc=0
-if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+check_build_compiler "$BUILD" || rc=2
+if [ $rc -eq 0 ] && [ ! -f "$BUILD/CMakeCache.txt" ]; then
   cmake -S "$root" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release > "$OUT/py-configure.log" 2>&1 || rc=$?
 fi
 [ $rc -eq 0 ] && { cmake --build "$BUILD" --target dwtune_dispatch test_dispatch > "$OUT/py-build.log" 2>&1 || rc=$?; }
