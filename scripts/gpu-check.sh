@@ -109,7 +109,8 @@ if has ncu; then
   step ncu
   # One launch per target, profiled: throughput, occupancy, stall reasons. NCU_TARGETS lists
   # "problem JSON|kernel regex (demangled)" pairs separated by ';'; the default is the KB85 winner.
-  targets=${NCU_TARGETS:-'{"name":"kb85","n":32,"c":128,"h":128,"w":256,"kernel":[3,7]}|staged_kernel<float, 3, 7, 32, 4, 64, 4'}
+  # Demangled names spell template arguments as (int)3; '.' in the regex stands for the parentheses.
+  targets=${NCU_TARGETS:-'{"name":"kb85","n":32,"c":128,"h":128,"w":256,"kernel":[3,7]}|staged_kernel<float, .int.3, .int.7, .int.16, .int.4, .int.64, .int.4,'}
   i=0
   IFS=';' read -ra specs <<< "$targets"
   for spec in "${specs[@]}"; do
