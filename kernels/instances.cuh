@@ -97,20 +97,24 @@ void add_vectorized(OpList& ops) {
     add_vsizes<T, VecTiles16>(ops, VecSizes{});
 }
 
-// Staged strips: STile<rows per strip, columns per thread, threads per block, stages in the ring,
-// rows per stage in units of KH, minimum blocks per SM (0: no register cap)>. A block covers BX*TW
-// columns: 512 (KernelBench's widths 510/512) or 256 (kb85's 250).
-template <int R, int TW_, int BX_, int S_, int RU_, int MINB_ = 0> struct STile {
-  static constexpr int rows = R, tw = TW_, bx = BX_, stages = S_, ru = RU_, minb = MINB_;
+// Staged strips: STile<rows per strip, columns per thread, threads per ring, rings per block (one warp
+// each when > 1), stages in the ring, rows per stage in units of KH, minimum blocks per SM (0: no
+// register cap)>. A ring covers BX*TW columns: 512 (KernelBench's widths 510/512), 256 (kb85's 250),
+// or 128/64 for the narrow rows of mobile networks (112, 56), four warps to a block.
+template <int R, int TW_, int BX_, int BY_, int S_, int RU_, int MINB_ = 0> struct STile {
+  static constexpr int rows = R, tw = TW_, bx = BX_, by = BY_, stages = S_, ru = RU_, minb = MINB_;
 };
-using StagedTilesF32 = List<STile<16, 4, 64, 4, 1>, STile<32, 4, 64, 4, 1>, STile<64, 4, 128, 4, 1>,
-                            STile<16, 4, 128, 4, 1>, STile<32, 4, 64, 6, 1>, STile<32, 4, 128, 3, 2>>;
-using StagedTiles16 = List<STile<64, 4, 128, 4, 1>, STile<32, 4, 128, 4, 1>, STile<32, 8, 32, 4, 1>,
-                           STile<32, 4, 64, 4, 1>, STile<16, 8, 32, 4, 1>>;
+using StagedTilesF32 =
+    List<STile<16, 4, 64, 1, 4, 1>, STile<32, 4, 64, 1, 4, 1>, STile<64, 4, 128, 1, 4, 1>,
+         STile<16, 4, 128, 1, 4, 1>, STile<32, 4, 64, 1, 6, 1>, STile<32, 4, 128, 1, 3, 2>,
+         STile<16, 4, 32, 4, 4, 1>, STile<16, 2, 32, 4, 4, 1>>;
+using StagedTiles16 =
+    List<STile<64, 4, 128, 1, 4, 1>, STile<32, 4, 128, 1, 4, 1>, STile<32, 8, 32, 1, 4, 1>,
+         STile<32, 4, 64, 1, 4, 1>, STile<16, 8, 32, 1, 4, 1>, STile<16, 4, 32, 4, 4, 1>>;
 
 template <class T, class K, class... Tiles>
 void add_stiles(OpList& ops, List<Tiles...>) {
-  (ops.push_back(std::make_unique<OperationOf<Staged<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx,
+  (ops.push_back(std::make_unique<OperationOf<Staged<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx, Tiles::by,
                                                      Tiles::stages, Tiles::ru, Tiles::minb>>>()),
    ...);
 }

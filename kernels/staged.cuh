@@ -1,11 +1,13 @@
 // Family "staged": the vectorized strip walk, with its input rows brought into shared memory by the
 // Hopper bulk-copy engine (TMA, cp.async.bulk) through a ring of S stages, each of KH*RU rows.
-// A block covers BX*TW output columns and ROWS output rows of one plane; thread 0 issues one bulk copy
-// per input row and an mbarrier per stage says when its bytes have landed. Bytes in flight then cost
-// shared memory, not registers: a strip keeps S stages coming while its threads compute from the one
-// that arrived. Each thread reads its window of every row from shared memory (16- or 8-byte reads when
-// the window is aligned, element by element otherwise, e.g. odd padding) and feeds the same ring of
-// KH accumulator rows as the vectorized family, storing each finished row straight to global memory.
+// A ring of BX threads covers BX*TW output columns and ROWS output rows of one plane; its thread 0
+// issues the bulk copies (one per stage when the ring spans whole rows, else one per row) and an
+// mbarrier per stage says when its bytes have landed. Bytes in flight then cost shared memory, not
+// registers: a strip keeps S stages coming while its threads compute from the one that arrived. A
+// block holds BY rings (one warp each when BY > 1, for narrow rows), each on its own strips.
+// Each thread reads its window of every row from shared memory (16- or 8-byte reads when the window
+// is aligned, element by element otherwise, e.g. odd padding) and feeds the same ring of KH
+// accumulator rows as the vectorized family, storing each finished row straight to global memory.
 // Columns outside the input are zero cells of shared memory that no copy touches; rows outside it
 // read as zero. Bulk copies need 16-byte aligned rows (W a whole number of vectors, x on 16 bytes);
 // otherwise the threads fill each stage with plain loads, one stage at a time, and compute the same
@@ -98,14 +100,23 @@ __device__ __forceinline__ void smem_window(float (&xt)[WW], const T* row, bool 
   }
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB>
-__global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int S, int RU, int MINB>
+__global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   using Row = StagedRow<T, KW, TW, BX>;
   constexpr int V = Row::V, SW = Row::elems, RS = KH * RU, WW = TW + KW - 1;
+  // BY > 1: each warp (BX = 32) runs its own ring on its own strips, synchronized by __syncwarp.
+  static_assert(BY == 1 || BX == 32, "several rings per block need one warp per ring");
   extern __shared__ __align__(128) unsigned char staged_smem[];
-  T* const buf = reinterpret_cast<T*>(staged_smem);  // [S][RS * SW]
-  __shared__ __align__(8) std::uint64_t bar[S];
+  T* const buf = reinterpret_cast<T*>(staged_smem) + threadIdx.y * (S * RS * SW);  // [S][RS * SW]
+  __shared__ __align__(8) std::uint64_t bars[BY * S];
+  std::uint64_t* const bar = bars + threadIdx.y * S;
+  auto ring_sync = [] {
+    if constexpr (BY > 1)
+      __syncwarp();
+    else
+      __syncthreads();
+  };
 
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
@@ -158,7 +169,8 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
       for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
     const float b = bias_of<T>(a, oc);
 
-    for (int rb = static_cast<int>(blockIdx.y); rb < row_blocks; rb += static_cast<int>(gridDim.y)) {
+    for (int rb = static_cast<int>(blockIdx.y * BY + threadIdx.y); rb < row_blocks;
+         rb += static_cast<int>(gridDim.y * BY)) {
       const int oh0 = rb * ROWS, ih0 = oh0 - s.ph;
       const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
       const int total = nrows + KH - 1;  // input rows of the strip
@@ -213,7 +225,7 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
             const bool in = in_plane(k * RS + r) && col >= 0 && col < W;
             stage[i] = in ? xp[std::int64_t{ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
           }
-          __syncthreads();
+          ring_sync();
         }
 #pragma unroll
         for (int r = 0; r < RS; ++r) {
@@ -227,7 +239,7 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
             smem_window<T, WW, TW, false>(xt, row, ok);
           strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), nrows, b, y0, ow0, OW);
         }
-        __syncthreads();  // every thread is done with the slot
+        ring_sync();  // every thread of the ring is done with the slot
         if (bulk && tx == 0 && k + S < nst) issue(k + S);
       }
       stages_done += static_cast<std::uint32_t>(nst);
@@ -238,22 +250,22 @@ __global__ void __launch_bounds__(BX, MINB) staged_kernel(ConvArgs a) {
 #endif
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int S, int RU, int MINB>
+template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int S, int RU, int MINB>
 struct Staged {
   static_assert(KH > 0 && KW > 0, "staged kernels have a compile-time filter size");
   static_assert(TW * sizeof(T) % 8 == 0, "staged windows are whole 8-byte pieces");
   static_assert(S >= 1 && RU >= 1, "at least one stage of KH rows");
   using Row = StagedRow<T, KW, TW, BX>;
-  static constexpr std::size_t kSmemBytes = std::size_t{S} * KH * RU * Row::elems * sizeof(T);
+  static constexpr std::size_t kSmemBytes = std::size_t{BY} * S * KH * RU * Row::elems * sizeof(T);
 
   static KernelDesc describe() {
     KernelDesc d;
     d.family = "staged";
     d.dtype = DTypeOf<T>::value;
-    d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX},
+    d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY},
                 {"stages", S}, {"stage_rows", KH * RU}, {"minb", MINB}};
-    d.threads = BX;
-    d.name = cat("staged_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW, "_b", BX,
+    d.threads = BX * BY;
+    d.name = cat("staged_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW, "_b", BX, BY > 1 ? cat("x", BY) : std::string(),
                  "_s", S, "x", KH * RU, MINB ? cat("_o", MINB) : std::string());
     return d;
   }
@@ -268,13 +280,13 @@ struct Staged {
   static LaunchConfig config(const ConvShape& s) {
     LaunchConfig c;
     c.grid = dim3(static_cast<unsigned>((s.out_w() + Row::seg - 1) / Row::seg),
-                  clamp_grid_yz((s.out_h() + ROWS - 1) / ROWS), clamp_grid_yz(s.n * s.out_c()));
-    c.block = dim3(BX, 1, 1);
+                  clamp_grid_yz(((s.out_h() + ROWS - 1) / ROWS + BY - 1) / BY), clamp_grid_yz(s.n * s.out_c()));
+    c.block = dim3(BX, BY, 1);
     c.smem_bytes = kSmemBytes;
     return c;
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    auto kernel = staged_kernel<T, KH, KW, ROWS, TW, BX, S, RU, MINB>;
+    auto kernel = staged_kernel<T, KH, KW, ROWS, TW, BX, BY, S, RU, MINB>;
     if (c.smem_bytes > 48 * 1024)
       DWT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                           static_cast<int>(c.smem_bytes)));
