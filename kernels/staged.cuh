@@ -107,10 +107,12 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
   constexpr int V = Row::V, SW = Row::elems, RS = KH * RU, WW = TW + KW - 1;
   // BY > 1: each warp (BX = 32) runs its own ring on its own strips, synchronized by __syncwarp.
   static_assert(BY == 1 || BX == 32, "several rings per block need one warp per ring");
+  // The ring of this thread; a compile-time 0 with one ring per block (keeps that code as lean).
+  const int ty = BY > 1 ? static_cast<int>(threadIdx.y) : 0;
   extern __shared__ __align__(128) unsigned char staged_smem[];
-  T* const buf = reinterpret_cast<T*>(staged_smem) + threadIdx.y * (S * RS * SW);  // [S][RS * SW]
+  T* const buf = reinterpret_cast<T*>(staged_smem) + ty * (S * RS * SW);  // [S][RS * SW]
   __shared__ __align__(8) std::uint64_t bars[BY * S];
-  std::uint64_t* const bar = bars + threadIdx.y * S;
+  std::uint64_t* const bar = bars + ty * S;
   auto ring_sync = [] {
     if constexpr (BY > 1)
       __syncwarp();
@@ -169,7 +171,7 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
       for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
     const float b = bias_of<T>(a, oc);
 
-    for (int rb = static_cast<int>(blockIdx.y * BY + threadIdx.y); rb < row_blocks;
+    for (int rb = static_cast<int>(blockIdx.y) * BY + ty; rb < row_blocks;
          rb += static_cast<int>(gridDim.y * BY)) {
       const int oh0 = rb * ROWS, ih0 = oh0 - s.ph;
       const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
