@@ -58,7 +58,7 @@ struct Tma {
   }
 };
 
-// Columns per block, and the shared-memory row that holds them with their halo: row column j is
+// Columns per ring, and the shared-memory row that holds them with their halo: row column j is
 // input column a0 + j, where a0 is the block's first input column rounded down to a whole vector.
 template <class T, int KW, int TW, int BX>
 struct StagedRow {
