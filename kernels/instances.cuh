@@ -17,8 +17,9 @@ namespace dwt {
 using OpList = std::vector<std::unique_ptr<Operation>>;
 
 template <int KH_, int KW_> struct KSize { static constexpr int kh = KH_, kw = KW_; };
+// Register-blocked tile: TH x TW outputs per thread, BX x BY threads.
 template <int TH_, int TW_, int BX_, int BY_> struct Tile {
-  static constexpr int th = TH_, tw = TW_, bx = BX_, by = BY_;
+  template <class T, class K> using Kernel = RegBlock<T, K::kh, K::kw, TH_, TW_, BX_, BY_>;
 };
 template <class... Ts> struct List {};
 
@@ -26,16 +27,16 @@ template <class... Ts> struct List {};
 // 1x3 (separable halves).
 using FixedSizes = List<KSize<3, 3>, KSize<3, 1>, KSize<3, 7>, KSize<5, 5>, KSize<7, 7>, KSize<1, 3>>;
 
-template <template <class, int, int, int, int, int, int> class F, class T, class K, class... Tiles>
+// Every tile of a list for filter size K, then every filter size: each tile type names its family's
+// instantiation as Tile::Kernel<T, K>. The order is the registry's (the dispatch default relies on it).
+template <class T, class K, class... Tiles>
 void add_tiles(OpList& ops, List<Tiles...>) {
-  (ops.push_back(
-       std::make_unique<OperationOf<F<T, K::kh, K::kw, Tiles::th, Tiles::tw, Tiles::bx, Tiles::by>>>()),
-   ...);
+  (ops.push_back(std::make_unique<OperationOf<typename Tiles::template Kernel<T, K>>>()), ...);
 }
 
-template <template <class, int, int, int, int, int, int> class F, class T, class TileList, class... Ks>
+template <class T, class TileList, class... Ks>
 void add_sizes(OpList& ops, List<Ks...>) {
-  (add_tiles<F, T, Ks>(ops, TileList{}), ...);
+  (add_tiles<T, Ks>(ops, TileList{}), ...);
 }
 
 template <class T>
@@ -53,16 +54,16 @@ using RegBlockTiles = List<Tile<1, 4, 32, 4>, Tile<2, 4, 32, 4>, Tile<4, 4, 32, 
 
 template <class T>
 void add_regblock(OpList& ops) {
-  add_sizes<RegBlock, T, RegBlockTiles>(ops, FixedSizes{});
-  add_tiles<RegBlock, T, KSize<0, 0>>(ops, List<Tile<2, 2, 32, 4>, Tile<4, 4, 32, 4>>{});
+  add_sizes<T, RegBlockTiles>(ops, FixedSizes{});
+  add_tiles<T, KSize<0, 0>>(ops, List<Tile<2, 2, 32, 4>, Tile<4, 4, 32, 4>>{});
 }
 
 // Vectorized strips: VTile<rows per thread, columns per thread (whole 16-byte vectors), block,
 // minimum blocks per SM (0: no register cap), L2 prefetch distance in rows (0: none), cache hints,
 // rows in flight per thread: 0 row by row, U > 0 chunks of U*KH rows loaded before use>.
 template <int R, int TW_, int BX_, int BY_, int MINB_, int PF_, int H_ = 0, int U_ = 0> struct VTile {
-  static constexpr int rows = R, tw = TW_, bx = BX_, by = BY_, minb = MINB_, pf = PF_, hint = H_,
-                       unroll = U_;
+  template <class T, class K>
+  using Kernel = Vectorized<T, K::kh, K::kw, R, TW_, BX_, BY_, MINB_, PF_, H_, U_>;
 };
 // Wide blocks (BX = 64, 128) read whole rows of KernelBench's widths in one block: fewer DRAM pages
 // open at once than one warp per row segment.
@@ -76,25 +77,12 @@ using VecTiles16 = List<VTile<64, 8, 32, 4, 8, 6>, VTile<32, 8, 32, 4, 6, 6>, VT
                         VTile<64, 8, 64, 2, 8, 0, 1, 1>>;
 using VecSizes = List<KSize<3, 3>, KSize<3, 1>, KSize<3, 7>, KSize<5, 5>, KSize<7, 7>>;
 
-template <class T, class K, class... Tiles>
-void add_vtiles(OpList& ops, List<Tiles...>) {
-  (ops.push_back(std::make_unique<OperationOf<
-       Vectorized<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx, Tiles::by, Tiles::minb,
-                  Tiles::pf, Tiles::hint, Tiles::unroll>>>()),
-   ...);
-}
-
-template <class T, class TileList, class... Ks>
-void add_vsizes(OpList& ops, List<Ks...>) {
-  (add_vtiles<T, Ks>(ops, TileList{}), ...);
-}
-
 template <class T>
 void add_vectorized(OpList& ops) {
   if constexpr (sizeof(T) == 4)
-    add_vsizes<T, VecTilesF32>(ops, VecSizes{});
+    add_sizes<T, VecTilesF32>(ops, VecSizes{});
   else
-    add_vsizes<T, VecTiles16>(ops, VecSizes{});
+    add_sizes<T, VecTiles16>(ops, VecSizes{});
 }
 
 // Staged strips: STile<rows per strip, columns per thread, threads per ring, rings per block (one warp
@@ -102,7 +90,7 @@ void add_vectorized(OpList& ops) {
 // register cap)>. A ring covers BX*TW columns: 512 (KernelBench's widths 510/512), 256 (kb85's 250),
 // or 128/64 for the narrow rows of mobile networks (112, 56), four warps to a block.
 template <int R, int TW_, int BX_, int BY_, int S_, int RU_, int MINB_ = 0> struct STile {
-  static constexpr int rows = R, tw = TW_, bx = BX_, by = BY_, stages = S_, ru = RU_, minb = MINB_;
+  template <class T, class K> using Kernel = Staged<T, K::kh, K::kw, R, TW_, BX_, BY_, S_, RU_, MINB_>;
 };
 using StagedTilesF32 =
     List<STile<16, 4, 64, 1, 4, 1>, STile<32, 4, 64, 1, 4, 1>, STile<64, 4, 128, 1, 4, 1>,
@@ -112,24 +100,12 @@ using StagedTiles16 =
     List<STile<64, 4, 128, 1, 4, 1>, STile<32, 4, 128, 1, 4, 1>, STile<32, 8, 32, 1, 4, 1>,
          STile<32, 4, 64, 1, 4, 1>, STile<16, 8, 32, 1, 4, 1>, STile<16, 4, 32, 4, 4, 1>>;
 
-template <class T, class K, class... Tiles>
-void add_stiles(OpList& ops, List<Tiles...>) {
-  (ops.push_back(std::make_unique<OperationOf<Staged<T, K::kh, K::kw, Tiles::rows, Tiles::tw, Tiles::bx, Tiles::by,
-                                                     Tiles::stages, Tiles::ru, Tiles::minb>>>()),
-   ...);
-}
-
-template <class T, class TileList, class... Ks>
-void add_ssizes(OpList& ops, List<Ks...>) {
-  (add_stiles<T, Ks>(ops, TileList{}), ...);
-}
-
 template <class T>
 void add_staged(OpList& ops) {
   if constexpr (sizeof(T) == 4)
-    add_ssizes<T, StagedTilesF32>(ops, VecSizes{});
+    add_sizes<T, StagedTilesF32>(ops, VecSizes{});
   else
-    add_ssizes<T, StagedTiles16>(ops, VecSizes{});
+    add_sizes<T, StagedTiles16>(ops, VecSizes{});
 }
 
 }  // namespace dwt
