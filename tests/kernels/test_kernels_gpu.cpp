@@ -54,6 +54,18 @@ ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLim
   return {};
 }
 
+// `op` on `p` with fresh inputs (seeded), checked against the reference; on_cpu: which reference.
+struct Checked {
+  VerifyResult r;
+  bool on_cpu;
+};
+Checked verify_on(const Operation& op, const Problem& p, std::uint64_t seed, cudaStream_t st) {
+  ProblemBuffers buf = ProblemBuffers::allocate(p);
+  buf.fill_inputs(seed, st);
+  Verifier v(buf, st);
+  return {v.check(op), v.on_cpu()};
+}
+
 class EveryKernel : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EveryKernel, MatchesReferenceOnRandomProblems) {
@@ -68,11 +80,8 @@ TEST_P(EveryKernel, MatchesReferenceOnRandomProblems) {
   for (int i = 0; i < kProblems; ++i) {
     Problem p;
     static_cast<ConvShape&>(p) = random_problem(*op, rng, lim);
-    ProblemBuffers buf = ProblemBuffers::allocate(p);
-    buf.fill_inputs(1000 + i, st);
-    Verifier v(buf, st);
-    ASSERT_TRUE(v.on_cpu());
-    const VerifyResult r = v.check(*op);
+    const auto [r, on_cpu] = verify_on(*op, p, 1000 + i, st);
+    ASSERT_TRUE(on_cpu);
     EXPECT_TRUE(r.ok) << op->desc().name << " on " << fmt::format("{}", static_cast<const ConvShape&>(p))
                       << ": " << r.reason;
   }
@@ -128,10 +137,7 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
       p.pw = c.pw;
       p.bias = true;
       if (p.out_w() <= 0 || p.out_h() <= 0 || !op->supports(p, lim)) continue;
-      ProblemBuffers buf = ProblemBuffers::allocate(p);
-      buf.fill_inputs(50 + seed++, st);
-      Verifier ver(buf, st);
-      const VerifyResult r = ver.check(*op);
+      const VerifyResult r = verify_on(*op, p, 50 + seed++, st).r;
       EXPECT_TRUE(r.ok) << d.name << ", " << c.what << ", " << fmt::format("{}", static_cast<const ConvShape&>(p))
                         << ": " << r.reason;
       ++checked;
