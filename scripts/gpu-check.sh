@@ -111,25 +111,24 @@ if has ncu; then
   # "problem JSON|kernel regex (demangled)" pairs separated by ';'; the default is the KB85 winner.
   # Demangled names spell template arguments as (int)3; '.' in the regex stands for the parentheses.
   targets=${NCU_TARGETS:-'{"name":"kb85","n":32,"c":128,"h":128,"w":256,"kernel":[3,7]}|staged_kernel<float, .int.3, .int.7, .int.16, .int.4, .int.64, .int.4,'}
+  # One launch of the target kernel while dwtune tunes target i's problem; ncu options in "$@".
+  profile() {
+    ncu --kernel-name-base demangled --kernel-name "regex:${spec#*|}" --launch-skip 2 --launch-count 1 "$@" \
+      "$BUILD/dwtune" tune --config "$OUT/ncu$i.json" --out "$OUT/ncu-table$i.json" --reps 5 --warmup 1 --no-cudnn
+  }
   i=0
   IFS=';' read -ra specs <<< "$targets"
   for spec in "${specs[@]}"; do
     i=$((i + 1))
     printf '{"name":"ncu","problems":[%s]}' "${spec%%|*}" > "$OUT/ncu$i.json"
-    ncu --kernel-name-base demangled --kernel-name "regex:${spec#*|}" --launch-skip 2 --launch-count 1 \
-      --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
-      --section WarpStateStats --section SchedulerStats --section ComputeWorkloadAnalysis \
-      "$BUILD/dwtune" tune --config "$OUT/ncu$i.json" --out "$OUT/ncu-table$i.json" --reps 5 --warmup 1 --no-cudnn \
-      > "$OUT/ncu$i.log" 2>&1
+    profile --section SpeedOfLight --section Occupancy --section LaunchStats --section MemoryWorkloadAnalysis \
+      --section WarpStateStats --section SchedulerStats --section ComputeWorkloadAnalysis > "$OUT/ncu$i.log" 2>&1
     echo "-- ${spec#*|}"
     grep -E "DRAM Throughput|Duration|Registers Per|Achieved Occupancy|Theoretical Occupancy|Issue Slots Busy|No Eligible|Active Warps Per|Eligible Warps|Warp Cycles Per Issued|L1/TEX Hit|L2 Hit|Mem Pipes Busy|Executed Ipc A" "$OUT/ncu$i.log" | head -20
     grep -iE "stall|est. speedup" "$OUT/ncu$i.log" | head -8
     if [ -n "${NCU_SOURCE:-}" ]; then
       # Executed count of every SASS instruction (archived; read it offline).
-      ncu --kernel-name-base demangled --kernel-name "regex:${spec#*|}" --launch-skip 2 --launch-count 1 \
-        --section SourceCounters --page source --print-source sass --csv \
-        "$BUILD/dwtune" tune --config "$OUT/ncu$i.json" --out "$OUT/ncu-table$i.json" --reps 5 --warmup 1 --no-cudnn \
-        > "$OUT/ncu-source$i.csv" 2>&1
+      profile --section SourceCounters --page source --print-source sass --csv > "$OUT/ncu-source$i.csv" 2>&1
       echo "source page: $(wc -l < "$OUT/ncu-source$i.csv") lines"
     fi
   done
