@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -34,12 +35,6 @@ const Operation* find_in(const std::vector<const Operation*>& ops, std::string_v
   for (const Operation* op : ops)
     if (op->desc().name == name) return op;
   return nullptr;
-}
-
-int param(const KernelDesc& d, std::string_view name) {
-  for (const auto& p : d.params)
-    if (p.name == name) return p.value;
-  return -1;
 }
 
 bool same_class(const ConvShape& a, const ConvShape& b) {
@@ -76,47 +71,35 @@ const Operation* usable_winner(const ProblemEntry& e, const ConvShape& s, const 
   return op;
 }
 
-// The default rule: a fixed order of families, each checked with supports().
+// What a default step says of the kernel it took.
+std::string default_what(const KernelDesc& d) {
+  if (d.needs.kh != 0)
+    return fmt::format("{} kernel for the {}x{} filter", d.family, d.needs.kh, d.needs.kw);
+  return fmt::format("{} kernel for any filter size", d.family);
+}
+
+// The default rule, from what families declare (KernelDesc::rank): families by preference; within
+// one, kernels compiled for the filter size before run-time-size ones, the declared default tile
+// first, then registry order. The first that supports s wins.
 Choice default_choice(const ConvShape& s, const DeviceLimits& lim,
                       const std::vector<const Operation*>& ops, const std::string& note) {
-  struct Step {
-    const char* family;
-    int kh, kw;          // filter-size parameters to match; -1: the family has none
-    int th, tw, bx, by;  // the preferred tile; th = -1: the first compiled one
-    std::string what;
-  };
-  const std::vector<Step> steps = {
-      {"staged", s.kh, s.kw, -1, -1, -1, -1,
-       fmt::format("staged kernel for the {}x{} filter", s.kh, s.kw)},
-      {"vectorized", s.kh, s.kw, -1, -1, -1, -1,
-       fmt::format("vectorized kernel for the {}x{} filter", s.kh, s.kw)},
-      {"regblock", s.kh, s.kw, 4, 4, 32, 4,
-       fmt::format("register-blocked kernel for the {}x{} filter", s.kh, s.kw)},
-      {"regblock", 0, 0, 4, 4, 32, 4, "register-blocked kernel with a run-time filter size"},
-      {"naive", -1, -1, -1, -1, -1, -1, "naive kernel"},
-  };
+  std::vector<const Operation*> order;
+  for (const Operation* op : ops) {
+    const KernelDesc& d = op->desc();
+    if (d.rank.preference >= 0 && d.dtype == s.dtype && d.layout == s.layout) order.push_back(op);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const Operation* a, const Operation* b) {
+    const KernelDesc &x = a->desc(), &y = b->desc();
+    return std::tuple(x.rank.preference, x.needs.kh == 0, !x.rank.default_tile) <
+           std::tuple(y.rank.preference, y.needs.kh == 0, !y.rank.default_tile);
+  });
   std::string last_no;
-  for (const Step& st : steps) {
-    auto matches = [&](const KernelDesc& d) {
-      return d.family == st.family && d.dtype == s.dtype && d.layout == s.layout &&
-             (st.kh < 0 || (param(d, "kh") == st.kh && param(d, "kw") == st.kw));
-    };
-    auto preferred = [&](const KernelDesc& d) {
-      return st.th < 0 || (param(d, "th") == st.th && param(d, "tw") == st.tw &&
-                           param(d, "bx") == st.bx && param(d, "by") == st.by);
-    };
-    for (bool want_preferred : {true, false}) {
-      if (!want_preferred && st.th < 0) break;  // the first pass already took every tile
-      for (const Operation* op : ops) {
-        const KernelDesc& d = op->desc();
-        if (!matches(d) || (want_preferred && !preferred(d))) continue;
-        if (Support sup = op->supports(s, lim)) {
-          return {op, fmt::format("default: {}; {}: {}", note, st.what, d.name)};
-        } else {
-          last_no = fmt::format("{}: {}", d.name, sup.reason);
-        }
-      }
-    }
+  for (const Operation* op : order) {
+    const KernelDesc& d = op->desc();
+    if (Support sup = op->supports(s, lim))
+      return {op, fmt::format("default: {}; {}: {}", note, default_what(d), d.name)};
+    else if (d.needs.kh == 0 || (d.needs.kh == s.kh && d.needs.kw == s.kw))
+      last_no = fmt::format("{}: {}", d.name, sup.reason);  // not merely another filter size
   }
   return {nullptr,
           fmt::format("default: {}; no compiled {} {} kernel supports {}{}", note, to_string(s.dtype),

@@ -8,11 +8,11 @@
 //   2. nearest  otherwise, of the passed entries with the same filter size, stride, dilation, dtype
 //               and layout, the nearest one (see below), provided its winner supports s on this
 //               device — only that one entry is tried, never the next nearest;
-//   3. default  otherwise the first of these that is compiled and supports s: a staged kernel for
-//               s's filter size (sm_90 and newer), a vectorized kernel for it (for both, the first of
-//               their tiles in registry order, the order kernels/instances.cuh lists them in),
-//               regblock for that filter size (4x4 outputs per thread and 32x4 threads first, then
-//               its other tiles), regblock with the run-time filter size (4x4, 32x4 first), naive.
+//   3. default  otherwise the first compiled kernel that supports s in the order families declare
+//               (KernelDesc::rank, see kernels/family.cuh): families by preference (staged, then
+//               vectorized, regblock, naive; smem is never a default); within a family, kernels
+//               compiled for s's filter size before run-time-size ones, the family's default tile
+//               first (regblock: 4x4 outputs per thread, 32x4 threads), then registry order.
 // Nearest: the smallest |ln(outputs of s / outputs of the entry)|, then the smallest
 // |ln(channels ratio)|, then |ln(output width ratio)|, then the fewest differences in padding,
 // multiplier and bias, then the earliest entry in the table.

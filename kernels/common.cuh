@@ -53,44 +53,4 @@ inline unsigned clamp_grid_yz(std::int64_t v) {
   return static_cast<unsigned>(v < 1 ? 1 : (v > kMaxGridYZ ? kMaxGridYZ : v));
 }
 
-// Checks every family shares: dtype, layout, threads per block, shared memory.
-inline Support common_support(const KernelDesc& d, const ConvShape& s, const DeviceLimits& lim,
-                              std::size_t smem) {
-  if (s.dtype != d.dtype)
-    return Support::no(cat("dtype ", to_string(s.dtype), " != kernel dtype ", to_string(d.dtype)));
-  if (s.layout != d.layout) return Support::no("layout not supported");
-  if (d.threads > lim.max_threads_per_block)
-    return Support::no(cat(d.threads, " threads per block > device limit ", lim.max_threads_per_block));
-  if (smem > lim.max_smem_per_block)
-    return Support::no(cat(smem, " bytes of shared memory > device limit ", lim.max_smem_per_block));
-  return Support::yes();
-}
-
-// Type-erased Operation over a family template K with static desc/supports/config/launch.
-template <class K>
-class OperationOf final : public Operation {
- public:
-  OperationOf() : desc_(K::describe()) {}
-  const KernelDesc& desc() const override { return desc_; }
-  Support supports(const ConvShape& s, const DeviceLimits& lim) const override {
-    const LaunchConfig cfg = K::config(s);
-    Support c = common_support(desc_, s, lim, cfg.smem_bytes);
-    if (!c) return c;
-    if constexpr (requires { K::supports(s, lim); })
-      return K::supports(s, lim);  // families with device requirements beyond the common ones
-    else
-      return K::supports(s);
-  }
-  LaunchConfig config(const ConvShape& s) const override { return K::config(s); }
-  void run(const ConvArgs& a, cudaStream_t stream) const override { K::launch(a, K::config(a.s), stream); }
-
- private:
-  KernelDesc desc_;
-};
-
-template <class... Ks>
-void add_operations(std::vector<std::unique_ptr<Operation>>& out) {
-  (out.push_back(std::make_unique<OperationOf<Ks>>()), ...);
-}
-
 }  // namespace dwt

@@ -1,7 +1,7 @@
 // Family "naive": one thread per output, every parameter at run time. The baseline the others beat.
 #pragma once
 
-#include "common.cuh"
+#include "family.cuh"
 
 namespace dwt {
 
@@ -36,29 +36,35 @@ __global__ void naive_kernel(ConvArgs a) {
   }
 }
 
-template <class T, int Threads>
+struct NaiveTile {
+  int threads;
+  constexpr int block_threads() const { return threads; }
+  static constexpr auto fields() { return std::array{Field<NaiveTile>{"threads", "_b", &NaiveTile::threads}}; }
+  friend constexpr bool operator==(const NaiveTile&, const NaiveTile&) = default;
+};
+
+template <class T, KSize K, NaiveTile P>
 struct Naive {
-  static KernelDesc describe() {
-    KernelDesc d;
-    d.family = "naive";
-    d.dtype = DTypeOf<T>::value;
-    d.params = {{"threads", Threads}};
-    d.threads = Threads;
-    d.name = cat("naive_", to_string(d.dtype), "_nchw_b", Threads);
-    return d;
-  }
-  static Support supports(const ConvShape&) { return Support::yes(); }
+  static constexpr FamilyInfo family{.name = "naive", .filter_param = false, .preference = 4};
+  static constexpr KSize ksize = K;
+  static constexpr NaiveTile tile = P;
   static LaunchConfig config(const ConvShape& s) {
-    const std::int64_t blocks = (s.output_elems() + Threads - 1) / Threads;
+    const std::int64_t blocks = (s.output_elems() + P.threads - 1) / P.threads;
     LaunchConfig c;
     c.grid = dim3(static_cast<unsigned>(blocks < (1 << 30) ? blocks : (1 << 30)));
-    c.block = dim3(Threads);
+    c.block = dim3(P.threads);
     return c;
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    naive_kernel<T><<<c.grid, c.block, 0, st>>>(a);
-    DWT_CUDA_CHECK_LAUNCH();
+    launch_kernel(naive_kernel<T>, c, st, a);
   }
 };
+
+inline constexpr NaiveTile kNaiveTiles[] = {{.threads = 256}};
+
+template <class T>
+void add_naive(OpList& ops) {
+  add_grid<T, kAnySize, kNaiveTiles>(ops, []<KSize K, NaiveTile P> { return Naive<T, K, P>{}; });
+}
 
 }  // namespace dwt

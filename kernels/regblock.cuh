@@ -4,7 +4,7 @@
 // dilation 1 (the common case) take the sliding-window paths, others load per tap.
 #pragma once
 
-#include "common.cuh"
+#include "family.cuh"
 
 namespace dwt {
 
@@ -44,20 +44,12 @@ template <class T, int KH, int KW, int TH, int TW, bool UNIT_W>
 __device__ __forceinline__ void regblock_tile(const ConvArgs& a, std::int64_t plane, std::int64_t oh0,
                                               std::int64_t ow0) {
   const ConvShape& s = a.s;
-  const std::int64_t OH = s.out_h(), OW = s.out_w(), OC = s.out_c();
-  const std::int64_t oc = plane % OC;
-  const std::int64_t n = plane / OC;
-  const std::int64_t ic = oc / s.m;
-  const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
-  const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
-
+  const std::int64_t OH = s.out_h(), OW = s.out_w();
+  const Plane<T> pl(a, plane);
+  const T* __restrict__ xp = pl.x;
   float wr[KH][KW];
-#pragma unroll
-  for (int i = 0; i < KH; ++i)
-#pragma unroll
-    for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
-
-  const float b = bias_of<T>(a, oc);
+  pl.template load_filter<KH, KW>(wr);
+  const float b = pl.bias;
   float acc[TH][TW];
 #pragma unroll
   for (int r = 0; r < TH; ++r)
@@ -66,7 +58,7 @@ __device__ __forceinline__ void regblock_tile(const ConvArgs& a, std::int64_t pl
 
   const std::int64_t iw0 = ow0 * s.sw - s.pw;
   constexpr int WW = TW + KW - 1;
-  T* __restrict__ yp = static_cast<T*>(a.y) + plane * OH * OW;
+  T* __restrict__ yp = pl.y;
 
   if constexpr (UNIT_W) {
     // Interior tile with stride and dilation 1: the whole input window lies inside the plane, so
@@ -157,13 +149,11 @@ template <class T, int TH, int TW>
 __device__ __forceinline__ void regblock_tile_rt(const ConvArgs& a, std::int64_t plane,
                                                  std::int64_t oh0, std::int64_t ow0) {
   const ConvShape& s = a.s;
-  const std::int64_t OH = s.out_h(), OW = s.out_w(), OC = s.out_c();
-  const std::int64_t oc = plane % OC;
-  const std::int64_t n = plane / OC;
-  const std::int64_t ic = oc / s.m;
-  const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
-  const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * s.kh * s.kw;
-  const float b = bias_of<T>(a, oc);
+  const std::int64_t OH = s.out_h(), OW = s.out_w();
+  const Plane<T> pl(a, plane);
+  const T* __restrict__ xp = pl.x;
+  const T* __restrict__ wp = pl.w;
+  const float b = pl.bias;
   float acc[TH][TW];
 #pragma unroll
   for (int r = 0; r < TH; ++r)
@@ -186,10 +176,9 @@ __device__ __forceinline__ void regblock_tile_rt(const ConvArgs& a, std::int64_t
       }
     }
   }
-  T* __restrict__ yp = static_cast<T*>(a.y) + plane * OH * OW;
 #pragma unroll
   for (int r = 0; r < TH; ++r)
-    if (oh0 + r < OH) ScalarIO::store<T, TW>(yp + (oh0 + r) * OW, acc[r], ow0, OW);
+    if (oh0 + r < OH) ScalarIO::store<T, TW>(pl.y + (oh0 + r) * OW, acc[r], ow0, OW);
 }
 
 // Grid: x over column tiles, y over row tiles, z over (n, out channel) planes; y and z loop past
@@ -225,34 +214,43 @@ inline LaunchConfig tiled_grid(const ConvShape& s) {
   return c;
 }
 
-inline std::string ksize_tag(int kh, int kw) {
-  return kh == 0 ? std::string("kany") : cat("k", kh, "x", kw);
-}
-
-inline Support fixed_ksize_support(int KH, int KW, const ConvShape& s) {
-  if (KH != 0 && (s.kh != KH || s.kw != KW))
-    return Support::no(cat("compiled for a ", KH, "x", KW, " filter, problem has ", s.kh, "x", s.kw));
-  return Support::yes();
-}
-
-template <class T, int KH, int KW, int TH, int TW, int BX, int BY>
-struct RegBlock {
-  static KernelDesc describe() {
-    KernelDesc d;
-    d.family = "regblock";
-    d.dtype = DTypeOf<T>::value;
-    d.params = {{"kh", KH}, {"kw", KW}, {"th", TH}, {"tw", TW}, {"bx", BX}, {"by", BY}};
-    d.threads = BX * BY;
-    d.name = cat("regblock_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_t", TH, "x", TW,
-                    "_b", BX, "x", BY);
-    return d;
+struct RegBlockTile {
+  int th, tw, bx, by;  // TH x TW outputs per thread, BX x BY threads
+  constexpr int block_threads() const { return bx * by; }
+  static constexpr auto fields() {
+    using F = Field<RegBlockTile>;
+    return std::array{F{"th", "_t", &RegBlockTile::th}, F{"tw", "x", &RegBlockTile::tw},
+                      F{"bx", "_b", &RegBlockTile::bx}, F{"by", "x", &RegBlockTile::by}};
   }
-  static Support supports(const ConvShape& s) { return fixed_ksize_support(KH, KW, s); }
-  static LaunchConfig config(const ConvShape& s) { return tiled_grid<TH, TW, BX, BY>(s); }
+  friend constexpr bool operator==(const RegBlockTile&, const RegBlockTile&) = default;
+};
+
+template <class T, KSize K, RegBlockTile P>
+struct RegBlock {
+  static constexpr FamilyInfo family{.name = "regblock", .preference = 2};
+  static constexpr KSize ksize = K;
+  static constexpr RegBlockTile tile = P;
+  static constexpr RegBlockTile default_tile{.th = 4, .tw = 4, .bx = 32, .by = 4};
+  static LaunchConfig config(const ConvShape& s) { return tiled_grid<P.th, P.tw, P.bx, P.by>(s); }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    regblock_kernel<T, KH, KW, TH, TW, BX, BY><<<c.grid, c.block, 0, st>>>(a);
-    DWT_CUDA_CHECK_LAUNCH();
+    launch_kernel(regblock_kernel<T, K.kh, K.kw, P.th, P.tw, P.bx, P.by>, c, st, a);
   }
 };
+
+// Filter sizes with compile-time kernels: KernelBench's 3x3, 3x1 and 3x7, and the common 5x5, 7x7,
+// 1x3 (separable halves).
+inline constexpr KSize kRegBlockSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}, {1, 3}};
+// Scalar register blocking: small tiles that suit any width, plus the run-time filter size.
+inline constexpr RegBlockTile kRegBlockTiles[] = {
+    {.th = 1, .tw = 4, .bx = 32, .by = 4}, {.th = 2, .tw = 4, .bx = 32, .by = 4}, {.th = 4, .tw = 4, .bx = 32, .by = 4}};
+inline constexpr RegBlockTile kRegBlockAnySizeTiles[] = {{.th = 2, .tw = 2, .bx = 32, .by = 4},
+                                                         {.th = 4, .tw = 4, .bx = 32, .by = 4}};
+
+template <class T>
+void add_regblock(OpList& ops) {
+  auto make = []<KSize K, RegBlockTile P> { return RegBlock<T, K, P>{}; };
+  add_grid<T, kRegBlockSizes, kRegBlockTiles>(ops, make);
+  add_grid<T, kAnySize, kRegBlockAnySizeTiles>(ops, make);
+}
 
 }  // namespace dwt

@@ -58,13 +58,45 @@ struct Tma {
   }
 };
 
-// Columns per ring, and the shared-memory row that holds them with their halo: row column j is
-// input column a0 + j, where a0 is the block's first input column rounded down to a whole vector.
-template <class T, int KW, int TW, int BX>
-struct StagedRow {
-  static constexpr int V = kVecElems<T>;
-  static constexpr int seg = BX * TW;
-  static constexpr int elems = (seg + KW - 1 + V - 1 + V - 1) / V * V;
+// The shared-memory layout of one block: BY rings, each a ring of S stages of RS input rows.
+// A stage row holds a ring's BX*TW output columns with their halo: row column j is input column
+// a0 + j, where a0 is the ring's first input column rounded down to a whole 16-byte vector.
+// Its size is the kernel's dynamic shared memory (the mbarriers are static shared memory).
+template <class T, int KW, int TW, int BX, int BY, int S, int RS>
+struct StagedStorage {
+  static constexpr int kVec = kVecElems<T>;
+  static constexpr int kSegment = BX * TW;  // output columns per ring
+  static constexpr int kRowElems = (kSegment + KW - 1 + kVec - 1 + kVec - 1) / kVec * kVec;  // pitch
+  // (ring, slot, RS rows at pitch kRowElems) — or RS whole input rows at pitch W, back to back.
+  T stage[BY][S][RS * kRowElems];
+};
+
+// The stage ring of one strip walker. Stage k of the current strip lives in slot (consumed + k) % S,
+// and its mbarrier completes phase ((consumed + k) / S) & 1 when its bytes have landed. `consumed`
+// runs on across the strips the ring walks, so slots and phases never repeat out of order.
+template <int S>
+struct StageRing {
+  std::uint64_t* bar;           // [S] one mbarrier per slot
+  std::uint32_t consumed = 0;   // stages the ring has consumed so far
+
+  __device__ __forceinline__ int slot(int k) const { return static_cast<int>((consumed + k) % S); }
+  __device__ __forceinline__ std::uint32_t phase(int k) const { return ((consumed + k) / S) & 1u; }
+  // Thread 0 only, before the first stage is issued.
+  __device__ __forceinline__ void init() const {
+#pragma unroll
+    for (int i = 0; i < S; ++i) Tma::init(&bar[i], 1);
+    Tma::fence_init();
+  }
+  // Thread 0 only: stage k will receive `bytes`; returns the barrier its copies complete on.
+  __device__ __forceinline__ std::uint64_t* issue(int k, std::uint32_t bytes) const {
+    std::uint64_t* b = &bar[slot(k)];
+    Tma::arrive_expect(b, bytes);
+    return b;
+  }
+  // Every thread: until stage k has landed.
+  __device__ __forceinline__ void wait(int k) const { Tma::wait(&bar[slot(k)], phase(k)); }
+  // After a strip of n stages.
+  __device__ __forceinline__ void advance(int n) { consumed += static_cast<std::uint32_t>(n); }
 };
 
 // Window of one staged row: xt[i] = row[i]. ALIGNED: row is aligned to TW elements, so it is read in
@@ -100,19 +132,24 @@ __device__ __forceinline__ void smem_window(float (&xt)[WW], const T* row, bool 
   }
 }
 
+// A ring walks strips of ROWS output rows x BX*TW columns of one plane. Thread 0 keeps S stages of
+// RS = KH*RU input rows in flight; every thread computes its TW columns from each stage that lands.
 template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int S, int RU, int MINB>
 __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  using Row = StagedRow<T, KW, TW, BX>;
-  constexpr int V = Row::V, SW = Row::elems, RS = KH * RU, WW = TW + KW - 1;
+  constexpr int RS = KH * RU;    // input rows per stage
+  constexpr int WW = TW + KW - 1;  // a thread's input window per row
+  using Storage = StagedStorage<T, KW, TW, BX, BY, S, RS>;
+  constexpr int V = Storage::kVec, SW = Storage::kRowElems;
   // BY > 1: each warp (BX = 32) runs its own ring on its own strips, synchronized by __syncwarp.
   static_assert(BY == 1 || BX == 32, "several rings per block need one warp per ring");
   // The ring of this thread; a compile-time 0 with one ring per block (keeps that code as lean).
   const int ty = BY > 1 ? static_cast<int>(threadIdx.y) : 0;
   extern __shared__ __align__(128) unsigned char staged_smem[];
-  T* const buf = reinterpret_cast<T*>(staged_smem) + ty * (S * RS * SW);  // [S][RS * SW]
-  __shared__ __align__(8) std::uint64_t bars[BY * S];
-  std::uint64_t* const bar = bars + ty * S;
+  Storage& smem = *reinterpret_cast<Storage*>(staged_smem);
+  __shared__ __align__(8) std::uint64_t bars[BY][S];
+  StageRing<S> ring{bars[ty]};
+  // Every thread of the ring is done with a slot (and, for plain loads, a slot is filled).
   auto ring_sync = [] {
     if constexpr (BY > 1)
       __syncwarp();
@@ -123,84 +160,71 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
   const int H = static_cast<int>(s.h), W = static_cast<int>(s.w);
-  const std::int64_t OC = s.out_c(), planes = s.n * OC;
+  const std::int64_t planes = s.n * s.out_c();
   const int row_blocks = (OH + ROWS - 1) / ROWS;
-  const int c0 = static_cast<int>(blockIdx.x) * Row::seg;
-  const int first = c0 - s.pw;                                            // block's first input column
+  const int c0 = static_cast<int>(blockIdx.x) * Storage::kSegment;  // ring's first output column
+  const int first = c0 - s.pw;                                        // its first input column
   const int a0 = (first >= 0 ? first / V : -((-first + V - 1) / V)) * V;  // rounded down to a vector
   const int off = first - a0;
-  // Shared-memory columns [lo, hi) of a row receive input columns [a0 + lo, a0 + hi).
+  // Stage-row columns [lo, hi) receive input columns [a0 + lo, a0 + hi); the rest are padding.
   const int lo = min(max(-a0, 0), SW), hi = max(min(W - a0, SW), lo);
+  const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
   // Uniform over the grid: rows are whole vectors and the input starts on 16 bytes.
   const bool bulk = W % V == 0 && aligned16(a.x);
-  // Whole rows: no padding columns and one block spans the row, so a stage is RS consecutive input
+  // Whole rows: no padding columns and one ring spans the row, so a stage is RS consecutive input
   // rows, stored at pitch W, and one bulk copy brings them all. Columns past the row are read only
   // by outputs past the row, which are never stored.
-  const bool whole = bulk && s.pw == 0 && W <= Row::seg;
+  const bool whole = bulk && s.pw == 0 && W <= Storage::kSegment;
   const int pitch = whole ? W : SW;
   const int tx = static_cast<int>(threadIdx.x);
-  const int ow0 = c0 + tx * TW;
+  const int ow0 = c0 + tx * TW;  // this thread's first output column
 
   if (bulk) {
-    if (tx == 0) {
-#pragma unroll
-      for (int i = 0; i < S; ++i) Tma::init(&bar[i], 1);
-      Tma::fence_init();
-    }
+    if (tx == 0) ring.init();
     if (!whole) {
       // Cells no copy writes (columns outside the input) read as zero for good.
-      const int ex = SW - (hi - lo);
-      for (int i = tx; i < S * RS * ex; i += BX) {
-        const int r = i / ex, j = i - r * ex;
-        buf[r * SW + (j < lo ? j : hi + (j - lo))] = from_float<T>(0.0f);
+      const int pad_cells = SW - (hi - lo);
+      T* const rows = smem.stage[ty][0];
+      for (int i = tx; i < S * RS * pad_cells; i += BX) {
+        const int r = i / pad_cells, j = i - r * pad_cells;
+        rows[r * SW + (j < lo ? j : hi + (j - lo))] = from_float<T>(0.0f);
       }
     }
   }
   __syncthreads();
 
-  std::uint32_t stages_done = 0;  // stages consumed by this block so far: slot and mbarrier parity
   for (std::int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {
-    const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
-    const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
-    const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
-    T* __restrict__ yp = static_cast<T*>(a.y) + plane * s.out_h() * s.out_w();
+    const Plane<T> pl(a, plane);
     float wr[KH][KW];
-#pragma unroll
-    for (int i = 0; i < KH; ++i)
-#pragma unroll
-      for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
-    const float b = bias_of<T>(a, oc);
+    pl.template load_filter<KH, KW>(wr);
 
     for (int rb = static_cast<int>(blockIdx.y) * BY + ty; rb < row_blocks;
          rb += static_cast<int>(gridDim.y * BY)) {
       const int oh0 = rb * ROWS, ih0 = oh0 - s.ph;
       const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
-      const int total = nrows + KH - 1;  // input rows of the strip
-      const int nst = (total + RS - 1) / RS;
+      const int strip_rows = nrows + KH - 1;  // input rows of the strip
+      const int nst = (strip_rows + RS - 1) / RS;  // its stages
       // Rows past the strip feed only output rows past it, so they may hold anything; rows outside
       // the plane (padding) must read as zero.
       auto in_plane = [&](int t) { return ih0 + t >= 0 && ih0 + t < H; };
-      auto slot_of = [&](int k) { return static_cast<int>((stages_done + k) % S); };
-      // Stage k of the strip into its slot, issued by thread 0.
+      auto copied = [&](int t) { return t < strip_rows && in_plane(t); };
+      // Thread 0: stage k's copies into its slot.
       auto issue = [&](int k) {
-        const int slot = slot_of(k), t0 = k * RS;
-        T* const dst = buf + slot * RS * SW;
-        const T* const src = xp + std::int64_t{ih0 + t0} * W;
-        if (whole && t0 + RS <= total && in_plane(t0) && in_plane(t0 + RS - 1)) {
+        const int t0 = k * RS;
+        T* const dst = smem.stage[ty][ring.slot(k)];
+        const T* const src = pl.x + std::int64_t{ih0 + t0} * W;
+        if (whole && t0 + RS <= strip_rows && in_plane(t0) && in_plane(t0 + RS - 1)) {
           const std::uint32_t bytes = static_cast<std::uint32_t>(RS * W) * sizeof(T);
-          Tma::arrive_expect(&bar[slot], bytes);
-          Tma::copy(dst, src, bytes, &bar[slot]);
+          Tma::copy(dst, src, bytes, ring.issue(k, bytes));
           return;
         }
-        const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
         std::uint32_t bytes = 0;
         for (int r = 0; r < RS; ++r)
-          if (t0 + r < total && in_plane(t0 + r)) bytes += row_bytes;
-        Tma::arrive_expect(&bar[slot], bytes);
+          if (copied(t0 + r)) bytes += row_bytes;
+        std::uint64_t* const bar = ring.issue(k, bytes);
         if (row_bytes == 0) return;
         for (int r = 0; r < RS; ++r)
-          if (t0 + r < total && in_plane(t0 + r))
-            Tma::copy(dst + r * pitch + lo, src + std::int64_t{r} * W + a0 + lo, row_bytes, &bar[slot]);
+          if (copied(t0 + r)) Tma::copy(dst + r * pitch + lo, src + std::int64_t{r} * W + a0 + lo, row_bytes, bar);
       };
       if (bulk && tx == 0)
         for (int k = 0; k < S && k < nst; ++k) issue(k);
@@ -209,23 +233,22 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
 #pragma unroll
       for (int k = 0; k < KH; ++k)
 #pragma unroll
-        for (int j = 0; j < TW; ++j) acc[k][j] = b;
-      T* __restrict__ y0 = yp + static_cast<std::int64_t>(oh0) * OW;
+        for (int j = 0; j < TW; ++j) acc[k][j] = pl.bias;
+      T* __restrict__ y0 = pl.y + static_cast<std::int64_t>(oh0) * OW;
       // Whether every row of the strip's stages lies inside the plane: no row needs zeroing.
       const bool inside = ih0 >= 0 && ih0 + nst * RS <= H;
 
 #pragma unroll 1
       for (int k = 0; k < nst; ++k) {
-        const int slot = slot_of(k);
-        T* const stage = buf + slot * RS * SW;
+        T* const stage = smem.stage[ty][ring.slot(k)];
         if (bulk) {
-          Tma::wait(&bar[slot], ((stages_done + k) / S) & 1u);
+          ring.wait(k);
         } else {
-          // Plain loads, zero outside the input; the slot was released by the last barrier.
+          // Plain loads, zero outside the input; the slot was released by the last ring_sync.
           for (int i = tx; i < RS * SW; i += BX) {
             const int r = i / SW, col = a0 + (i - r * SW);
             const bool in = in_plane(k * RS + r) && col >= 0 && col < W;
-            stage[i] = in ? xp[std::int64_t{ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
+            stage[i] = in ? pl.x[std::int64_t{ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
           }
           ring_sync();
         }
@@ -239,62 +262,77 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
             smem_window<T, WW, TW, true>(xt, row, ok);
           else
             smem_window<T, WW, TW, false>(xt, row, ok);
-          strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), nrows, b, y0, ow0, OW);
+          strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), nrows, pl.bias, y0, ow0, OW);
         }
-        ring_sync();  // every thread of the ring is done with the slot
+        ring_sync();  // release: every thread of the ring is done with the slot
         if (bulk && tx == 0 && k + S < nst) issue(k + S);
       }
-      stages_done += static_cast<std::uint32_t>(nst);
+      ring.advance(nst);
     }
   }
 #else
-  __trap();  // supports() refuses devices older than sm_90
+  __trap();  // the family declares sm_90; supports() refuses older devices
 #endif
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int S, int RU, int MINB>
-struct Staged {
-  static_assert(KH > 0 && KW > 0, "staged kernels have a compile-time filter size");
-  static_assert(TW * sizeof(T) % 8 == 0, "staged windows are whole 8-byte pieces");
-  static_assert(S >= 1 && RU >= 1, "at least one stage of KH rows");
-  using Row = StagedRow<T, KW, TW, BX>;
-  static constexpr std::size_t kSmemBytes = std::size_t{BY} * S * KH * RU * Row::elems * sizeof(T);
+// Staged strips: rows per strip, columns per thread, threads per ring, rings per block (one warp
+// each when > 1), stages in the ring, rows per stage in units of KH, minimum blocks per SM (0: no
+// register cap).
+struct StagedTile {
+  int rows, tw, bx, by = 1, stages = 4, ru = 1, minb = 0;
+  constexpr int block_threads() const { return bx * by; }
+  static constexpr auto fields() {
+    using F = Field<StagedTile>;
+    return std::array{F{"rows", "_r", &StagedTile::rows},
+                      F{"tw", "x", &StagedTile::tw},
+                      F{"bx", "_b", &StagedTile::bx},
+                      F{"by", "x", &StagedTile::by, Show::above1},
+                      F{"stages", "_s", &StagedTile::stages},
+                      F{"stage_rows", "x", &StagedTile::ru, Show::always, true},
+                      F{"minb", "_o", &StagedTile::minb, Show::nonzero}};
+  }
+  friend constexpr bool operator==(const StagedTile&, const StagedTile&) = default;
+};
 
-  static KernelDesc describe() {
-    KernelDesc d;
-    d.family = "staged";
-    d.dtype = DTypeOf<T>::value;
-    d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY},
-                {"stages", S}, {"stage_rows", KH * RU}, {"minb", MINB}};
-    d.threads = BX * BY;
-    d.name = cat("staged_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW, "_b", BX, BY > 1 ? cat("x", BY) : std::string(),
-                 "_s", S, "x", KH * RU, MINB ? cat("_o", MINB) : std::string());
-    return d;
-  }
-  static Support supports(const ConvShape& s, const DeviceLimits& lim) {
-    if (lim.cc < 90)
-      return Support::no(lim.cc == 0 ? std::string("staged strips need sm_90 bulk copies; device unknown")
-                                     : cat("staged strips need sm_90 bulk copies; device is sm_", lim.cc));
-    if (s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
-      return Support::no("staged strips need stride 1 and dilation 1 (regblock serves the rest)");
-    return fixed_ksize_support(KH, KW, s);
-  }
+template <class T, KSize K, StagedTile P>
+struct Staged {
+  static_assert(K.kh > 0 && K.kw > 0, "staged kernels have a compile-time filter size");
+  static_assert(P.tw * sizeof(T) % 8 == 0, "staged windows are whole 8-byte pieces");
+  static_assert(P.stages >= 1 && P.ru >= 1, "at least one stage of KH rows");
+  static constexpr FamilyInfo family{.name = "staged", .min_cc = 90, .unit_stride = true, .preference = 0};
+  static constexpr KSize ksize = K;
+  static constexpr StagedTile tile = P;
+  using Storage = StagedStorage<T, K.kw, P.tw, P.bx, P.by, P.stages, K.kh * P.ru>;
+  static constexpr std::size_t smem_bytes = sizeof(Storage);
+
   static LaunchConfig config(const ConvShape& s) {
     LaunchConfig c;
-    c.grid = dim3(static_cast<unsigned>((s.out_w() + Row::seg - 1) / Row::seg),
-                  clamp_grid_yz(((s.out_h() + ROWS - 1) / ROWS + BY - 1) / BY), clamp_grid_yz(s.n * s.out_c()));
-    c.block = dim3(BX, BY, 1);
-    c.smem_bytes = kSmemBytes;
+    c.grid = dim3(static_cast<unsigned>((s.out_w() + Storage::kSegment - 1) / Storage::kSegment),
+                  clamp_grid_yz(((s.out_h() + P.rows - 1) / P.rows + P.by - 1) / P.by),
+                  clamp_grid_yz(s.n * s.out_c()));
+    c.block = dim3(P.bx, P.by, 1);
+    c.smem_bytes = smem_bytes;
     return c;
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    auto kernel = staged_kernel<T, KH, KW, ROWS, TW, BX, BY, S, RU, MINB>;
-    if (c.smem_bytes > 48 * 1024)
-      DWT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          static_cast<int>(c.smem_bytes)));
-    kernel<<<c.grid, c.block, c.smem_bytes, st>>>(a);
-    DWT_CUDA_CHECK_LAUNCH();
+    launch_kernel(staged_kernel<T, K.kh, K.kw, P.rows, P.tw, P.bx, P.by, P.stages, P.ru, P.minb>, c, st, a);
   }
 };
+
+// A ring covers BX*TW columns: 512 (KernelBench's widths 510/512), 256 (kb85's 250), or 128/64 for
+// the narrow rows of mobile networks (112, 56), four warps to a block.
+inline constexpr StagedTile kStagedTilesF32[] = {
+    {.rows = 16, .tw = 4, .bx = 64},  {.rows = 32, .tw = 4, .bx = 64},
+    {.rows = 64, .tw = 4, .bx = 128}, {.rows = 16, .tw = 4, .bx = 128},
+    {.rows = 32, .tw = 4, .bx = 64, .stages = 6}, {.rows = 32, .tw = 4, .bx = 128, .stages = 3, .ru = 2},
+    {.rows = 16, .tw = 4, .bx = 32, .by = 4}, {.rows = 16, .tw = 2, .bx = 32, .by = 4}};
+inline constexpr StagedTile kStagedTiles16[] = {
+    {.rows = 64, .tw = 4, .bx = 128}, {.rows = 32, .tw = 4, .bx = 128}, {.rows = 32, .tw = 8, .bx = 32},
+    {.rows = 32, .tw = 4, .bx = 64},  {.rows = 16, .tw = 8, .bx = 32},  {.rows = 16, .tw = 4, .bx = 32, .by = 4}};
+
+template <class T>
+void add_staged(OpList& ops) {
+  add_grid_by_width<T, kStripSizes, kStagedTilesF32, kStagedTiles16>(ops, []<KSize K, StagedTile P> { return Staged<T, K, P>{}; });
+}
 
 }  // namespace dwt

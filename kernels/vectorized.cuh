@@ -8,7 +8,7 @@
 // register-blocked family serves the rest); TW is a whole number of vectors.
 #pragma once
 
-#include "regblock.cuh"
+#include "regblock.cuh"  // tiled_grid
 
 namespace dwt {
 
@@ -171,17 +171,12 @@ __device__ __forceinline__ void strip(const ConvArgs& a, std::int64_t plane, int
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
   const int H = static_cast<int>(s.h), W = static_cast<int>(s.w);
-  const std::int64_t OC = s.out_c();
-  const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
-  const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
-  const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
-  T* __restrict__ yp = static_cast<T*>(a.y) + plane * s.out_h() * s.out_w();
+  const Plane<T> pl(a, plane);
+  const T* __restrict__ xp = pl.x;
+  T* __restrict__ yp = pl.y;
   float wr[KH][KW];
-#pragma unroll
-  for (int i = 0; i < KH; ++i)
-#pragma unroll
-    for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
-  const float b = bias_of<T>(a, oc);
+  pl.template load_filter<KH, KW>(wr);
+  const float b = pl.bias;
 
   constexpr int WW = TW + KW - 1;
   constexpr int V = kVecElems<T>;
@@ -277,32 +272,65 @@ __global__ void __launch_bounds__(BX* BY, MINB) strip_kernel(ConvArgs a) {
     }
 }
 
-template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int MINB, int PF, int HINT, int U>
+// Vectorized strips: rows per thread, columns per thread (whole 16-byte vectors), a BX x BY block,
+// minimum blocks per SM (0: no register cap), L2 prefetch distance in rows (0: none), cache hints,
+// rows in flight per thread (0: row by row; U > 0: chunks of U*KH rows loaded before use).
+struct VecTile {
+  int rows, tw, bx, by, minb = 0, prefetch = 0, hint = 0, unroll = 0;
+  constexpr int block_threads() const { return bx * by; }
+  static constexpr auto fields() {
+    using F = Field<VecTile>;
+    return std::array{F{"rows", "_r", &VecTile::rows},
+                      F{"tw", "x", &VecTile::tw},
+                      F{"bx", "_b", &VecTile::bx},
+                      F{"by", "x", &VecTile::by},
+                      F{"minb", "_o", &VecTile::minb, Show::nonzero},
+                      F{"prefetch", "_p", &VecTile::prefetch, Show::nonzero},
+                      F{"hint", "_h", &VecTile::hint, Show::flag},
+                      F{"unroll", "_u", &VecTile::unroll, Show::nonzero}};
+  }
+  friend constexpr bool operator==(const VecTile&, const VecTile&) = default;
+};
+
+template <class T, KSize K, VecTile P>
 struct Vectorized {
-  static_assert(KH > 0 && KW > 0, "vectorized kernels have a compile-time filter size");
-  static_assert(TW % kVecElems<T> == 0, "vectorized tiles are whole 16-byte vectors wide");
-  static KernelDesc describe() {
-    KernelDesc d;
-    d.family = "vectorized";
-    d.dtype = DTypeOf<T>::value;
-    d.params = {{"kh", KH}, {"kw", KW}, {"rows", ROWS}, {"tw", TW}, {"bx", BX}, {"by", BY},
-                {"minb", MINB}, {"prefetch", PF}, {"hint", HINT}, {"unroll", U}};
-    d.threads = BX * BY;
-    d.name = cat("vectorized_", to_string(d.dtype), "_nchw_", ksize_tag(KH, KW), "_r", ROWS, "x", TW,
-                 "_b", BX, "x", BY, MINB ? cat("_o", MINB) : std::string(),
-                 PF ? cat("_p", PF) : std::string(), HINT ? "_h" : "", U > 0 ? cat("_u", U) : std::string());
-    return d;
-  }
-  static Support supports(const ConvShape& s) {
-    if (s.sh != 1 || s.sw != 1 || s.dh != 1 || s.dw != 1)
-      return Support::no("vectorized strips need stride 1 and dilation 1 (regblock serves the rest)");
-    return fixed_ksize_support(KH, KW, s);
-  }
-  static LaunchConfig config(const ConvShape& s) { return tiled_grid<ROWS, TW, BX, BY>(s); }
+  static_assert(K.kh > 0 && K.kw > 0, "vectorized kernels have a compile-time filter size");
+  static_assert(P.tw % kVecElems<T> == 0, "vectorized tiles are whole 16-byte vectors wide");
+  static constexpr FamilyInfo family{.name = "vectorized", .unit_stride = true, .preference = 1};
+  static constexpr KSize ksize = K;
+  static constexpr VecTile tile = P;
+  static LaunchConfig config(const ConvShape& s) { return tiled_grid<P.rows, P.tw, P.bx, P.by>(s); }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    strip_kernel<T, KH, KW, ROWS, TW, BX, BY, MINB, PF, HINT != 0, U><<<c.grid, c.block, 0, st>>>(a);
-    DWT_CUDA_CHECK_LAUNCH();
+    launch_kernel(strip_kernel<T, K.kh, K.kw, P.rows, P.tw, P.bx, P.by, P.minb, P.prefetch, P.hint != 0, P.unroll>,
+                  c, st, a);
   }
 };
+
+inline constexpr KSize kStripSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
+// Wide blocks (BX = 64, 128) read whole rows of KernelBench's widths in one block: fewer DRAM pages
+// open at once than one warp per row segment.
+inline constexpr VecTile kVecTilesF32[] = {
+    {.rows = 64, .tw = 4, .bx = 32, .by = 4, .minb = 8},
+    {.rows = 64, .tw = 4, .bx = 128, .by = 1, .minb = 8, .hint = 1},
+    {.rows = 32, .tw = 4, .bx = 64, .by = 2, .minb = 6, .prefetch = 6, .hint = 1},
+    {.rows = 64, .tw = 4, .bx = 64, .by = 2, .minb = 8, .hint = 1},
+    {.rows = 64, .tw = 4, .bx = 32, .by = 4, .minb = 8, .unroll = 1},
+    {.rows = 64, .tw = 4, .bx = 128, .by = 1, .minb = 8, .hint = 1, .unroll = 1},
+    {.rows = 32, .tw = 4, .bx = 64, .by = 2, .minb = 6, .prefetch = 6, .hint = 1, .unroll = 1},
+    {.rows = 64, .tw = 4, .bx = 128, .by = 1, .minb = 6, .hint = 1, .unroll = 2}};
+inline constexpr VecTile kVecTiles16[] = {
+    {.rows = 64, .tw = 8, .bx = 32, .by = 4, .minb = 8, .prefetch = 6},
+    {.rows = 32, .tw = 8, .bx = 32, .by = 4, .minb = 6, .prefetch = 6},
+    {.rows = 32, .tw = 8, .bx = 32, .by = 4, .minb = 6, .prefetch = 6, .hint = 1},
+    {.rows = 64, .tw = 8, .bx = 32, .by = 4, .minb = 8, .hint = 1},
+    {.rows = 64, .tw = 8, .bx = 64, .by = 2, .minb = 8, .hint = 1},
+    {.rows = 64, .tw = 8, .bx = 128, .by = 1, .minb = 8, .hint = 1},
+    {.rows = 32, .tw = 8, .bx = 64, .by = 2, .minb = 6, .prefetch = 6, .hint = 1},
+    {.rows = 64, .tw = 8, .bx = 64, .by = 2, .minb = 8, .hint = 1, .unroll = 1}};
+
+template <class T>
+void add_vectorized(OpList& ops) {
+  add_grid_by_width<T, kStripSizes, kVecTilesF32, kVecTiles16>(ops, []<KSize K, VecTile P> { return Vectorized<T, K, P>{}; });
+}
 
 }  // namespace dwt

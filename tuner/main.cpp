@@ -96,7 +96,10 @@ int cmd_list(bool json) {
       nlohmann::json params = nlohmann::json::object();
       for (const auto& p : d.params) params[p.name] = p.value;
       arr.push_back({{"name", d.name}, {"family", d.family}, {"dtype", to_string(d.dtype)},
-                     {"layout", to_string(d.layout)}, {"threads", d.threads}, {"params", params}});
+                     {"layout", to_string(d.layout)}, {"threads", d.threads}, {"params", params},
+                     {"requires", {{"min_cc", d.needs.min_cc}, {"unit_stride", d.needs.unit_stride},
+                                   {"kh", d.needs.kh}, {"kw", d.needs.kw}, {"smem_bytes", d.needs.smem_bytes}}},
+                     {"default", {{"preference", d.rank.preference}, {"default_tile", d.rank.default_tile}}}});
     }
     fmt::print("{}\n", arr.dump(2));
     return kOk;

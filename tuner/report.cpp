@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "family_names.hpp"
 #include "format.hpp"
 
 namespace dwt {
@@ -28,8 +29,6 @@ ReportFormat parse_report_format(std::string_view s) {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// Families in the order a reader meets them in kernels/: simplest first.
-constexpr const char* kKnownFamilies[] = {"naive", "smem", "regblock", "vectorized", "staged"};
 
 bool positive(double x) { return std::isfinite(x) && x > 0; }
 
@@ -154,7 +153,7 @@ std::vector<std::string> family_order(const Table& t) {
     for (const auto& c : e.candidates) seen.insert(c.family);
   }
   std::vector<std::string> out;
-  for (const char* f : kKnownFamilies)
+  for (const char* f : kFamilyNames)
     if (seen.erase(f)) out.push_back(f);
   out.insert(out.end(), seen.begin(), seen.end());
   return out;

@@ -4,18 +4,18 @@
 // whose tile fits in shared memory.
 #pragma once
 
-#include "common.cuh"
+#include "family.cuh"
 
 namespace dwt {
 
-struct SmemTile {
+struct SmemExtent {
   std::int64_t in_w, in_h;  // staged input tile, halo included
   std::size_t bytes;        // tile + filter, as floats
 };
 
 template <int BX, int BY, int TH>
-DWT_HD inline SmemTile smem_tile(const ConvShape& s) {
-  SmemTile t;
+DWT_HD inline SmemExtent smem_tile(const ConvShape& s) {
+  SmemExtent t;
   t.in_w = std::int64_t{BX - 1} * s.sw + std::int64_t{s.kw - 1} * s.dw + 1;
   t.in_h = std::int64_t{BY * TH - 1} * s.sh + std::int64_t{s.kh - 1} * s.dh + 1;
   t.bytes = static_cast<std::size_t>(t.in_w * t.in_h + std::int64_t{s.kh} * s.kw) * sizeof(float);
@@ -29,7 +29,7 @@ __global__ void __launch_bounds__(BX* BY) smem_kernel(ConvArgs a) {
   const std::int64_t OH = s.out_h(), OW = s.out_w(), OC = s.out_c();
   const std::int64_t planes = s.n * OC;
   const std::int64_t row_blocks = (OH + BY * TH - 1) / (BY * TH);
-  const SmemTile tile = smem_tile<BX, BY, TH>(s);
+  const SmemExtent tile = smem_tile<BX, BY, TH>(s);
   float* xs = smem;
   float* ws = smem + tile.in_w * tile.in_h;
   const int tid = threadIdx.y * BX + threadIdx.x;
@@ -77,34 +77,40 @@ __global__ void __launch_bounds__(BX* BY) smem_kernel(ConvArgs a) {
   }
 }
 
-template <class T, int BX, int BY, int TH>
-struct SmemTiled {
-  static KernelDesc describe() {
-    KernelDesc d;
-    d.family = "smem";
-    d.dtype = DTypeOf<T>::value;
-    d.params = {{"bx", BX}, {"by", BY}, {"th", TH}};
-    d.threads = BX * BY;
-    d.name = cat("smem_", to_string(d.dtype), "_nchw_b", BX, "x", BY, "_t", TH);
-    return d;
+struct SmemTile {
+  int bx, by, th;  // BX x BY threads, TH output rows per thread
+  constexpr int block_threads() const { return bx * by; }
+  static constexpr auto fields() {
+    using F = Field<SmemTile>;
+    return std::array{F{"bx", "_b", &SmemTile::bx}, F{"by", "x", &SmemTile::by}, F{"th", "_t", &SmemTile::th}};
   }
-  static Support supports(const ConvShape&) { return Support::yes(); }  // shared memory: common check
+  friend constexpr bool operator==(const SmemTile&, const SmemTile&) = default;
+};
+
+template <class T, KSize K, SmemTile P>
+struct SmemTiled {
+  static constexpr FamilyInfo family{.name = "smem", .filter_param = false};
+  static constexpr KSize ksize = K;
+  static constexpr SmemTile tile = P;
   static LaunchConfig config(const ConvShape& s) {
     LaunchConfig c;
-    c.grid = dim3(static_cast<unsigned>((s.out_w() + BX - 1) / BX),
-                  clamp_grid_yz((s.out_h() + BY * TH - 1) / (BY * TH)), clamp_grid_yz(s.n * s.out_c()));
-    c.block = dim3(BX, BY, 1);
-    c.smem_bytes = smem_tile<BX, BY, TH>(s).bytes;
+    c.grid = dim3(static_cast<unsigned>((s.out_w() + P.bx - 1) / P.bx),
+                  clamp_grid_yz((s.out_h() + P.by * P.th - 1) / (P.by * P.th)), clamp_grid_yz(s.n * s.out_c()));
+    c.block = dim3(P.bx, P.by, 1);
+    c.smem_bytes = smem_tile<P.bx, P.by, P.th>(s).bytes;
     return c;
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    auto kernel = smem_kernel<T, BX, BY, TH>;
-    if (c.smem_bytes > 48 * 1024)
-      DWT_CUDA_CHECK(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                          static_cast<int>(c.smem_bytes)));
-    kernel<<<c.grid, c.block, c.smem_bytes, st>>>(a);
-    DWT_CUDA_CHECK_LAUNCH();
+    launch_kernel(smem_kernel<T, P.bx, P.by, P.th>, c, st, a);
   }
 };
+
+inline constexpr SmemTile kSmemTiles[] = {
+    {.bx = 32, .by = 8, .th = 2}, {.bx = 32, .by = 4, .th = 4}, {.bx = 64, .by = 4, .th = 4}};
+
+template <class T>
+void add_smem(OpList& ops) {
+  add_grid<T, kAnySize, kSmemTiles>(ops, []<KSize K, SmemTile P> { return SmemTiled<T, K, P>{}; });
+}
 
 }  // namespace dwt
