@@ -1,6 +1,8 @@
 // dwtune_bench: Google Benchmark suite over a shape-set config. For every problem and every kernel
 // family one benchmark `<problem>/<family>/<kernel>` (the table's family best, or the first
-// instantiation in registry order that supports the problem), plus `<problem>/cudnn`.
+// instantiation in registry order that supports the problem), `<problem>/dispatch/<kernel>` (the
+// kernel the dispatch library's rules choose with the same table: what dwt::conv2d runs), plus
+// `<problem>/cudnn`.
 //
 // Own flags, taken out of argv before Google Benchmark sees it:
 //   --config FILE|builtin:NAME   shape set (default: builtin:kernelbench)
@@ -42,6 +44,7 @@
 #include "cuda_check.hpp"
 #include "cudnn_baseline.hpp"
 #include "device.hpp"
+#include "dispatch.hpp"
 #include "operation.hpp"
 #include "table.hpp"
 #include "timing.hpp"
@@ -152,7 +155,8 @@ void print_own_usage() {
       "  --cudnn-iterations N        iterations of each cuDNN benchmark (default %d; 0 follows\n"
       "                              --benchmark_min_time; every iteration re-runs the algorithm\n"
       "                              search, untimed)\n"
-      "Benchmarks are named <problem>/<family>/<kernel> and <problem>/cudnn.\n\n",
+      "Benchmarks are named <problem>/<family>/<kernel>, <problem>/dispatch/<kernel> and\n"
+      "<problem>/cudnn.\n\n",
       kDefaultCudnnIterations);
 }
 
@@ -373,8 +377,9 @@ const Operation* choose(const Problem& p, const std::string& family, const Devic
   return nullptr;
 }
 
+// `slim` and `gpu_name`: what the dispatch benchmark gives dwt::choose_kernel.
 void register_all(const ShapeSet& set, const DeviceLimits& lim, const Table* table,
-                  const Options& opt) {
+                  const TuningTable* slim, const std::string& gpu_name, const Options& opt) {
   const std::vector<std::string> fams = families();
   for (std::size_t i = 0; i < set.problems.size(); ++i) {
     const Problem& p = set.problems[i];
@@ -392,6 +397,14 @@ void register_all(const ShapeSet& set, const DeviceLimits& lim, const Table* tab
         benchmark::RegisterBenchmark(name.c_str(), [why](benchmark::State& s) { bench_unsupported(s, why); });
       }
     }
+    // The dispatch library's own reader and rules pick this one; the label says why.
+    const Choice c = choose_kernel(p, slim, gpu_name, lim);
+    const std::string name = fmt::format("{}/dispatch/{}", p.name, c.op ? c.op->desc().name : "unsupported");
+    benchmark::RegisterBenchmark(name.c_str(), [idx, p, c](benchmark::State& s) {
+      if (!c.op) return bench_unsupported(s, c.reason);
+      bench_kernel(s, idx, p, *c.op);
+      s.SetLabel(c.reason);
+    })->UseManualTime()->Unit(benchmark::kMicrosecond);
     if (opt.cudnn) {
       const std::string name = fmt::format("{}/cudnn", p.name);
       auto* b = benchmark::RegisterBenchmark(name.c_str(),
@@ -450,9 +463,11 @@ int main(int argc, char** argv) {
 
   ShapeSet set;
   std::optional<Table> table;
+  std::optional<TuningTable> slim;  // the same file as the dispatch library reads it
   try {
     set = load_shape_set(opt.config);
     if (!opt.table.empty()) table = read_table(opt.table);
+    if (!opt.table.empty()) slim = read_tuning_table(opt.table);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dwtune_bench: %s\n", e.what());
     return kInput;
@@ -468,9 +483,12 @@ int main(int argc, char** argv) {
   int rc = kOk;
   try {
     // Without a GPU (listing only) kernels are chosen under the default limits (48 KiB of shared
-    // memory), so a listing there may name other kernels than a run on the GPU.
+    // memory) and no device name (dispatch then uses no table), so a listing there may name other
+    // kernels than a run on the GPU.
     const DeviceLimits lim = have_gpu ? query_device_limits(0) : DeviceLimits{};
-    register_all(set, lim, table ? &*table : nullptr, opt);
+    cudaDeviceProp prop{};
+    if (have_gpu) DWT_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
+    register_all(set, lim, table ? &*table : nullptr, slim ? &*slim : nullptr, prop.name, opt);
     std::unique_ptr<Gpu> gpu;
     if (!list_only) {
       gpu = std::make_unique<Gpu>(0);

@@ -19,15 +19,15 @@
 
 #include "cuda_check.hpp"
 #include "format.hpp"
-#include "table.hpp"
+#include "tuning_table.hpp"
 
 namespace dwt {
 namespace {
 
 // Entries the rules may use: those that passed and name a winner.
-bool usable(const ProblemEntry& e) { return e.ok && e.winner && !e.winner->kernel.empty(); }
+bool usable(const TunedEntry& e) { return e.ok && !e.kernel.empty(); }
 
-std::string label(const ProblemEntry& e) {
+std::string label(const TunedEntry& e) {
   return e.problem.name.empty() ? e.problem.key() : e.problem.name;
 }
 
@@ -56,9 +56,9 @@ Distance distance(const ConvShape& s, const ConvShape& e, std::size_t index) {
 }
 
 // The winner of `e` if it is compiled and serves s; otherwise null with `why` filled.
-const Operation* usable_winner(const ProblemEntry& e, const ConvShape& s, const DeviceLimits& lim,
+const Operation* usable_winner(const TunedEntry& e, const ConvShape& s, const DeviceLimits& lim,
                                const std::vector<const Operation*>& ops, std::string& why) {
-  const std::string& name = e.winner->kernel;
+  const std::string& name = e.kernel;
   const Operation* op = find_in(ops, name);
   if (!op) {
     why = fmt::format("its winner {} is not compiled into this build", name);
@@ -149,14 +149,14 @@ class Dispatcher {
     return d;
   }
 
-  std::shared_ptr<const Table> table() {
+  std::shared_ptr<const TuningTable> table() {
     std::lock_guard lk(table_mu_);
     if (!env_read_) {
       env_read_ = true;
       const char* path = std::getenv("DWTUNE_TABLE");
       if (path && *path) {
         try {
-          table_ = std::make_shared<const Table>(read_table(path));
+          table_ = std::make_shared<const TuningTable>(read_tuning_table(path));
         } catch (const std::exception& e) {
           std::fprintf(stderr, "dwtune: warning: DWTUNE_TABLE not used, default kernels apply: %s\n",
                        e.what());
@@ -166,7 +166,7 @@ class Dispatcher {
     return table_;
   }
 
-  void set_table(std::shared_ptr<const Table> t) {
+  void set_table(std::shared_ptr<const TuningTable> t) {
     {
       std::lock_guard lk(table_mu_);
       env_read_ = true;
@@ -179,14 +179,14 @@ class Dispatcher {
   }
 
   // Warns once per device (until the next load) when the table is for another GPU model.
-  void warn_if_foreign(const Table& t, int device, const std::string& gpu_name) {
-    if (t.meta.gpu_name == gpu_name) return;
+  void warn_if_foreign(const TuningTable& t, int device, const std::string& gpu_name) {
+    if (t.gpu_name == gpu_name) return;
     std::lock_guard lk(table_mu_);
     if (!warned_.insert(device).second) return;
     std::fprintf(stderr,
                  "dwtune: warning: the tuning table is for \"%s\", device %d is \"%s\"; the table is "
                  "not used on it, default kernels apply\n",
-                 t.meta.gpu_name.c_str(), device, gpu_name.c_str());
+                 t.gpu_name.c_str(), device, gpu_name.c_str());
   }
 
   DeviceInfo device(int device) {
@@ -213,7 +213,7 @@ class Dispatcher {
       }
       gen = generation_;
     }
-    const std::shared_ptr<const Table> t = table();
+    const std::shared_ptr<const TuningTable> t = table();
     const DeviceInfo info = device(dev);
     if (t) warn_if_foreign(*t, dev, info.name);
     Choice c = choose_kernel(s, t.get(), info.name, info.lim);
@@ -227,7 +227,7 @@ class Dispatcher {
 
  private:
   std::mutex table_mu_;  // table_, env_read_, warned_
-  std::shared_ptr<const Table> table_;
+  std::shared_ptr<const TuningTable> table_;
   bool env_read_ = false;
   std::set<int> warned_;
 
@@ -241,7 +241,7 @@ class Dispatcher {
 
 }  // namespace
 
-Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gpu_name,
+Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,
                      const DeviceLimits& lim, const std::vector<const Operation*>& ops) {
   Problem p;
   static_cast<ConvShape&>(p) = s;
@@ -250,23 +250,23 @@ Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gp
   std::string note;  // why the table gave no kernel
   if (!table) {
     note = "no tuning table loaded";
-  } else if (table->meta.gpu_name != gpu_name) {
-    note = fmt::format("the table is for \"{}\", this device is \"{}\"", table->meta.gpu_name,
+  } else if (table->gpu_name != gpu_name) {
+    note = fmt::format("the table is for \"{}\", this device is \"{}\"", table->gpu_name,
                        gpu_name);
   } else {
     const std::string key = p.key();
     std::string why;
-    for (const ProblemEntry& e : table->entries) {
+    for (const TunedEntry& e : table->entries) {
       if (!usable(e) || e.problem.key() != key) continue;
       if (const Operation* op = usable_winner(e, s, lim, ops, why))
         return {op, fmt::format("exact: tuned entry {} ({})", label(e), op->desc().name)};
       note = fmt::format("exact entry {}: {}; ", label(e), why);
       break;
     }
-    const ProblemEntry* nearest = nullptr;
+    const TunedEntry* nearest = nullptr;
     Distance best{};
     for (std::size_t i = 0; i < table->entries.size(); ++i) {
-      const ProblemEntry& e = table->entries[i];
+      const TunedEntry& e = table->entries[i];
       if (!usable(e) || !same_class(s, e.problem) || e.problem.key() == key) continue;
       const Distance d = distance(s, e.problem, i);
       if (!nearest || d < best) nearest = &e, best = d;
@@ -289,17 +289,17 @@ Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gp
   return default_choice(s, lim, ops, note);
 }
 
-Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gpu_name,
+Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,
                      const DeviceLimits& lim) {
   return choose_kernel(s, table, gpu_name, lim, registry());
 }
 
 Choice choose(const ConvShape& s, int device) { return Dispatcher::get().choose(s, device); }
 
-std::shared_ptr<const Table> tuning_table() { return Dispatcher::get().table(); }
+std::shared_ptr<const TuningTable> tuning_table() { return Dispatcher::get().table(); }
 
 void load_tuning_table(const std::filesystem::path& path) {
-  auto t = std::make_shared<const Table>(read_table(path));
+  auto t = std::make_shared<const TuningTable>(read_tuning_table(path));
   Dispatcher& d = Dispatcher::get();
   d.set_table(t);
   // Say at once when the table does not fit the current device (when there is one).

@@ -18,6 +18,8 @@
 // multiplier and bias, then the earliest entry in the table.
 // A table whose meta.gpu_name differs from the device's name (cudaDeviceProp::name) is not used on
 // that device: a warning goes to stderr once per device and the default rule applies.
+// Of a table, dispatch reads only the GPU name and each entry's key, ok and winner kernel
+// (tuning_table.hpp); other fields are ignored.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -30,10 +32,9 @@
 
 #include "operation.hpp"
 #include "problem.hpp"
+#include "tuning_table.hpp"
 
 namespace dwt {
-
-struct Table;  // table.hpp
 
 // The kernel chosen for a shape, and why: "exact: tuned entry kb85 ...", "nearest: ...",
 // "default: ...". op is null only when no compiled kernel can serve the shape (reason says why).
@@ -64,13 +65,13 @@ void unload_tuning_table();
 // The table in use, or null. The first call of this, choose or conv2d reads the file named by the
 // environment variable DWTUNE_TABLE, unless load_tuning_table came first; a table that cannot be read
 // from there gives a warning on stderr and the default rules (the variable is read only once).
-std::shared_ptr<const Table> tuning_table();
+std::shared_ptr<const TuningTable> tuning_table();
 
 // The rules on their own, without a GPU: `table` may be null; `gpu_name` and `lim` describe the
 // device; `ops` is the set to choose from (the registry in the library).
-Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gpu_name,
+Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,
                      const DeviceLimits& lim, const std::vector<const Operation*>& ops);
-Choice choose_kernel(const ConvShape& s, const Table* table, std::string_view gpu_name,
+Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,
                      const DeviceLimits& lim);
 
 }  // namespace dwt

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <vector>
+
 namespace dwt {
 
 const char* to_string(DType d) {
@@ -48,6 +51,57 @@ std::string Problem::key() const {
   return fmt::format("n{}_c{}_h{}_w{}_k{}x{}_s{}x{}_p{}x{}_d{}x{}_m{}_{}_{}_{}", n, c, h, w, kh, kw,
                      sh, sw, ph, pw, dh, dw, m, bias ? "bias" : "nobias", to_string(dtype),
                      to_string(layout));
+}
+
+Problem Problem::from_key(std::string_view key) {
+  auto bad = [&](std::string_view why) {
+    return ProblemError(fmt::format("key \"{}\": {} (expected the form "
+                                    "n1_c8_h64_w64_k3x3_s1x1_p1x1_d1x1_m1_nobias_f32_nchw)",
+                                    key, why));
+  };
+  std::vector<std::string_view> parts;
+  for (std::size_t start = 0;;) {
+    const std::size_t end = key.find('_', start);
+    parts.push_back(key.substr(start, end - start));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  if (parts.size() != 12) throw bad(fmt::format("{} parts separated by '_', not 12", parts.size()));
+  // `text` without `prefix`, as a number; from_key's round trip below refuses what is not canonical.
+  auto number = [&]<class T>(std::string_view text, std::string_view prefix, T& out) {
+    if (!text.starts_with(prefix)) throw bad(fmt::format("\"{}\" does not start with {}", text, prefix));
+    text.remove_prefix(prefix.size());
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    if (ec != std::errc() || end != text.data() + text.size())
+      throw bad(fmt::format("\"{}\" after {} is not a number", text, prefix));
+  };
+  auto pair = [&](std::string_view text, std::string_view prefix, int& a, int& b) {
+    const std::size_t x = text.find('x');
+    if (x == std::string_view::npos) throw bad(fmt::format("\"{}\" is not {}AxB", text, prefix));
+    number(text.substr(0, x), prefix, a);
+    number(text.substr(x + 1), "", b);
+  };
+  Problem p;
+  number(parts[0], "n", p.n);
+  number(parts[1], "c", p.c);
+  number(parts[2], "h", p.h);
+  number(parts[3], "w", p.w);
+  pair(parts[4], "k", p.kh, p.kw);
+  pair(parts[5], "s", p.sh, p.sw);
+  pair(parts[6], "p", p.ph, p.pw);
+  pair(parts[7], "d", p.dh, p.dw);
+  number(parts[8], "m", p.m);
+  if (parts[9] != "bias" && parts[9] != "nobias")
+    throw bad(fmt::format("\"{}\" is neither bias nor nobias", parts[9]));
+  p.bias = parts[9] == "bias";
+  try {
+    p.dtype = parse_dtype(parts[10]);
+    p.layout = parse_layout(parts[11]);
+  } catch (const ProblemError& e) {
+    throw bad(e.what());
+  }
+  if (p.key() != key) throw bad(fmt::format("not canonical; the canonical form is \"{}\"", p.key()));
+  return p;
 }
 
 void Problem::validate() const {

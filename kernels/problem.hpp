@@ -69,6 +69,9 @@ struct Problem : ConvShape {
   double flops() const;
   // Canonical key of the shape and parameters (no name): equal keys mean the same computation.
   std::string key() const;
+  // The problem (empty name, not validated) whose key() is `key`; ProblemError naming the key and
+  // the part that is wrong when there is none.
+  static Problem from_key(std::string_view key);
   // Throws ProblemError naming the first bad field.
   void validate() const;
 };

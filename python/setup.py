@@ -1,8 +1,8 @@
 """Builds dwtune_torch._C against the static libraries of a CMake build of dwtune.
 
 The kernels are compiled by CMake (their instantiation sources are generated there), so this only
-compiles python/dwtune_torch/ext.cpp and links it with libdwtune_dispatch.a, libdwtune_table.a,
-libdwtune_kernels.a, libdwtune_problem.a (position-independent) and fmt. Works offline:
+compiles python/dwtune_torch/ext.cpp and links it with libdwtune_dispatch.a, libdwtune_kernels.a,
+libdwtune_problem.a (position-independent) and fmt. Works offline:
 
     cmake -B build -G Ninja -DCMAKE_BUILD_TYPE=Release && cmake --build build --target dwtune_dispatch
     cd python && DWTUNE_BUILD_DIR=$PWD/../build python3 setup.py build_ext --inplace

@@ -1,11 +1,11 @@
 // The tuning table: versioned JSON, device and software metadata, one entry per problem.
-// No GPU code here: reports, merge and the dispatch library read tables on any machine.
+// No GPU code here: reports and merge read tables on any machine. The dispatch library reads only
+// a slim view of it (dispatch/tuning_table.hpp), never this schema.
 #pragma once
 
 #include <filesystem>
 #include <map>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -13,16 +13,11 @@
 
 #include "kernel_desc.hpp"
 #include "problem.hpp"
+#include "table_error.hpp"
 
 namespace dwt {
 
 inline constexpr int kTableSchema = 1;
-
-// A table that cannot be read or written, or tables that cannot be merged; the message names the
-// file and the field.
-struct TableError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct TimingStats {
   double median_ms = 0, min_ms = 0, max_ms = 0;

@@ -1,15 +1,19 @@
 // The dispatch library: the choosing rules without a GPU (exact, nearest, default, tables of other
-// GPUs, unreadable table files), then dwt::conv2d against the float64 reference on a GPU, with a
-// table and without.
+// GPUs), its slim table reader (tables the tuner wrote, unknown fields, malformed and unreadable
+// files), then dwt::conv2d against the float64 reference on a GPU, with a table and without.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "cuda_check.hpp"
 #include "device.hpp"
@@ -18,10 +22,13 @@
 #include "gpu_test.hpp"
 #include "operation.hpp"
 #include "table.hpp"
+#include "tuner/sample_table.hpp"
 #include "verify.hpp"
 
 namespace dwt {
 namespace {
+
+static_assert(kTuningTableSchema == kTableSchema, "dispatch reads the schema the tuner writes");
 
 constexpr const char* kGpu = "Test GPU 80GB";
 
@@ -46,26 +53,40 @@ Problem make_problem(std::string name, std::int64_t n, std::int64_t c, std::int6
   return p;
 }
 
-ProblemEntry make_entry(const Problem& p, const std::string& winner, double ms = 1.0) {
-  ProblemEntry e;
+TunedEntry make_entry(const Problem& p, const std::string& winner, double ms = 1.0) {
+  TunedEntry e;
   e.problem = p;
   e.ok = true;
-  CandidateResult c;
-  c.kernel = winner;
-  c.family = winner.substr(0, winner.find('_'));
-  c.status = Disposition::passed;
-  c.time = TimingStats{ms, ms, ms, 10};
-  e.winner = c;
-  e.candidates_total = e.candidates_passed = 1;
+  e.kernel = winner;
+  e.median_ms = ms;
   return e;
 }
 
-Table make_table(std::string gpu, std::vector<ProblemEntry> entries) {
+TuningTable make_table(std::string gpu, std::vector<TunedEntry> entries) {
+  return {std::move(gpu), std::move(entries)};
+}
+
+// The same table in the tuner's full form, as `dwtune tune` writes it: for loading through files.
+Table full_table(const TuningTable& slim) {
   Table t;
-  t.meta.gpu_name = std::move(gpu);
+  t.meta.gpu_name = slim.gpu_name;
   t.meta.compute_capability = "9.0";
   t.meta.date = "2025-01-01T00:00:00Z";
-  t.entries = std::move(entries);
+  for (const TunedEntry& s : slim.entries) {
+    ProblemEntry e;
+    e.problem = s.problem;
+    e.ok = s.ok;
+    if (!s.ok) e.reason = "no candidate passed";
+    CandidateResult c;
+    c.kernel = s.kernel;
+    c.family = s.kernel.substr(0, s.kernel.find('_'));
+    c.status = Disposition::passed;
+    c.time = TimingStats{s.median_ms, s.median_ms, s.median_ms, 10};
+    e.winner = c;
+    e.candidates_total = 1;
+    e.candidates_passed = s.ok ? 1 : 0;
+    t.entries.push_back(std::move(e));
+  }
   return t;
 }
 
@@ -83,7 +104,7 @@ TEST(DispatchRules, ExactHitUsesTheTunedWinner) {
   const std::string winner = "regblock_f32_nchw_k3x7_t2x4_b32x4";
   REQUIRE_KERNEL(winner);
   const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
-  const Table t = make_table(kGpu, {make_entry(make_problem("kb82", 16, 64, 512, 512, 3, 3),
+  const TuningTable t = make_table(kGpu, {make_entry(make_problem("kb82", 16, 64, 512, 512, 3, 3),
                                                "regblock_f32_nchw_k3x3_t1x4_b32x4"),
                                     make_entry(kb85, winner)});
   // Names play no part: a differently named problem of the same shape is the same problem.
@@ -97,10 +118,9 @@ TEST(DispatchRules, ExactHitUsesTheTunedWinner) {
 
 TEST(DispatchRules, ExactEntryThatFailedIsNotUsed) {
   const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
-  ProblemEntry failed = make_entry(kb85, "regblock_f32_nchw_k3x7_t2x4_b32x4");
+  TunedEntry failed = make_entry(kb85, "regblock_f32_nchw_k3x7_t2x4_b32x4");
   failed.ok = false;
-  failed.reason = "no candidate passed";
-  const Table t = make_table(kGpu, {failed});
+  const TuningTable t = make_table(kGpu, {failed});
   const Choice c = choose_kernel(kb85, &t, kGpu, test_limits());
   ASSERT_NE(c.op, nullptr) << c.reason;
   EXPECT_EQ(c.reason.rfind("default:", 0), 0u) << c.reason;
@@ -108,7 +128,7 @@ TEST(DispatchRules, ExactEntryThatFailedIsNotUsed) {
 
 TEST(DispatchRules, ExactWinnerNotCompiledFallsToNearestThenDefault) {
   const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
-  const Table t = make_table(kGpu, {make_entry(kb85, "vectorized_f32_nchw_k3x7_t9x9_b1x1")});
+  const TuningTable t = make_table(kGpu, {make_entry(kb85, "vectorized_f32_nchw_k3x7_t9x9_b1x1")});
   const Choice c = choose_kernel(kb85, &t, kGpu, test_limits());
   ASSERT_NE(c.op, nullptr) << c.reason;
   EXPECT_EQ(c.reason.rfind("default:", 0), 0u) << c.reason;
@@ -122,7 +142,7 @@ TEST(DispatchRules, NearestPicksTheClosestOutputCount) {
   const std::string large = "regblock_f32_nchw_k3x3_t2x4_b32x4";
   REQUIRE_KERNEL(small);
   REQUIRE_KERNEL(large);
-  const Table t = make_table(
+  const TuningTable t = make_table(
       kGpu, {make_entry(make_problem("small", 1, 32, 56, 56, 3, 3, 1, 1), small),
              make_entry(make_problem("large", 16, 64, 512, 512, 3, 3), large),
              // Another filter size and another stride: never candidates for a 3x3 stride-1 shape.
@@ -145,7 +165,7 @@ TEST(DispatchRules, NearestTiesBrokenByChannels) {
   REQUIRE_KERNEL(a);
   REQUIRE_KERNEL(b);
   // Both entries have as many outputs as the query; the second has its channel count.
-  const Table t = make_table(kGpu, {make_entry(make_problem("c16", 8, 16, 130, 130, 3, 3), a),
+  const TuningTable t = make_table(kGpu, {make_entry(make_problem("c16", 8, 16, 130, 130, 3, 3), a),
                                     make_entry(make_problem("c64", 2, 64, 130, 130, 3, 3), b)});
   const Choice c = choose_kernel(make_problem("q", 4, 64, 92, 130, 3, 3, 1, 0), &t, kGpu,
                                  test_limits());
@@ -180,7 +200,7 @@ TEST(DispatchRules, NearestRefusedWhenItsWinnerDoesNotSupportTheShape) {
   static const NarrowOnly narrow;
   std::vector<const Operation*> ops = registry();
   ops.push_back(&narrow);
-  const Table t = make_table(kGpu, {make_entry(make_problem("near", 4, 64, 256, 256, 3, 3), narrow.desc().name)});
+  const TuningTable t = make_table(kGpu, {make_entry(make_problem("near", 4, 64, 256, 256, 3, 3), narrow.desc().name)});
 
   const Choice ok = choose_kernel(make_problem("q", 4, 64, 200, 200, 3, 3), &t, kGpu, test_limits(), ops);
   EXPECT_EQ(ok.op, &narrow) << ok.reason;
@@ -305,7 +325,7 @@ TEST(DispatchRules, TableOfAnotherGpuIsNotUsed) {
   const std::string winner = "regblock_f32_nchw_k3x7_t2x4_b32x4";
   REQUIRE_KERNEL(winner);
   const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
-  const Table t = make_table("NVIDIA H200", {make_entry(kb85, winner)});
+  const TuningTable t = make_table("NVIDIA H200", {make_entry(kb85, winner)});
   const Choice c = choose_kernel(kb85, &t, "NVIDIA H100 80GB HBM3", test_limits());
   ASSERT_NE(c.op, nullptr) << c.reason;
   EXPECT_NE(c.op->desc().name, winner);
@@ -337,12 +357,12 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
 
 TEST(DispatchTable, MissingOrGarbledFilesAreErrorsAndKeepThePreviousTable) {
   TempDir dir;
-  const Table good = make_table(kGpu, {make_entry(make_problem("kb85", 32, 128, 128, 256, 3, 7),
+  const TuningTable good = make_table(kGpu, {make_entry(make_problem("kb85", 32, 128, 128, 256, 3, 7),
                                                   "regblock_f32_nchw_k3x7_t2x4_b32x4")});
-  write_table_atomic(good, dir / "good.json");
+  write_table_atomic(full_table(good), dir / "good.json");
   load_tuning_table(dir / "good.json");
   ASSERT_NE(tuning_table(), nullptr);
-  EXPECT_EQ(tuning_table()->meta.gpu_name, kGpu);
+  EXPECT_EQ(tuning_table()->gpu_name, kGpu);
 
   try {
     load_tuning_table(dir / "missing.json");
@@ -364,6 +384,128 @@ TEST(DispatchTable, MissingOrGarbledFilesAreErrorsAndKeepThePreviousTable) {
   EXPECT_EQ(tuning_table()->entries.size(), 1u);
   unload_tuning_table();
   EXPECT_EQ(tuning_table(), nullptr);
+}
+
+// What dispatch must keep of a table the tuner wrote: the GPU, and per entry the key, the name,
+// ok, the winner's kernel and median time, in file order.
+void expect_slim_view_of(const Table& full, const TuningTable& slim, const std::string& what) {
+  EXPECT_EQ(slim.gpu_name, full.meta.gpu_name) << what;
+  ASSERT_EQ(slim.entries.size(), full.entries.size()) << what;
+  for (std::size_t i = 0; i < full.entries.size(); ++i) {
+    const ProblemEntry& f = full.entries[i];
+    const TunedEntry& s = slim.entries[i];
+    const std::string at = fmt::format("{} entry {} ({})", what, i, f.problem.name);
+    EXPECT_EQ(s.problem.key(), f.problem.key()) << at;
+    EXPECT_EQ(s.problem.name, f.problem.name) << at;
+    EXPECT_EQ(s.ok, f.ok) << at;
+    EXPECT_EQ(s.kernel, f.winner ? f.winner->kernel : "") << at;
+    const double want = f.winner && f.winner->time ? f.winner->time->median_ms : std::nan("");
+    if (std::isnan(want))
+      EXPECT_TRUE(std::isnan(s.median_ms)) << at;
+    else
+      EXPECT_EQ(s.median_ms, want) << at;
+  }
+}
+
+std::filesystem::path source_dir() {
+  if (const char* dir = std::getenv("DWTUNE_SOURCE_DIR")) return dir;
+  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path();
+}
+
+TEST(DispatchTable, TablesTheTunerWroteLoad) {
+  std::vector<std::filesystem::path> files;
+  for (const char* gpu : {"h200", "h100"})
+    for (const auto& f : std::filesystem::directory_iterator(source_dir() / "results" / gpu))
+      if (f.path().filename().string().ends_with("table.json")) files.push_back(f.path());
+  EXPECT_GE(files.size(), 4u) << "results/h200 and results/h100 each hold table.json and networks-table.json";
+  for (const auto& f : files) {
+    SCOPED_TRACE(f.string());
+    expect_slim_view_of(read_table(f), read_tuning_table(f), f.filename().string());
+  }
+  TempDir dir;
+  write_table_atomic(sample::table(), dir / "sample.json");
+  expect_slim_view_of(sample::table(), read_tuning_table(dir / "sample.json"), "sample table");
+}
+
+TEST(DispatchTable, UnknownFieldsAndFieldsDispatchDoesNotUseAreIgnored) {
+  const std::string winner = "regblock_f32_nchw_k3x7_t2x4_b32x4";
+  const Problem kb85 = make_problem("kb85", 32, 128, 128, 256, 3, 7);
+  nlohmann::json j = full_table(make_table(kGpu, {make_entry(kb85, winner, 0.25)}));
+  j["report_only"] = {{"roofline", true}};
+  j["meta"]["new_metadata"] = {1, 2, 3};
+  nlohmann::json& e = j["entries"][0];
+  e["floor_ms"] = 0.2;
+  e["winner"]["occupancy"] = {{"blocks_per_sm", 4}};
+  e["problem"]["pass"] = "forward";
+  // Fields the tuner requires but dispatch never reads.
+  e.erase("family_best");
+  e.erase("cudnn");
+  e["winner"].erase("launch");
+  j["meta"].erase("sm_count");
+  TempDir dir;
+  write_text(dir / "extra.json", j.dump(2));
+  const TuningTable t = read_tuning_table(dir / "extra.json");
+  EXPECT_EQ(t.gpu_name, kGpu);
+  ASSERT_EQ(t.entries.size(), 1u);
+  EXPECT_EQ(t.entries[0].problem.key(), kb85.key());
+  EXPECT_EQ(t.entries[0].problem.name, "kb85");
+  EXPECT_TRUE(t.entries[0].ok);
+  EXPECT_EQ(t.entries[0].kernel, winner);
+  EXPECT_EQ(t.entries[0].median_ms, 0.25);
+  if (find_operation(winner)) {
+    load_tuning_table(dir / "extra.json");
+    const Choice c = choose_kernel(kb85, tuning_table().get(), kGpu, test_limits());
+    EXPECT_EQ(c.reason.rfind("exact: tuned entry kb85", 0), 0u) << c.reason;
+    unload_tuning_table();
+  }
+
+  // The fewest fields a table may have: no problem object (no name), no winner.
+  write_text(dir / "minimal.json",
+             R"({"schema": 1, "meta": {"gpu_name": "G"}, "entries": [)"
+             R"({"key": "n1_c8_h16_w16_k3x3_s1x1_p1x1_d1x1_m1_nobias_f32_nchw", "ok": false}]})");
+  const TuningTable m = read_tuning_table(dir / "minimal.json");
+  ASSERT_EQ(m.entries.size(), 1u);
+  EXPECT_FALSE(m.entries[0].ok);
+  EXPECT_EQ(m.entries[0].kernel, "");
+  EXPECT_EQ(m.entries[0].problem.name, "");
+  EXPECT_EQ(m.entries[0].problem.w, 16);
+}
+
+TEST(DispatchTable, MalformedTablesAreRefusedNamingFileAndField) {
+  const nlohmann::json good = full_table(make_table(
+      kGpu, {make_entry(make_problem("kb85", 32, 128, 128, 256, 3, 7), "regblock_f32_nchw_k3x7_t2x4_b32x4")}));
+  struct Case {
+    std::string field;  // the JSON path the message must name
+    void (*spoil)(nlohmann::json&);
+  };
+  const std::vector<Case> cases = {
+      {"/schema", [](nlohmann::json& j) { j["schema"] = 99; }},
+      {"/meta/gpu_name", [](nlohmann::json& j) { j["meta"]["gpu_name"] = 5; }},
+      {"/entries", [](nlohmann::json& j) { j.erase("entries"); }},
+      {"/entries/0/key", [](nlohmann::json& j) { j["entries"][0]["key"] = "n32_c128"; }},
+      {"/entries/0/key",  // a key of an empty output
+       [](nlohmann::json& j) { j["entries"][0]["key"] = "n1_c1_h2_w2_k3x3_s1x1_p0x0_d1x1_m1_nobias_f32_nchw"; }},
+      {"/entries/0/ok", [](nlohmann::json& j) { j["entries"][0]["ok"] = "yes"; }},
+      {"/entries/0/winner", [](nlohmann::json& j) { j["entries"][0]["winner"] = nullptr; }},
+      {"/entries/0/winner/kernel", [](nlohmann::json& j) { j["entries"][0]["winner"].erase("kernel"); }},
+      {"/entries/0/winner/time/median_ms",
+       [](nlohmann::json& j) { j["entries"][0]["winner"]["time"]["median_ms"] = "fast"; }},
+  };
+  TempDir dir;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    nlohmann::json j = good;
+    cases[i].spoil(j);
+    const std::string file = fmt::format("bad{}.json", i);
+    write_text(dir / file, j.dump());
+    try {
+      read_tuning_table(dir / file);
+      ADD_FAILURE() << file << " loaded; expected an error naming " << cases[i].field;
+    } catch (const TableError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(file), std::string::npos) << what;
+      EXPECT_NE(what.find(cases[i].field + ":"), std::string::npos) << what;
+    }
+  }
 }
 
 // ---- On the GPU: conv2d equals the reference ----
@@ -424,7 +566,7 @@ TEST(DispatchGpu, Conv2dWithTableMatchesReference) {
   DWT_CUDA_CHECK(cudaSetDevice(0));
   const std::vector<Problem> ps = gpu_problems();
   // Winners the default rule would not pick: the tuned entry must be what runs.
-  std::vector<ProblemEntry> entries;
+  std::vector<TunedEntry> entries;
   entries.push_back(make_entry(ps[0], "regblock_f32_nchw_k3x7_t1x4_b32x4"));
   entries.push_back(make_entry(ps[1], "smem_f32_nchw_b32x8_t2"));
   entries.push_back(make_entry(ps[2], "naive_f32_nchw_b256"));
@@ -436,9 +578,9 @@ TEST(DispatchGpu, Conv2dWithTableMatchesReference) {
         op->desc().name.find("_k3x1_") != std::string::npos)
       last_vec = op->desc().name;
   entries.push_back(make_entry(ps[4], last_vec.empty() ? "naive_bf16_nchw_b256" : last_vec));
-  for (const auto& e : entries) REQUIRE_KERNEL(e.winner->kernel);
+  for (const auto& e : entries) REQUIRE_KERNEL(e.kernel);
   TempDir dir;
-  write_table_atomic(make_table(device_name(0), entries), dir / "table.json");
+  write_table_atomic(full_table(make_table(device_name(0), entries)), dir / "table.json");
   load_tuning_table(dir / "table.json");
 
   cudaStream_t st;
@@ -446,7 +588,7 @@ TEST(DispatchGpu, Conv2dWithTableMatchesReference) {
   for (std::size_t i = 0; i < ps.size(); ++i) {
     const Choice c = choose(ps[i], 0);
     ASSERT_NE(c.op, nullptr) << c.reason;
-    EXPECT_EQ(c.op->desc().name, entries[i].winner->kernel) << c.reason;
+    EXPECT_EQ(c.op->desc().name, entries[i].kernel) << c.reason;
     EXPECT_EQ(c.reason.rfind("exact:", 0), 0u) << c.reason;
     expect_conv2d_matches_reference(ps[i], st);
   }
@@ -467,7 +609,8 @@ TEST(DispatchGpu, TableOfAnotherGpuFallsBackToDefaults) {
   DWT_REQUIRE_GPU();
   const Problem p = gpu_problems()[0];
   TempDir dir;
-  write_table_atomic(make_table("Some Other GPU", {make_entry(p, "naive_f32_nchw_b256")}), dir / "t.json");
+  write_table_atomic(full_table(make_table("Some Other GPU", {make_entry(p, "naive_f32_nchw_b256")})),
+                     dir / "t.json");
   testing::internal::CaptureStderr();
   load_tuning_table(dir / "t.json");
   const Choice c = choose(p, 0);

@@ -182,8 +182,9 @@ TEST(ProblemKey, IgnoresTheName) {
   EXPECT_EQ(a.key(), b.key());
 }
 
-TEST(ProblemKey, DiffersWhenAnyParameterDiffers) {
-  const std::vector<std::function<void(Problem&)>> changes = {
+// One change of each parameter the key holds, away from kb85's value.
+std::vector<std::function<void(Problem&)>> parameter_changes() {
+  return {
       [](Problem& p) { p.n = 16; },
       [](Problem& p) { p.c = 64; },
       [](Problem& p) { p.h = 127; },
@@ -201,9 +202,12 @@ TEST(ProblemKey, DiffersWhenAnyParameterDiffers) {
       [](Problem& p) { p.dtype = DType::f16; },
       [](Problem& p) { p.dtype = DType::bf16; },
   };
+}
+
+TEST(ProblemKey, DiffersWhenAnyParameterDiffers) {
   const std::string base = kb85().key();
   std::vector<std::string> keys{base};
-  for (const auto& change : changes) {
+  for (const auto& change : parameter_changes()) {
     Problem p = kb85();
     change(p);
     keys.push_back(p.key());
@@ -217,6 +221,47 @@ TEST(ProblemKey, TransposedAxesDiffer) {
   Problem a = kb85(), b = kb85();
   std::swap(b.kh, b.kw);
   EXPECT_NE(a.key(), b.key());
+}
+
+TEST(ProblemKey, FromKeyGivesBackEveryParameter) {
+  std::vector<Problem> ps{kb85()};
+  for (const auto& change : parameter_changes()) {
+    ps.push_back(kb85());
+    change(ps.back());
+  }
+  Problem big = kb85();
+  big.n = std::int64_t{1} << 33;  // sizes are 64-bit
+  ps.push_back(big);
+  for (const Problem& p : ps) {
+    const Problem q = Problem::from_key(p.key());
+    EXPECT_EQ(q.key(), p.key());
+    EXPECT_EQ(q.name, "");
+    EXPECT_EQ(q.n, p.n);
+    EXPECT_EQ(q.bias, p.bias);
+    EXPECT_EQ(q.dtype, p.dtype);
+  }
+}
+
+TEST(ProblemKey, FromKeyRefusesWhatKeyNeverWritesNamingTheKey) {
+  const std::string good = kb85().key();  // n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nchw
+  ASSERT_NO_THROW(Problem::from_key(good));
+  for (const std::string bad :
+       {std::string(), std::string("n32"), good.substr(0, good.rfind('_')), good + "_x",
+        std::string("n032_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nchw"),
+        std::string("n+32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nchw"),
+        std::string("n32_c128_h128_w256_k3_s1x1_p0x0_d1x1_m1_nobias_f32_nchw"),
+        std::string("n32_c128_h128_w256_k3x7x1_s1x1_p0x0_d1x1_m1_nobias_f32_nchw"),
+        std::string("c128_n32_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nchw"),
+        std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_maybe_f32_nchw"),
+        std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f64_nchw"),
+        std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nhwc")}) {
+    try {
+      Problem::from_key(bad);
+      ADD_FAILURE() << "\"" << bad << "\" was taken for a key";
+    } catch (const ProblemError& e) {
+      EXPECT_NE(std::string(e.what()).find("key \"" + bad + "\""), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(ProblemBytes, Kb85F32MovesInputOutputAndWeightsOnce) {
