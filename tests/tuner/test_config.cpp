@@ -137,25 +137,28 @@ TEST(ConfigShipped, KernelBenchShapesMatchTheirFiles) {
   EXPECT_EQ(find(s, "kb86dw").out_w(), 512);
 }
 
-TEST(ConfigShipped, NetworksAtBatch1And32WithoutRepeatedLayers) {
+TEST(ConfigShipped, NetworksInEveryDtypeAtBatch1And32WithoutRepeatedLayers) {
   const ShapeSet s = shipped("networks.json");
-  EXPECT_EQ(s.problems.size(), 2u * (10 + 12 + 4));
-  std::map<std::string, std::set<std::string>> keys_by_net;
+  EXPECT_EQ(s.problems.size(), 47u * 2 * 3);
+  std::set<std::string> keys;
+  std::map<DType, int> per_dtype;
   for (const auto& p : s.problems) {
-    EXPECT_EQ(p.dtype, DType::f32) << p.name;
+    ++per_dtype[p.dtype];
     EXPECT_TRUE(p.n == 1 || p.n == 32) << p.name;
-    EXPECT_TRUE(p.name.ends_with(p.n == 1 ? "_n1" : "_n32")) << p.name;
-    EXPECT_EQ(p.ph, p.kh / 2) << p.name;
+    EXPECT_NE(p.name.find(p.n == 1 ? "_n1_" : "_n32_"), std::string::npos) << p.name;
+    EXPECT_TRUE(p.name.ends_with(std::string("_") + to_string(p.dtype))) << p.name;
+    EXPECT_EQ(p.ph, p.kh / 2 * p.dh) << p.name;  // "same" padding
     EXPECT_EQ(p.h, p.w) << p.name;
-    const std::string net = p.name.substr(0, p.name.find('_'));
-    EXPECT_TRUE(keys_by_net[net].insert(p.key()).second) << "repeated layer " << p.name;
+    EXPECT_TRUE(keys.insert(p.key()).second) << "repeated layer " << p.name;
   }
-  EXPECT_EQ(keys_by_net.size(), 3u);
-  EXPECT_EQ(find(s, "mbv2_c144_h56_s2_n32").out_h(), 28);
-  EXPECT_EQ(find(s, "mbv2_c960_h7_s1_n1").out_w(), 7);
-  EXPECT_EQ(find(s, "effb0_c144_h56_k5_s2_n1").out_h(), 28);
-  EXPECT_EQ(find(s, "effb0_c672_h14_k5_s2_n32").out_w(), 7);
-  const Problem& cn = find(s, "convnext_t_c768_h7_n32");
+  EXPECT_EQ(per_dtype.size(), 3u);
+  EXPECT_EQ(find(s, "mbv2_c144_h56_k3_s2_n32_f32").out_h(), 28);
+  EXPECT_EQ(find(s, "mbv2_c960_h7_k3_s1_n1_f16").out_w(), 7);
+  EXPECT_EQ(find(s, "effb0_c144_h56_k5_s2_n1_bf16").out_h(), 28);
+  EXPECT_EQ(find(s, "effb0_mbv3_c672_h14_k5_s2_n32_f32").out_w(), 7);
+  EXPECT_EQ(find(s, "replknet31b_c128_h56_k31_n1_f32").out_h(), 56);
+  EXPECT_EQ(find(s, "deeplab_aspp_c256_h33_k3_d18_n32_f16").out_w(), 33);
+  const Problem& cn = find(s, "convnext_t_c768_h7_k7_n32_f32");
   EXPECT_TRUE(cn.bias);
   EXPECT_EQ(cn.kh, 7);
   EXPECT_EQ(cn.out_h(), 7);
