@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Times PyTorch's F.conv2d(groups=C) on the problems of a dwtune config, the way dwtune times its
-kernels (CUDA events around the call, L2 flushed before every repetition, median), and measures the
-device-to-device copy bandwidth in the same run. Run on a GPU machine with PyTorch:
+kernels (CUDA events around the call, L2 flushed before every repetition, median), in NCHW and in
+channels_last (the layout cuDNN's fast depthwise paths serve), and measures the device-to-device
+copy bandwidth in the same run. Run on a GPU machine with PyTorch:
 
-    python3 scripts/pytorch_baseline.py --config configs/kernelbench.json --out results/pytorch.json
+    build/dwtune shapes --config configs/kernelbench.json --json > shapes.json
+    python3 scripts/pytorch_baseline.py --shapes shapes.json --out results/pytorch.json
+
+Per problem: median_ms/min_ms/max_ms (NCHW), channels_last_ms, best_ms (the faster layout).
 """
 import argparse
 import json
@@ -65,17 +69,23 @@ def main():
         x = torch.rand(p["n"], c, p["h"], p["w"], device=dev, dtype=dt)
         w = torch.rand(c * m, 1, *pair(p["kernel"]), device=dev, dtype=dt)
         b = torch.rand(c * m, device=dev, dtype=dt) if p["bias"] else None
-        fn = lambda: F.conv2d(x, w, b, stride=pair(p["stride"]), padding=pair(p["padding"]),
-                              dilation=pair(p["dilation"]), groups=c)
-        y = fn()
+        conv = lambda xi: F.conv2d(xi, w, b, stride=pair(p["stride"]), padding=pair(p["padding"]),
+                                   dilation=pair(p["dilation"]), groups=c)
+        y = conv(x)
         assert list(y.shape[2:]) == [p["out_h"], p["out_w"]], (p["name"], y.shape)
-        med, lo, hi = time_ms(fn, flush, args.reps, args.warmup)
+        med, lo, hi = time_ms(lambda: conv(x), flush, args.reps, args.warmup)
+        xl = x.contiguous(memory_format=torch.channels_last)
+        cl, _, _ = time_ms(lambda: conv(xl), flush, args.reps, args.warmup)
+        del xl
         es = x.element_size()
         nbytes = (x.numel() + y.numel() + w.numel() + (b.numel() if b is not None else 0)) * es
+        best = min(med, cl)
         gbps = nbytes / (med * 1e-3) / 1e9
         out["problems"].append({"name": p["name"], "key": p["key"], "median_ms": med, "min_ms": lo,
-                                "max_ms": hi, "gbps": gbps, "bw_share": gbps / copy_gbps})
-        print(f"{p['name']:<24} {med:9.4f} ms  {gbps:7.0f} GB/s  {100 * gbps / copy_gbps:5.1f}% of copy")
+                                "max_ms": hi, "gbps": gbps, "bw_share": gbps / copy_gbps,
+                                "channels_last_ms": cl, "best_ms": best})
+        print(f"{p['name']:<36} NCHW {med:9.4f} ms  channels_last {cl:9.4f} ms  "
+              f"best {100 * nbytes / (best * 1e-3) / 1e9 / copy_gbps:5.1f}% of copy")
         del x, w, b, y
     if args.out:
         with open(args.out, "w") as f:
