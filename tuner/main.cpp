@@ -275,6 +275,8 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     if (*merge) {
+      if (output == "-")
+        throw InputError("merge -o -: a merged table goes to a file (standard output is for reports)");
       const std::vector<std::filesystem::path> read(inputs.begin(), inputs.end());
       check_output(output, read);
       std::vector<Table> ts;

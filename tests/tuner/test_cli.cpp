@@ -144,6 +144,7 @@ TEST(Cli, BadValuesAreRefusedBeforeAnyDeviceIsOpened) {
       {"tune --out " + out + " --variants naive,frobnicate", "frobnicate"},
       {"verify --config builtin:edge --variants frobnicate", "frobnicate"},
       {"report t.json -o \"\"", "--output"},
+      {"merge t.json -o -", "-o -"},
   };
   for (const Case& c : cases) {
     const CmdResult r = run(c.args);
