@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -45,6 +46,7 @@
 #include "cudnn_baseline.hpp"
 #include "device.hpp"
 #include "dispatch.hpp"
+#include "errors.hpp"
 #include "operation.hpp"
 #include "table.hpp"
 #include "timing.hpp"
@@ -55,14 +57,9 @@ namespace {
 
 using namespace dwt;
 
-constexpr int kOk = 0, kRuntime = 1, kInput = 2, kNoGpu = 3;
 constexpr int kWarmup = 3;              // launches before the timed loop of a kernel benchmark
 constexpr std::uint64_t kSeed = 1;      // inputs, as `dwtune tune` fills them
 constexpr int kDefaultCudnnIterations = 20;
-
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct Options {
   std::string config = "builtin:kernelbench";
@@ -143,6 +140,39 @@ bool listing_only(int argc, char** argv) {
   return env && truthy(env);
 }
 
+// Google Benchmark answers a bad --benchmark_format with its usage and exit 0, and takes a
+// repetition count below 1: both are refused here first, as usage errors. The environment variables
+// it reads as defaults (BENCHMARK_FORMAT, ...) are checked the same way.
+void check_benchmark_flags(int argc, char** argv) {
+  struct Rule {
+    std::string_view flag, env;
+    bool (*ok)(std::string_view);
+    const char* expected;
+  };
+  const auto format = [](std::string_view v) { return v == "console" || v == "json" || v == "csv"; };
+  const auto count = [](std::string_view v) {
+    int n = 0;
+    const auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    return !v.empty() && v.front() != '-' && ec == std::errc() && end == v.data() + v.size() && n >= 1;
+  };
+  const Rule rules[] = {{"--benchmark_format", "BENCHMARK_FORMAT", format, "console, json or csv"},
+                        {"--benchmark_out_format", "BENCHMARK_OUT_FORMAT", format, "console, json or csv"},
+                        {"--benchmark_repetitions", "BENCHMARK_REPETITIONS", count, "a whole number from 1"}};
+  for (const Rule& r : rules) {
+    auto check = [&](std::string_view value, std::string_view where) {
+      if (!r.ok(value))
+        throw InputError(fmt::format("{}: \"{}\" is not {} ({})", r.flag, value, r.expected, where));
+    };
+    if (const char* env = std::getenv(std::string(r.env).c_str())) check(env, fmt::format("environment variable {}", r.env));
+    for (int i = 1; i < argc; ++i) {
+      const std::string_view a = argv[i];
+      if (a == "--") break;
+      if (a.size() > r.flag.size() && a.starts_with(r.flag) && a[r.flag.size()] == '=')
+        check(a.substr(r.flag.size() + 1), "command line");
+    }
+  }
+}
+
 void print_own_usage() {
   std::printf(
       "dwtune_bench: Google Benchmark suite of dwtune's kernels and cuDNN.\n"
@@ -165,9 +195,7 @@ void print_own_usage() {
 struct Gpu {
   int device = 0;
   cudaStream_t st{};
-  cudaEvent_t start{}, stop{};
-  std::unique_ptr<DeviceBuffer> flush;
-  std::unique_ptr<Timer> timer;  // for the cuDNN baseline, which times through it
+  std::unique_ptr<Timer> timer;  // L2 flush and events, for our kernels and the cuDNN baseline
   std::unique_ptr<CudnnBaseline> cudnn;
   double copy_gbps = 0;
   std::string fatal;  // set when the CUDA context is lost: every later benchmark is skipped
@@ -183,12 +211,6 @@ struct Gpu {
   explicit Gpu(int dev) : device(dev) {
     DWT_CUDA_CHECK(cudaSetDevice(device));
     DWT_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
-    DWT_CUDA_CHECK(cudaEventCreate(&start));
-    DWT_CUDA_CHECK(cudaEventCreate(&stop));
-    int l2 = 0;
-    DWT_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
-    flush = std::make_unique<DeviceBuffer>(
-        std::max<std::size_t>(2 * static_cast<std::size_t>(l2), std::size_t{64} << 20));
     timer = std::make_unique<Timer>(device, st);
     cudnn = std::make_unique<CudnnBaseline>(st);
     copy_gbps = timer->copy_bandwidth_gbps();
@@ -197,9 +219,6 @@ struct Gpu {
     release_problem();
     cudnn.reset();
     timer.reset();
-    flush.reset();
-    cudaEventDestroy(start);
-    cudaEventDestroy(stop);
     cudaStreamDestroy(st);
   }
   Gpu(const Gpu&) = delete;
@@ -219,23 +238,10 @@ struct Gpu {
     if (current == idx) return;
     release_problem();
     if (auto it = unusable.find(idx); it != unusable.end()) throw std::runtime_error(it->second);
-    std::size_t free_b = 0, total_b = 0;
-    DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-    const std::size_t need = problem_device_bytes(p);
-    auto too_large = [&](const char* detail) {
-      unusable[idx] = fmt::format("problem needs {:.2f} GiB on the device, {:.2f} GiB free{}",
-                                  static_cast<double>(need) / (1 << 30),
-                                  static_cast<double>(free_b) / (1 << 30), detail);
-      return std::runtime_error(unusable[idx]);
-    };
-    if (need > free_b) throw too_large("");
-    try {
-      buf = std::make_unique<ProblemBuffers>(ProblemBuffers::allocate(p));
-    } catch (const CudaError& e) {
-      if (e.code != cudaErrorMemoryAllocation) throw;
-      cudaGetLastError();
-      throw too_large(": allocation failed");
-    }
+    std::string too_large;
+    std::optional<ProblemBuffers> fitted = allocate_if_fits(p, too_large);
+    if (!fitted) throw std::runtime_error(unusable[idx] = too_large);
+    buf = std::make_unique<ProblemBuffers>(std::move(*fitted));
     buf->fill_inputs(kSeed, st);
     verifier = std::make_unique<Verifier>(*buf, st);
     current = idx;
@@ -257,10 +263,7 @@ struct Gpu {
 
   // After a CUDA error: if the context is gone, nothing later can run.
   void note_cuda_error(const CudaError& e) {
-    if (cudaDeviceSynchronize() == cudaSuccess) return;
-    cudaGetLastError();
-    if (cudaDeviceSynchronize() != cudaSuccess && fatal.empty())
-      fatal = fmt::format("the CUDA context is lost: {}", e.what());
+    if (context_lost() && fatal.empty()) fatal = fmt::format("the CUDA context is lost: {}", e.what());
   }
 };
 
@@ -278,28 +281,15 @@ void set_counters(benchmark::State& state, const Problem& p) {
   state.counters["GFLOPS"] = Counter(p.flops() / 1e9, Counter::kIsIterationInvariantRate);
 }
 
-void bench_kernel(benchmark::State& state, long idx, const Problem& p, const Operation& op) {
+// Runs `body` on the GPU with problem idx's buffers live; any failure becomes the benchmark's error
+// (and a lost context ends every later benchmark).
+template <class Body>
+void on_problem(benchmark::State& state, long idx, const Problem& p, Body body) {
   Gpu& g = *g_gpu;
   if (!g.fatal.empty()) return skip(state, g.fatal);
   try {
     g.use_problem(idx, p);
-    const VerifyResult& v = g.verify(op);
-    if (!v.ok) return skip(state, "verification failed: " + v.reason);
-    const ConvArgs a = g.buf->args();
-    for (int i = 0; i < kWarmup; ++i) op.run(a, g.st);
-    unsigned fill = 0;
-    for (auto _ : state) {
-      DWT_CUDA_CHECK(cudaMemsetAsync(g.flush->get(), static_cast<int>(++fill & 0xFF),
-                                     g.flush->bytes(), g.st));
-      DWT_CUDA_CHECK(cudaEventRecord(g.start, g.st));
-      op.run(a, g.st);
-      DWT_CUDA_CHECK(cudaEventRecord(g.stop, g.st));
-      DWT_CUDA_CHECK(cudaEventSynchronize(g.stop));
-      float ms = 0;
-      DWT_CUDA_CHECK(cudaEventElapsedTime(&ms, g.start, g.stop));
-      state.SetIterationTime(static_cast<double>(ms) * 1e-3);
-    }
-    set_counters(state, p);
+    body(g);
   } catch (const CudaError& e) {
     g.note_cuda_error(e);
     skip(state, e.what());
@@ -308,11 +298,19 @@ void bench_kernel(benchmark::State& state, long idx, const Problem& p, const Ope
   }
 }
 
+void bench_kernel(benchmark::State& state, long idx, const Problem& p, const Operation& op) {
+  on_problem(state, idx, p, [&](Gpu& g) {
+    const VerifyResult& v = g.verify(op);
+    if (!v.ok) return skip(state, "verification failed: " + v.reason);
+    const ConvArgs a = g.buf->args();
+    for (int i = 0; i < kWarmup; ++i) op.run(a, g.st);
+    for (auto _ : state) state.SetIterationTime(g.timer->time_once([&] { op.run(a, g.st); }) * 1e-3);
+    set_counters(state, p);
+  });
+}
+
 void bench_cudnn(benchmark::State& state, long idx, const Problem& p) {
-  Gpu& g = *g_gpu;
-  if (!g.fatal.empty()) return skip(state, g.fatal);
-  try {
-    g.use_problem(idx, p);
+  on_problem(state, idx, p, [&](Gpu& g) {
     TimerSettings once;
     once.warmup = 0;
     once.reps = 1;
@@ -320,28 +318,17 @@ void bench_cudnn(benchmark::State& state, long idx, const Problem& p) {
     if (!g.cudnn_check) g.cudnn_check = g.cudnn->run(p, *g.buf, *g.verifier, *g.timer, once);
     if (!g.cudnn_check->available) return skip(state, "cuDNN: " + g.cudnn_check->reason);
     std::set<std::string> algos;
-    bool failed = false;
     for (auto _ : state) {
       const BaselineResult r = g.cudnn->run(p, *g.buf, *g.verifier, *g.timer, once);
-      if (!r.available || !r.time) {
-        skip(state, "cuDNN: " + r.reason);
-        failed = true;
-        break;
-      }
+      if (!r.available || !r.time) return skip(state, "cuDNN: " + r.reason);
       state.SetIterationTime(r.time->median_ms * 1e-3);
       algos.insert(r.algo);
     }
-    if (failed) return;
     std::string label;
     for (const auto& a : algos) label += (label.empty() ? "" : ",") + a;
     state.SetLabel(label);
     set_counters(state, p);
-  } catch (const CudaError& e) {
-    g.note_cuda_error(e);
-    skip(state, e.what());
-  } catch (const std::exception& e) {
-    skip(state, e.what());
-  }
+  });
 }
 
 void bench_unsupported(benchmark::State& state, std::string why) { skip(state, why); }
@@ -416,31 +403,25 @@ void register_all(const ShapeSet& set, const DeviceLimits& lim, const Table* tab
   }
 }
 
-std::string cuda_version(int v) { return fmt::format("{}.{}", v / 1000, (v % 1000) / 10); }
-
 void add_context(const Gpu& g, const ShapeSet& set, const Options& opt, const DeviceLimits& lim) {
-  cudaDeviceProp prop{};
-  DWT_CUDA_CHECK(cudaGetDeviceProperties(&prop, g.device));
-  int drv = 0, rt = 0;
-  DWT_CUDA_CHECK(cudaDriverGetVersion(&drv));
-  DWT_CUDA_CHECK(cudaRuntimeGetVersion(&rt));
-  benchmark::AddCustomContext("gpu_name", prop.name);
-  benchmark::AddCustomContext("compute_capability", fmt::format("{}.{}", prop.major, prop.minor));
-  benchmark::AddCustomContext("sm_count", std::to_string(prop.multiProcessorCount));
-  benchmark::AddCustomContext("l2_bytes", std::to_string(prop.l2CacheSize));
+  const TableMeta m = device_meta(g.device);
+  benchmark::AddCustomContext("gpu_name", m.gpu_name);
+  benchmark::AddCustomContext("compute_capability", m.compute_capability);
+  benchmark::AddCustomContext("sm_count", std::to_string(m.sm_count));
+  benchmark::AddCustomContext("l2_bytes", std::to_string(m.l2_bytes));
   benchmark::AddCustomContext("max_smem_per_block", std::to_string(lim.max_smem_per_block));
-  benchmark::AddCustomContext("driver_version", cuda_version(drv));
-  benchmark::AddCustomContext("runtime_version", cuda_version(rt));
-  benchmark::AddCustomContext("cudnn_version", cudnn_version_string());
+  benchmark::AddCustomContext("driver_version", m.driver_version);
+  benchmark::AddCustomContext("runtime_version", m.runtime_version);
+  benchmark::AddCustomContext("cudnn_version", m.cudnn_version);
   benchmark::AddCustomContext("copy_bandwidth_gbps", fmt::format("{:.1f}", g.copy_gbps));
   benchmark::AddCustomContext(
-      "flush", fmt::format("cudaMemsetAsync of {} MiB before every iteration", g.flush->bytes() >> 20));
+      "flush", fmt::format("cudaMemsetAsync of {} MiB before every iteration", g.timer->flush_bytes() >> 20));
   benchmark::AddCustomContext("config", fmt::format("{} ({})", set.name, opt.config));
   benchmark::AddCustomContext("table", opt.table.empty() ? "none (first supporting instantiation per family)"
                                                          : opt.table);
   benchmark::AddCustomContext("cudnn_iterations", opt.cudnn ? std::to_string(opt.cudnn_iterations) : "off");
-  benchmark::AddCustomContext("dwtune_version", DWTUNE_VERSION);
-  benchmark::AddCustomContext("git_revision", DWTUNE_GIT_REV);
+  benchmark::AddCustomContext("dwtune_version", m.dwtune_version);
+  benchmark::AddCustomContext("git_revision", m.git_revision);
 }
 
 }  // namespace
@@ -451,15 +432,17 @@ int main(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
       const std::string_view a = argv[i];
       if (a == "--help" || a == "-h") print_own_usage();
+      if (a == "-h") argv[i] = const_cast<char*>("--help");  // Google Benchmark knows only --help
     }
     opt = take_own_flags(argc, argv);
+    check_benchmark_flags(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dwtune_bench: %s\n", e.what());
-    return kInput;
+    return exit_code_of(e);
   }
   const bool list_only = listing_only(argc, argv);
   benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return kInput;
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return kExitInput;
 
   ShapeSet set;
   std::optional<Table> table;
@@ -468,23 +451,18 @@ int main(int argc, char** argv) {
     set = load_shape_set(opt.config);
     if (!opt.table.empty()) table = read_table(opt.table);
     if (!opt.table.empty()) slim = read_tuning_table(opt.table);
+    if (!list_only) require_gpu();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dwtune_bench: %s\n", e.what());
-    return kInput;
+    return exit_code_of(e);
   }
 
-  std::string why;
-  const bool have_gpu = gpu_available(&why);
-  if (!have_gpu && !list_only) {
-    std::fprintf(stderr, "dwtune_bench: no CUDA device: %s\n", why.c_str());
-    return kNoGpu;
-  }
-
-  int rc = kOk;
+  int rc = kExitOk;
   try {
     // Without a GPU (listing only) kernels are chosen under the default limits (48 KiB of shared
     // memory) and no device name (dispatch then uses no table), so a listing there may name other
     // kernels than a run on the GPU.
+    const bool have_gpu = gpu_available();
     const DeviceLimits lim = have_gpu ? query_device_limits(0) : DeviceLimits{};
     cudaDeviceProp prop{};
     if (have_gpu) DWT_CUDA_CHECK(cudaGetDeviceProperties(&prop, 0));
@@ -498,12 +476,12 @@ int main(int argc, char** argv) {
     benchmark::RunSpecifiedBenchmarks();
     if (gpu && !gpu->fatal.empty()) {
       std::fprintf(stderr, "dwtune_bench: %s\n", gpu->fatal.c_str());
-      rc = kRuntime;
+      rc = kExitRuntime;
     }
     g_gpu = nullptr;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "dwtune_bench: %s\n", e.what());
-    rc = kRuntime;
+    rc = exit_code_of(e);
   }
   benchmark::Shutdown();
   return rc;

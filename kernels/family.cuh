@@ -113,13 +113,17 @@ KernelDesc describe() {
   return d;
 }
 
-// Checks every instantiation shares: dtype, layout, the declared requirements, threads per block,
-// shared memory.
+// Checks every instantiation shares: dtype, layout, threads per block, shared memory, then the
+// declared requirements.
 inline Support common_support(const KernelDesc& d, const ConvShape& s, const DeviceLimits& lim,
                               std::size_t smem) {
   if (s.dtype != d.dtype)
     return Support::no(cat("dtype ", to_string(s.dtype), " != kernel dtype ", to_string(d.dtype)));
   if (s.layout != d.layout) return Support::no("layout not supported");
+  if (d.threads > lim.max_threads_per_block)
+    return Support::no(cat(d.threads, " threads per block > device limit ", lim.max_threads_per_block));
+  if (smem > lim.max_smem_per_block)
+    return Support::no(cat(smem, " bytes of shared memory > device limit ", lim.max_smem_per_block));
   const Requirements& r = d.needs;
   if (r.min_cc > 0 && lim.cc < r.min_cc)
     return Support::no(lim.cc == 0 ? cat(d.family, " kernels need sm_", r.min_cc, "; device unknown")
@@ -128,10 +132,6 @@ inline Support common_support(const KernelDesc& d, const ConvShape& s, const Dev
     return Support::no(cat(d.family, " kernels need stride 1 and dilation 1"));
   if (r.kh != 0 && (s.kh != r.kh || s.kw != r.kw))
     return Support::no(cat("compiled for a ", r.kh, "x", r.kw, " filter, problem has ", s.kh, "x", s.kw));
-  if (d.threads > lim.max_threads_per_block)
-    return Support::no(cat(d.threads, " threads per block > device limit ", lim.max_threads_per_block));
-  if (smem > lim.max_smem_per_block)
-    return Support::no(cat(smem, " bytes of shared memory > device limit ", lim.max_smem_per_block));
   return Support::yes();
 }
 

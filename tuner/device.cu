@@ -14,21 +14,6 @@
 
 namespace dwt {
 
-bool gpu_available(std::string* why) {
-  int count = 0;
-  const cudaError_t err = cudaGetDeviceCount(&count);
-  if (err != cudaSuccess) {
-    if (why) *why = std::string(cudaGetErrorName(err)) + ": " + cudaGetErrorString(err);
-    cudaGetLastError();  // clear the sticky-free error state
-    return false;
-  }
-  if (count == 0) {
-    if (why) *why = "no CUDA device found";
-    return false;
-  }
-  return true;
-}
-
 DeviceBuffer::DeviceBuffer(std::size_t bytes) : bytes_(bytes) {
   if (bytes) DWT_CUDA_CHECK(cudaMalloc(&p_, bytes));
 }

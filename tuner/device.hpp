@@ -5,6 +5,7 @@
 #include <cuda_runtime_api.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,9 +14,18 @@
 
 namespace dwt {
 
-// Whether a usable CUDA device exists; `why` gets the reason when not. Any failure (no driver:
-// error 35, no device, ...) counts as "no GPU".
+// Whether a usable CUDA device exists; `why` gets the reason in plain words when not. Any failure
+// (no driver, a driver older than the runtime, no device, ...) counts as "no GPU".
 bool gpu_available(std::string* why = nullptr);
+// Throws NoGpu (errors.hpp), "no CUDA device: <why>", when gpu_available says no.
+void require_gpu();
+
+// A CUDA version number as the driver and runtime report it (13000) in words ("13.0").
+std::string cuda_version_text(int version);
+
+// After a CUDA error: whether it left the context unusable (a sticky error such as an illegal
+// address), so that nothing later can run. A recoverable error is cleared.
+bool context_lost();
 
 class DeviceBuffer {
  public:
@@ -48,6 +58,10 @@ struct ProblemBuffers {
 
 // Bytes a problem needs on the device (input, output, weights, bias).
 std::size_t problem_device_bytes(const ConvShape& s);
+
+// ProblemBuffers::allocate after checking the free memory. When the problem does not fit (or its
+// allocation runs out of memory): nullopt, and `why` gives both sizes. CudaError on other failures.
+std::optional<ProblemBuffers> allocate_if_fits(const ConvShape& s, std::string& why);
 
 void fill_uniform(void* p, std::int64_t n, DType d, std::uint64_t seed, cudaStream_t st);
 // Copies n elements of dtype d to the host as float (exact for f16/bf16).

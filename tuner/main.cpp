@@ -3,17 +3,22 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
-#include <iostream>
+#include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
+#include "cli.hpp"
 #include "config.hpp"
 #include "cuda_check.hpp"
 #include "device.hpp"
+#include "errors.hpp"
 #include "format.hpp"
 #include "problem_json.hpp"
 #include "report.hpp"
+#include "safe_write.hpp"
 #include "table.hpp"
 #include "tune.hpp"
 #include "verify.hpp"
@@ -22,70 +27,32 @@ namespace {
 
 using namespace dwt;
 
-// Exit codes (DESIGN.md): 0 success; 1 runtime failure; 2 usage or input error; 3 no CUDA device.
-constexpr int kOk = 0, kRuntime = 1, kInput = 2, kNoGpu = 3;
-
-struct InputError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-struct NoGpu : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
 constexpr const char* kDefaultConfig = "builtin:kernelbench";
 
-// Exit codes of DESIGN.md by what went wrong: input the user can fix, a missing GPU, or a failure.
-int exit_code_of(const std::exception& e) {
-  if (dynamic_cast<const NoGpu*>(&e)) return kNoGpu;
-  if (dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const InputError*>(&e) ||
-      dynamic_cast<const TableError*>(&e) || dynamic_cast<const ProblemError*>(&e))
-    return kInput;
-  return kRuntime;
+// A config names a file unless it is one of the built-in sets.
+std::vector<std::filesystem::path> config_inputs(const std::string& config) {
+  if (config.starts_with("builtin:")) return {};
+  return {config};
 }
 
-void require_gpu() {
-  std::string why;
-  if (!gpu_available(&why)) throw NoGpu("no CUDA device: " + why);
+// `-o -` is standard output; anything else goes through the one safe writer.
+void write_output(const std::string& text, const std::string& path,
+                  const std::vector<std::filesystem::path>& inputs) {
+  if (path != "-") return write_file_atomic(path, text, inputs);
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0)
+    throw std::runtime_error(fmt::format("writing to standard output: {}", std::strerror(errno)));
 }
 
-std::vector<std::string> parse_variants(const std::string& list) {
-  std::vector<std::string> out;
-  if (list.empty()) return out;
-  const auto known = families();
-  std::size_t pos = 0;
-  while (true) {
-    const auto comma = list.find(',', pos);
-    std::string f = list.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    if (std::find(known.begin(), known.end(), f) == known.end())
-      throw InputError(fmt::format("--variants: unknown family \"{}\" (compiled: {})", f,
-                                   fmt::join(known, ", ")));
-    out.push_back(f);
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
+// The subcommand argv[1] names, when it names none: a message that says which word was not one.
+std::optional<std::string> unknown_command(const CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return std::nullopt;
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (sub->get_name() == argv[1]) return std::nullopt;
+    names.push_back(sub->get_name());
   }
-  return out;
-}
-
-void write_output(const std::string& text, const std::string& path) {
-  if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    return;
-  }
-  // Temporary file then rename, like tables: a report is never half-written.
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) throw InputError(fmt::format("-o {}: cannot open for writing", path));
-    f << text;
-    f.close();
-    if (!f) throw InputError(fmt::format("-o {}: write failed", path));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw InputError(fmt::format("-o {}: cannot rename into place", path));
-  }
+  return fmt::format("unknown command \"{}\" (commands: {}; see dwtune --help)", argv[1],
+                     fmt::join(names, ", "));
 }
 
 int cmd_list(bool json) {
@@ -102,7 +69,7 @@ int cmd_list(bool json) {
                      {"default", {{"preference", d.rank.preference}, {"default_tile", d.rank.default_tile}}}});
     }
     fmt::print("{}\n", arr.dump(2));
-    return kOk;
+    return kExitOk;
   }
   fmt::print("{:<44} {:<11} {:<5} {:>7}  {}\n", "name", "family", "dtype", "threads", "parameters");
   for (const Operation* op : registry()) {
@@ -112,7 +79,7 @@ int cmd_list(bool json) {
     fmt::print("{:<44} {:<11} {:<5} {:>7}  {}\n", d.name, d.family, d.dtype, d.threads, params);
   }
   fmt::print("{} instantiations\n", registry().size());
-  return kOk;
+  return kExitOk;
 }
 
 int cmd_shapes(const std::string& config, bool json) {
@@ -121,18 +88,18 @@ int cmd_shapes(const std::string& config, bool json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const Problem& p : set.problems) arr.push_back(p);
     fmt::print("{}\n", arr.dump(2));
-    return kOk;
+    return kExitOk;
   }
   fmt::print("{} ({}): {} problems\n", set.name, set.source, set.problems.size());
   for (const Problem& p : set.problems)
     fmt::print("  {:<28} {} -> out {}x{}x{}x{}, {:.1f} MB moved\n", p.name,
                static_cast<const ConvShape&>(p), p.n, p.out_c(), p.out_h(), p.out_w(), p.bytes() / 1e6);
-  return kOk;
+  return kExitOk;
 }
 
 int cmd_verify(const std::string& config, const std::string& variants, std::uint64_t seed) {
   const ShapeSet set = load_shape_set(config);
-  const auto fams = parse_variants(variants);
+  const auto fams = parse_families(variants);
   require_gpu();
   const DeviceLimits lim = query_device_limits(0);
   cudaStream_t st;
@@ -142,17 +109,15 @@ int cmd_verify(const std::string& config, const std::string& variants, std::uint
     std::vector<CandidateResult> refused;
     const auto ops = candidates_for(p, lim, fams, &refused);
     unsupported += static_cast<int>(refused.size());
-    std::size_t free_b = 0, total_b = 0;
-    DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-    if (problem_device_bytes(p) > free_b) {
-      fmt::print("{}: FAILED: needs {:.2f} GiB, {:.2f} GiB free\n", p.name,
-                 problem_device_bytes(p) / double(1 << 30), free_b / double(1 << 30));
+    std::string too_large;
+    std::optional<ProblemBuffers> buf = allocate_if_fits(p, too_large);
+    if (!buf) {
+      fmt::print("{}: FAILED: {}\n", p.name, too_large);
       ++problems_failed;
       continue;
     }
-    ProblemBuffers buf = ProblemBuffers::allocate(p);
-    buf.fill_inputs(seed, st);
-    Verifier v(buf, st);
+    buf->fill_inputs(seed, st);
+    Verifier v(*buf, st);
     int ok_here = 0;
     for (const Operation* op : ops) {
       VerifyResult r;
@@ -177,7 +142,7 @@ int cmd_verify(const std::string& config, const std::string& variants, std::uint
   DWT_CUDA_CHECK(cudaStreamDestroy(st));
   fmt::print("{} passed, {} failed, {} not supported, {} problems without a passing candidate\n",
              passed, failed, unsupported, problems_failed);
-  return failed || problems_failed ? kRuntime : kOk;
+  return failed || problems_failed ? kExitRuntime : kExitOk;
 }
 
 }  // namespace
@@ -193,6 +158,8 @@ int main(int argc, char** argv) {
       "Exit codes: 0 success, 1 runtime failure, 2 usage or input error, 3 no CUDA device."};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("dwtune ") + DWTUNE_VERSION + " (" + DWTUNE_GIT_REV + ")");
+  constexpr auto kIntMax = static_cast<std::uint64_t>(std::numeric_limits<int>::max());
+  const auto seed_check = cli::whole_number(0, std::numeric_limits<std::uint64_t>::max());
 
   bool json = false;
   auto* list = app.add_subcommand("list", "List every compiled kernel instantiation (no GPU)");
@@ -209,45 +176,59 @@ int main(int argc, char** argv) {
   std::uint64_t seed = 1;
   auto* verify = app.add_subcommand("verify", "Run every candidate once per problem and compare with the reference");
   verify->add_option("--config", config, config_help)->required();
-  verify->add_option("--variants", variants, "Comma-separated families (default: all)");
-  verify->add_option("--seed", seed, "Seed of the random inputs");
+  verify->add_option("--variants", variants, "Comma-separated families (default: all)")
+      ->check(cli::families_check());
+  verify->add_option("--seed", seed, "Seed of the random inputs")->check(seed_check);
 
   TuneOptions topt;
   std::string out, strategy = "exhaustive", devices = "0", shard = "0/1";
   bool quiet = false, no_cudnn = false;
   auto* tune = app.add_subcommand("tune", "Sweep, verify and time every candidate; write the tuning table");
   tune->add_option("--config", config, config_help + " (default: builtin:kernelbench)");
-  tune->add_option("--out", out, "Tuning table to write (JSON, written atomically)")->required();
-  tune->add_option("--variants", variants, "Comma-separated families to sweep (default: all)");
+  tune->add_option("--out", out, "Tuning table to write (JSON, written atomically; never over the config)")
+      ->required()
+      ->check(cli::path_check());
+  tune->add_option("--variants", variants, "Comma-separated families to sweep (default: all)")
+      ->check(cli::families_check());
   tune->add_option("--strategy", strategy, "exhaustive (default) or random")
       ->check(CLI::IsMember({"exhaustive", "random"}));
   tune->add_option("--budget", topt.budget, "Candidates per problem with --strategy random")
-      ->check(CLI::PositiveNumber);
-  tune->add_option("--seed", topt.seed, "Seed of the inputs and of random sampling");
-  tune->add_option("--devices", devices, "all, or comma-separated device indices (default 0)");
-  tune->add_option("--shard", shard, "I/N: take every N-th problem starting at I (job arrays)");
+      ->check(cli::whole_number(1, kIntMax));
+  tune->add_option("--seed", topt.seed, "Seed of the inputs and of random sampling")->check(seed_check);
+  tune->add_option("--devices", devices, "all, or comma-separated device indices (default 0)")
+      ->check(cli::devices_check());
+  tune->add_option("--shard", shard, "I/N: take every N-th problem starting at I (job arrays)")
+      ->check(cli::shard_check());
   tune->add_flag("--resume", topt.resume, "Continue an interrupted sweep in --out");
   tune->add_option("--warmup", topt.timing.warmup, "Warm-up launches per candidate (default 5)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(cli::whole_number(0, kIntMax));
   tune->add_option("--reps", topt.timing.reps, "Timed repetitions per candidate (default 25)")
-      ->check(CLI::PositiveNumber);
+      ->check(cli::whole_number(1, kIntMax));
   tune->add_flag("--keep-all", topt.keep_all, "Record every candidate, failures with their reasons");
   tune->add_flag("--no-cudnn", no_cudnn, "Skip the cuDNN baseline");
   tune->add_flag("--quiet", quiet, "No progress output");
 
-  std::string table, vs, format = "md", output;
+  std::string table, vs, format = "md", output = "-";
   auto* report = app.add_subcommand("report", "Render a tuning table as md, html or csv (no GPU)");
   report->add_option("table", table, "Tuning table")->required();
   report->add_option("--vs", vs, "Second table to compare with, problem by problem");
   report->add_option("--format", format, "md (default), html or csv")
       ->check(CLI::IsMember({"md", "html", "csv"}));
-  report->add_option("-o,--output", output, "Write to this file instead of stdout");
+  report->add_option("-o,--output", output,
+                     "Write to this file (atomically; never over an input) instead of stdout; - is stdout")
+      ->check(cli::path_check());
 
   std::vector<std::string> inputs;
   auto* merge = app.add_subcommand("merge", "Join tuning tables of one GPU model (no GPU)");
   merge->add_option("tables", inputs, "Tables to join")->required();
-  merge->add_option("-o,--output", output, "Merged table")->required();
+  merge->add_option("-o,--output", output, "Merged table (written atomically; never over an input)")
+      ->required()
+      ->check(cli::path_check());
 
+  if (const auto bad = unknown_command(app, argc, argv)) {
+    fmt::print(stderr, "dwtune: {}\n", *bad);
+    return kExitInput;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -258,9 +239,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     app.exit(e);
-    return kInput;
+    return kExitInput;
   }
 
+  // Every value is checked, and every output found writable, before a device is opened.
   try {
     if (*list) return cmd_list(json);
     if (*shapes) return cmd_shapes(config, json);
@@ -270,41 +252,44 @@ int main(int argc, char** argv) {
       topt.out = out;
       topt.random = strategy == "random";
       if (topt.random && topt.budget <= 0) throw InputError("--strategy random needs --budget N");
-      topt.variants = parse_variants(variants);
-      try {
-        std::tie(topt.shard_index, topt.shard_count) = parse_shard(shard);
-      } catch (const std::invalid_argument& e) {
-        throw InputError(e.what());
-      }
+      topt.variants = parse_families(variants);
+      std::tie(topt.shard_index, topt.shard_count) = parse_shard(shard);
       topt.with_cudnn = !no_cudnn;
       topt.progress = quiet ? Progress::quiet : Progress::automatic;
-      check_writable(topt.out);
+      check_output(topt.out, config_inputs(config));
       require_gpu();
       int count = 0;
       DWT_CUDA_CHECK(cudaGetDeviceCount(&count));
       try {
         topt.devices = parse_devices(devices, count);
       } catch (const std::invalid_argument& e) {
-        throw InputError(e.what());
+        throw InputError(fmt::format("--devices: {}", e.what()));
       }
       return run_tune(set, topt);
     }
     if (*report) {
+      std::vector<std::filesystem::path> read{table};
+      if (!vs.empty()) read.emplace_back(vs);
+      if (output != "-") check_output(output, read);
       const Table t = read_table(table);
       std::optional<Table> t2;
       if (!vs.empty()) t2 = read_table(vs);
-      write_output(render_report(t, t2 ? &*t2 : nullptr, parse_report_format(format)), output);
-      return kOk;
+      write_output(render_report(t, t2 ? &*t2 : nullptr, parse_report_format(format)), output, read);
+      return kExitOk;
     }
     if (*merge) {
+      if (output == "-")
+        throw InputError("merge -o -: a merged table goes to a file (standard output is for reports)");
+      const std::vector<std::filesystem::path> read(inputs.begin(), inputs.end());
+      check_output(output, read);
       std::vector<Table> ts;
       for (const auto& f : inputs) ts.push_back(read_table(f));
       write_table_atomic(merge_tables(ts), output);
-      return kOk;
+      return kExitOk;
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "dwtune: {}{}\n", dynamic_cast<const CudaError*>(&e) ? "CUDA error: " : "", e.what());
     return exit_code_of(e);
   }
-  return kOk;
+  return kExitOk;
 }

@@ -1,9 +1,7 @@
 #include "table.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cmath>
@@ -16,6 +14,7 @@
 
 #include "json_node.hpp"
 #include "problem_json.hpp"
+#include "safe_write.hpp"
 
 namespace dwt {
 
@@ -194,22 +193,6 @@ Table read_table_json(const Node& n) {
 
 std::string errno_text(int err) { return std::strerror(err); }
 
-// Writes all of `data` to `fd`, then fsyncs, so the rename publishes complete contents.
-bool write_all(int fd, const std::string& data) {
-  const char* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  return ::fsync(fd) == 0;
-}
-
 // The winner's median, or +inf when the entry has none: failed entries lose every comparison.
 double winner_ms(const ProblemEntry& e) {
   if (e.ok && e.winner && e.winner->time && std::isfinite(e.winner->time->median_ms))
@@ -313,7 +296,6 @@ Table read_table(const std::filesystem::path& path) {
 }
 
 void write_table_atomic(const Table& t, const std::filesystem::path& path) {
-  namespace fs = std::filesystem;
   std::string text;
   try {
     // Strings that are not UTF-8 cannot be dumped; replace them rather than lose the table.
@@ -322,45 +304,10 @@ void write_table_atomic(const Table& t, const std::filesystem::path& path) {
     throw TableError(
         fmt::format("cannot write table {}: {}", path.string(), strip_json_prefix(e.what())));
   }
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw TableError(fmt::format("cannot write table {}: directory {} does not exist",
-                                 path.string(), dir.string()));
-  if (fs::is_directory(path, ec))
-    throw TableError(
-        fmt::format("cannot write table {}: a directory has that name", path.string()));
-
-  // Same directory as the target, so the rename stays on one filesystem and is atomic.
-  fs::path tmp = path;
-  tmp += fmt::format(".tmp.{}", ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0)
-    throw TableError(fmt::format("cannot write table {}: creating {}: {}", path.string(),
-                                 tmp.string(), errno_text(errno)));
-  bool written = write_all(fd, text);
-  int err = errno;
-  if (::close(fd) != 0 && written) {
-    written = false;
-    err = errno;
-  }
-  if (!written) {
-    fs::remove(tmp, ec);
-    throw TableError(fmt::format("cannot write table {}: writing {}: {}", path.string(),
-                                 tmp.string(), errno_text(err)));
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw TableError(fmt::format("cannot write table {}: renaming {}: {}", path.string(),
-                                 tmp.string(), ec.message()));
-  }
-  // Make the rename itself durable; failing here loses nothing already published.
-  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  try {
+    write_file_atomic(path, text);
+  } catch (const OutputError& e) {
+    throw TableError(e.what());
   }
 }
 

@@ -118,7 +118,8 @@ void from_json(const nlohmann::json& j, TableMeta& m);
 
 // Reads and checks a table (schema version, required fields); TableError names the file and field.
 Table read_table(const std::filesystem::path& path);
-// Writes to a temporary file beside `path`, then renames: a table on disk is never half-written.
+// Through write_file_atomic (safe_write.hpp): a table on disk is never half-written, and never
+// replaces anything but a regular file. Its failures come as TableError.
 void write_table_atomic(const Table& t, const std::filesystem::path& path);
 
 // Joins tables. Entries are keyed by (GPU name, problem key): the same problem from two tables of

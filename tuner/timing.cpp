@@ -12,7 +12,7 @@ namespace dwt {
 
 namespace {
 
-std::size_t flush_bytes(int device) {
+std::size_t flush_size(int device) {
   int l2 = 0;
   DWT_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
   return std::max<std::size_t>(2 * static_cast<std::size_t>(l2), std::size_t{64} << 20);
@@ -31,7 +31,7 @@ TimingStats stats_of(std::vector<double> ms) {
 
 }  // namespace
 
-Timer::Timer(int device, cudaStream_t stream) : st_(stream), flush_(flush_bytes(device)) {}
+Timer::Timer(int device, cudaStream_t stream) : st_(stream), flush_(flush_size(device)) {}
 
 Timer::~Timer() {
   for (cudaEvent_t e : events_)
@@ -47,25 +47,36 @@ void Timer::ensure_events(std::size_t n) {
   }
 }
 
+void Timer::enqueue_rep(std::size_t pair, const std::function<void()>& launch) {
+  DWT_CUDA_CHECK(cudaMemsetAsync(flush_.get(), static_cast<int>(flushes_++ & 0xFF), flush_.bytes(), st_));
+  DWT_CUDA_CHECK(cudaEventRecord(events_[2 * pair], st_));
+  launch();
+  DWT_CUDA_CHECK(cudaEventRecord(events_[2 * pair + 1], st_));
+}
+
+double Timer::elapsed_ms(std::size_t pair) const {
+  float t = 0;
+  DWT_CUDA_CHECK(cudaEventElapsedTime(&t, events_[2 * pair], events_[2 * pair + 1]));
+  return t;
+}
+
 TimingStats Timer::time(const std::function<void()>& launch, const TimerSettings& ts) {
   if (ts.reps < 1) throw std::invalid_argument("reps must be at least 1");
   for (int i = 0; i < ts.warmup; ++i) launch();
   const auto reps = static_cast<std::size_t>(ts.reps);
   ensure_events(2 * reps);
-  for (std::size_t i = 0; i < reps; ++i) {
-    DWT_CUDA_CHECK(cudaMemsetAsync(flush_.get(), static_cast<int>(i & 0xFF), flush_.bytes(), st_));
-    DWT_CUDA_CHECK(cudaEventRecord(events_[2 * i], st_));
-    launch();
-    DWT_CUDA_CHECK(cudaEventRecord(events_[2 * i + 1], st_));
-  }
+  for (std::size_t i = 0; i < reps; ++i) enqueue_rep(i, launch);
   DWT_CUDA_CHECK(cudaStreamSynchronize(st_));
   std::vector<double> ms(reps);
-  for (std::size_t i = 0; i < reps; ++i) {
-    float t = 0;
-    DWT_CUDA_CHECK(cudaEventElapsedTime(&t, events_[2 * i], events_[2 * i + 1]));
-    ms[i] = t;
-  }
+  for (std::size_t i = 0; i < reps; ++i) ms[i] = elapsed_ms(i);
   return stats_of(std::move(ms));
+}
+
+double Timer::time_once(const std::function<void()>& launch) {
+  ensure_events(2);
+  enqueue_rep(0, launch);
+  DWT_CUDA_CHECK(cudaEventSynchronize(events_[1]));
+  return elapsed_ms(0);
 }
 
 double Timer::copy_bandwidth_gbps() {

@@ -28,15 +28,23 @@ class Timer {
   // Times `launch` (which enqueues work on the stream): warm-up runs, then per repetition an L2
   // flush, a start event, the launch, a stop event.
   TimingStats time(const std::function<void()>& launch, const TimerSettings& ts);
+  // One such repetition, waited for: its milliseconds (no warm-up; for callers that time one
+  // iteration at a time, as Google Benchmark's manual time does).
+  double time_once(const std::function<void()>& launch);
   // Device-to-device copy bandwidth in GB/s, counting bytes read plus bytes written (median of 10).
   double copy_bandwidth_gbps();
   std::string flush_description() const;
+  std::size_t flush_bytes() const { return flush_.bytes(); }
 
  private:
   cudaStream_t st_;
   DeviceBuffer flush_;
   std::vector<cudaEvent_t> events_;
+  unsigned flushes_ = 0;
   void ensure_events(std::size_t n);
+  // Flush, start event `pair`, launch, stop event `pair`, all enqueued; then the time between them.
+  void enqueue_rep(std::size_t pair, const std::function<void()>& launch);
+  double elapsed_ms(std::size_t pair) const;
 };
 
 }  // namespace dwt

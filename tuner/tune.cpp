@@ -2,7 +2,6 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -10,7 +9,6 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <mutex>
 #include <random>
 #include <set>
@@ -20,6 +18,9 @@
 #include "cudnn_baseline.hpp"
 #include "device.hpp"
 #include "format.hpp"
+#include "progress.hpp"
+#include "rates.hpp"
+#include "safe_write.hpp"
 #include "verify.hpp"
 
 namespace dwt {
@@ -73,14 +74,6 @@ std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done
   return out;
 }
 
-void fill_rates(const Problem& p, double copy_bw, const TimingStats& t, double& gbps,
-                double& bw_share, double* gflops) {
-  const double s = t.median_ms * 1e-3;
-  gbps = s > 0 ? p.bytes() / s / 1e9 : 0;
-  bw_share = copy_bw > 0 ? gbps / copy_bw : 0;
-  if (gflops) *gflops = s > 0 ? p.flops() / s / 1e9 : 0;
-}
-
 ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results, BaselineResult cudnn,
                        double copy_bw, bool keep_all) {
   ProblemEntry e;
@@ -88,7 +81,10 @@ ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results, B
   e.candidates_total = static_cast<int>(results.size());
   for (CandidateResult& r : results) {
     if (r.status != Disposition::passed || !r.time) continue;
-    fill_rates(p, copy_bw, *r.time, r.gbps, r.bw_share, &r.gflops);
+    const Rates rt = rates_of(p, r.time->median_ms, copy_bw);
+    r.gbps = rt.gbps;
+    r.gflops = rt.gflops;
+    r.bw_share = rt.bw_share.value_or(0);
     ++e.candidates_passed;
     if (!e.winner || r.time->median_ms < e.winner->time->median_ms) e.winner = r;
     auto it = e.family_best.find(r.family);
@@ -104,58 +100,14 @@ ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results, B
                                              fmt::join(why, ", "));
   }
   if (cudnn.available && cudnn.time) {
-    fill_rates(p, copy_bw, *cudnn.time, cudnn.gbps, cudnn.bw_share, nullptr);
+    const Rates rt = rates_of(p, cudnn.time->median_ms, copy_bw);
+    cudnn.gbps = rt.gbps;
+    cudnn.bw_share = rt.bw_share.value_or(0);
     if (e.winner) e.speedup_vs_cudnn = cudnn.time->median_ms / e.winner->time->median_ms;
   }
   e.cudnn = std::move(cudnn);
   if (keep_all) e.candidates = std::move(results);
   return e;
-}
-
-std::pair<int, int> parse_shard(const std::string& s) {
-  const auto slash = s.find('/');
-  int i = -1, n = -1;
-  try {
-    if (slash != std::string::npos) {
-      std::size_t a = 0, b = 0;
-      i = std::stoi(s.substr(0, slash), &a);
-      n = std::stoi(s.substr(slash + 1), &b);
-      if (a != slash || b != s.size() - slash - 1) i = -1;
-    }
-  } catch (const std::exception&) {
-    i = -1;
-  }
-  if (i < 0 || n < 1 || i >= n)
-    throw std::invalid_argument(fmt::format("--shard \"{}\": expected I/N with 0 <= I < N", s));
-  return {i, n};
-}
-
-std::vector<int> parse_devices(const std::string& s, int visible) {
-  std::vector<int> out;
-  if (s == "all") {
-    for (int i = 0; i < visible; ++i) out.push_back(i);
-    return out;
-  }
-  std::size_t pos = 0;
-  while (pos <= s.size()) {
-    const auto comma = s.find(',', pos);
-    const std::string tok = s.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    int d = -1;
-    try {
-      std::size_t used = 0;
-      d = std::stoi(tok, &used);
-      if (used != tok.size()) d = -1;
-    } catch (const std::exception&) {
-      d = -1;
-    }
-    if (d < 0 || d >= visible)
-      throw std::invalid_argument(fmt::format(
-          "--devices \"{}\": \"{}\" is not a device index below {} (the visible devices)", s, tok, visible));
-    if (std::find(out.begin(), out.end(), d) == out.end()) out.push_back(d);
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------- the GPU sweep
@@ -171,7 +123,15 @@ std::string utc_now() {
   return buf;
 }
 
-std::string cuda_version(int v) { return fmt::format("{}.{}", v / 1000, (v % 1000) / 10); }
+LaunchShape launch_shape(const LaunchConfig& c) {
+  LaunchShape l;
+  l.grid[0] = c.grid.x, l.grid[1] = c.grid.y, l.grid[2] = c.grid.z;
+  l.block[0] = c.block.x, l.block[1] = c.block.y, l.block[2] = c.block.z;
+  l.smem_bytes = c.smem_bytes;
+  return l;
+}
+
+}  // namespace
 
 TableMeta device_meta(int device) {
   cudaDeviceProp prop{};
@@ -185,8 +145,8 @@ TableMeta device_meta(int device) {
   int drv = 0, rt = 0;
   DWT_CUDA_CHECK(cudaDriverGetVersion(&drv));
   DWT_CUDA_CHECK(cudaRuntimeGetVersion(&rt));
-  m.driver_version = cuda_version(drv);
-  m.runtime_version = cuda_version(rt);
+  m.driver_version = cuda_version_text(drv);
+  m.runtime_version = cuda_version_text(rt);
   m.cudnn_version = cudnn_version_string();
   m.dwtune_version = DWTUNE_VERSION;
   m.git_revision = DWTUNE_GIT_REV;
@@ -194,98 +154,7 @@ TableMeta device_meta(int device) {
   return m;
 }
 
-LaunchShape launch_shape(const LaunchConfig& c) {
-  LaunchShape l;
-  l.grid[0] = c.grid.x, l.grid[1] = c.grid.y, l.grid[2] = c.grid.z;
-  l.block[0] = c.block.x, l.block[1] = c.block.y, l.block[2] = c.block.z;
-  l.smem_bytes = c.smem_bytes;
-  return l;
-}
-
-// A CUDA error that leaves the context unusable (illegal address, ...): the run cannot go on.
-bool context_broken() {
-  const cudaError_t e = cudaDeviceSynchronize();
-  if (e == cudaSuccess) return false;
-  cudaGetLastError();
-  return cudaDeviceSynchronize() != cudaSuccess;
-}
-
-}  // namespace
-
-void check_writable(const std::filesystem::path& out) {
-  namespace fs = std::filesystem;
-  const fs::path dir = out.has_parent_path() ? out.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw TableError(fmt::format("cannot write table {}: directory {} does not exist", out.string(),
-                                 dir.string()));
-  const fs::path probe = dir / fmt::format(".dwtune-write-test.{}", ::getpid());
-  {
-    std::ofstream f(probe);
-    if (!f) throw TableError(fmt::format("cannot write table {}: {} is not writable", out.string(), dir.string()));
-  }
-  fs::remove(probe, ec);
-  if (fs::is_directory(out, ec))
-    throw TableError(fmt::format("cannot write table {}: it is a directory", out.string()));
-}
-
 namespace {
-
-class Reporter {
- public:
-  Reporter(Progress mode, std::size_t total)
-      : live_(mode == Progress::automatic && ::isatty(STDERR_FILENO)),
-        quiet_(mode == Progress::quiet),
-        total_(total),
-        start_(std::chrono::steady_clock::now()) {}
-
-  void candidate(const Problem& p, std::size_t j, std::size_t m, const std::optional<CandidateResult>& best) {
-    if (!live_) return;
-    std::lock_guard lock(mu_);
-    const std::string b = best ? fmt::format("best {:.4f} ms {}", best->time->median_ms, best->kernel)
-                               : std::string("best -");
-    fmt::print(stderr, "\r\033[K[{}/{}] {}: candidate {}/{}, {}, ETA {}", done_ + 1, total_, p.name, j,
-               m, b, eta());
-    std::fflush(stderr);
-  }
-
-  void problem_done(const ProblemEntry& e) {
-    std::lock_guard lock(mu_);
-    ++done_;
-    if (quiet_) return;
-    if (live_) fmt::print(stderr, "\r\033[K");
-    if (e.ok) {
-      const auto& w = *e.winner;
-      const std::string cudnn =
-          e.speedup_vs_cudnn ? fmt::format("cuDNN {:.4f} ms, {:.2f}x", e.cudnn.time->median_ms, *e.speedup_vs_cudnn)
-                             : fmt::format("cuDNN n/a: {}", e.cudnn.reason);
-      fmt::print(stderr, "[{}/{}] {}: {} {:.4f} ms, {:.0f} GB/s ({:.0f}% of copy), {}/{} passed; {}\n",
-                 done_, total_, e.problem.name, w.kernel, w.time->median_ms, w.gbps, 100 * w.bw_share,
-                 e.candidates_passed, e.candidates_total, cudnn);
-    } else {
-      fmt::print(stderr, "[{}/{}] {}: FAILED: {}\n", done_, total_, e.problem.name, e.reason);
-    }
-  }
-
-  void log(const std::string& s) {
-    if (quiet_) return;
-    std::lock_guard lock(mu_);
-    if (live_) fmt::print(stderr, "\r\033[K");
-    fmt::print(stderr, "{}\n", s);
-  }
-
- private:
-  std::string eta() const {
-    if (done_ == 0) return "-";
-    const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const auto left = static_cast<long>(el / static_cast<double>(done_) * static_cast<double>(total_ - done_));
-    return fmt::format("{}:{:02}", left / 60, left % 60);
-  }
-  bool live_, quiet_;
-  std::size_t total_, done_ = 0;
-  std::chrono::steady_clock::time_point start_;
-  std::mutex mu_;
-};
 
 struct Shared {
   Shared(const ShapeSet& s, const TuneOptions& o, std::vector<std::size_t> todo)
@@ -296,7 +165,7 @@ struct Shared {
   std::atomic<std::size_t> next{0};
   std::mutex mu;  // guards table and the file
   Table table;
-  Reporter reporter;
+  ProgressLine reporter;
   std::atomic<bool> fatal{false};
   std::string fatal_message;
 };
@@ -310,24 +179,13 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer,
   std::vector<const Operation*> ops = candidates_for(p, lim, opt.variants, &results);
   if (opt.random) ops = sample_candidates(std::move(ops), opt.budget, opt.seed, p.key());
 
-  std::size_t free_b = 0, total_b = 0;
-  DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
-  const std::size_t need = problem_device_bytes(p);
-  auto too_large = [&](const std::string& detail) {
+  std::string too_large;
+  std::optional<ProblemBuffers> buf = allocate_if_fits(p, too_large);
+  if (!buf) {
     ProblemEntry e;
     e.problem = p;
-    e.reason = fmt::format("problem needs {:.2f} GiB on the device, {:.2f} GiB free{}",
-                           static_cast<double>(need) / (1 << 30), static_cast<double>(free_b) / (1 << 30), detail);
+    e.reason = too_large;
     return e;
-  };
-  if (need > free_b) return too_large("");
-  std::optional<ProblemBuffers> buf;
-  try {
-    buf.emplace(ProblemBuffers::allocate(p));
-  } catch (const CudaError& e) {
-    if (e.code != cudaErrorMemoryAllocation) throw;
-    cudaGetLastError();
-    return too_large(": allocation failed");
   }
   buf->fill_inputs(opt.seed, st);
   Verifier verifier(*buf, st);
@@ -357,7 +215,7 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer,
     } catch (const CudaError& e) {
       r.status = e.code == cudaErrorMemoryAllocation ? Disposition::out_of_memory : Disposition::launch_failed;
       r.reason = e.what();
-      if (context_broken())
+      if (context_lost())
         throw CudaError(e.code, fmt::format("{} (while running {} on {}; the CUDA context is lost)",
                                             e.what(), r.kernel, p.name));
     }
@@ -415,7 +273,7 @@ extern "C" void on_sigint(int) { g_interrupted = true; }
 int run_tune(const ShapeSet& set, const TuneOptions& opt_in) {
   TuneOptions opt = opt_in;
   if (opt.devices.empty()) opt.devices = {0};
-  check_writable(opt.out);
+  check_output(opt.out);
 
   // All devices of one run must be one GPU model: the table holds one GPU's results.
   TableMeta meta = device_meta(opt.devices.front());

@@ -12,12 +12,11 @@
 
 #include "config.hpp"
 #include "operation.hpp"
+#include "progress.hpp"
 #include "table.hpp"
 #include "timing.hpp"
 
 namespace dwt {
-
-enum class Progress { automatic, quiet };
 
 struct TuneOptions {
   std::filesystem::path out;
@@ -36,6 +35,9 @@ struct TuneOptions {
 
 // Exit code: 0 all problems tuned; 1 a problem failed, the run was interrupted or CUDA failed.
 int run_tune(const ShapeSet& set, const TuneOptions& opt);
+// What the table records of device `device` and of the software: GPU, SMs, L2, memory, driver,
+// runtime and cuDNN versions, dwtune's version and git revision, the date.
+TableMeta device_meta(int device);
 
 // --- Pieces without a GPU, tested on the CPU. ---
 
@@ -53,16 +55,6 @@ std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done
 // Fills winner, family_best, rates and the cuDNN speedup from the candidates' results.
 ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results,
                        BaselineResult cudnn, double copy_bandwidth_gbps, bool keep_all);
-// Fills gbps, bw_share and gflops of a timed result.
-void fill_rates(const Problem& p, double copy_bandwidth_gbps, const TimingStats& t, double& gbps,
-                double& bw_share, double* gflops);
-// Throws TableError when a table cannot be written at `out` (missing directory, not writable).
-void check_writable(const std::filesystem::path& out);
-// "I/N" -> (I, N); throws std::invalid_argument naming the value.
-std::pair<int, int> parse_shard(const std::string& s);
-// "all" -> every visible device; "0,2" -> {0, 2}. `visible` is the device count.
-std::vector<int> parse_devices(const std::string& s, int visible);
-
 // Set by SIGINT: workers stop after the candidate in hand; what finished is in the table.
 extern std::atomic<bool> g_interrupted;
 

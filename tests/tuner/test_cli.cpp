@@ -1,6 +1,8 @@
 // The dwtune binary as a user meets it: output sizes, exit codes and messages for bad input.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -8,10 +10,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <string>
 
 #include "device.hpp"
+#include "scratch_dir.hpp"
 
 namespace {
 
@@ -98,7 +102,9 @@ TEST(Cli, UnwritableTablePathExitsTwoBeforeAnyGpuWork) {
 }
 
 TEST(Cli, UsageErrorsExitTwoAndHelpExitsZero) {
-  EXPECT_EQ(run("frobnicate").code, 2);
+  const CmdResult unknown = run("frobnicate");
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_NE(unknown.out.find("\"frobnicate\""), std::string::npos) << unknown.out;
   EXPECT_EQ(run("tune --config builtin:kernelbench").code, 2);  // --out is required
   EXPECT_EQ(run("tune --out t.json --strategy greedy").code, 2);
   EXPECT_EQ(run("report t.json --format pdf").code, 2);
@@ -113,6 +119,40 @@ TEST(Cli, WithoutAGpuGpuCommandsExitThree) {
   const CmdResult r = run("verify --config builtin:edge");
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.out.find("no CUDA device"), std::string::npos) << r.out;
+  // Said plainly, not as the runtime's "driver version is insufficient".
+  EXPECT_EQ(r.out.find("nsufficient"), std::string::npos) << r.out;
+}
+
+// Every one of these is the user's to fix, and is said so (exit 2, naming the flag) before any
+// device is opened: on a machine without a GPU they must not come out as exit 3.
+TEST(Cli, BadValuesAreRefusedBeforeAnyDeviceIsOpened) {
+  const std::string out = (fs::temp_directory_path() / "dwtune-cli-never.json").string();
+  struct Case {
+    std::string args, names;
+  };
+  const Case cases[] = {
+      {"tune --out " + out + " --devices abc", "--devices"},
+      {"tune --out " + out + " --devices 0,", "--devices"},
+      {"tune --out \"\"", "--out"},
+      {"tune --out " + out + " --seed -1", "--seed"},
+      {"verify --config builtin:edge --seed -1", "--seed"},
+      {"tune --out " + out + " --shard \" 0/2\"", "--shard"},
+      {"tune --out " + out + " --shard 2/2", "--shard"},
+      {"tune --out " + out + " --strategy random --budget 0", "--budget"},
+      {"tune --out " + out + " --reps 0", "--reps"},
+      {"tune --out " + out + " --warmup -1", "--warmup"},
+      {"tune --out " + out + " --variants naive,frobnicate", "frobnicate"},
+      {"verify --config builtin:edge --variants frobnicate", "frobnicate"},
+      {"report t.json -o \"\"", "--output"},
+      {"merge t.json -o -", "-o -"},
+  };
+  for (const Case& c : cases) {
+    const CmdResult r = run(c.args);
+    EXPECT_EQ(r.code, 2) << c.args << "\n" << r.out;
+    EXPECT_NE(r.out.find(c.names), std::string::npos) << c.args << "\n" << r.out;
+    EXPECT_LT(r.out.size(), 400u) << c.args << "\n" << r.out;  // no 300-digit ranges
+  }
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST(Cli, ReportsRenderTheCommittedTablesInEveryFormat) {
@@ -143,6 +183,68 @@ TEST(Cli, BadTableIsRefusedWithExitTwo) {
   const CmdResult r = run("report " + bad.string());
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("dwtune-cli-badtable.json"), std::string::npos) << r.out;
+}
+
+// ---- Outputs: the one safe writer behind report -o, merge -o and tune --out.
+
+class CliOutput : public dwt::testing::ScratchDir {
+ protected:
+  void SetUp() override {
+    ScratchDir::SetUp();
+    table_ = dir_ / "table.json";
+    fs::copy_file(source_dir() / "results/h100/table.json", table_);
+  }
+  fs::path table_;
+};
+
+TEST_F(CliOutput, ReportOverItsOwnTableIsRefusedAndTheTableKept) {
+  const std::string before = text(table_);
+  for (const fs::path& o : {table_, dir_ / "." / "table.json"}) {
+    const CmdResult r = run("report " + table_.string() + " -o " + o.string());
+    EXPECT_EQ(r.code, 2) << r.out;
+    EXPECT_NE(r.out.find(o.string()), std::string::npos) << r.out;
+  }
+  const fs::path other = dir_ / "other.json";
+  fs::copy_file(table_, other);
+  EXPECT_EQ(run("report " + table_.string() + " --vs " + other.string() + " -o " + other.string()).code, 2);
+  EXPECT_EQ(run("merge " + table_.string() + " " + other.string() + " -o " + other.string()).code, 2);
+  EXPECT_EQ(text(table_), before);
+  EXPECT_EQ(text(other), before);
+}
+
+TEST_F(CliOutput, TuneNeverWritesOverItsConfig) {
+  const fs::path config = dir_ / "config.json";
+  fs::copy_file(source_dir() / "configs/edge.json", config);
+  const std::string before = text(config);
+  const CmdResult r = run("tune --config " + config.string() + " --out " + config.string());
+  EXPECT_EQ(r.code, 2) << r.out;  // before the GPU check, so on every machine
+  EXPECT_NE(r.out.find(config.string()), std::string::npos) << r.out;
+  EXPECT_EQ(text(config), before);
+}
+
+TEST_F(CliOutput, NonRegularTargetsAreRefusedNamingThePath) {
+  const fs::path fifo = dir_ / "fifo";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  fs::create_symlink(dir_ / "elsewhere.md", dir_ / "link.md");
+  for (const fs::path& o : {fifo, dir_ / "link.md", dir_})
+    for (const std::string cmd : {"report " + table_.string(), "merge " + table_.string()}) {
+      const CmdResult r = run(cmd + " -o " + o.string());
+      EXPECT_EQ(r.code, 2) << cmd << " -o " << o << "\n" << r.out;
+      EXPECT_NE(r.out.find(o.string()), std::string::npos) << r.out;
+    }
+  EXPECT_TRUE(fs::is_fifo(fs::symlink_status(fifo)));
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link.md"));
+  EXPECT_FALSE(fs::exists(dir_ / "elsewhere.md"));
+  EXPECT_EQ(listing(), (std::set<std::string>{"table.json", "fifo", "link.md"}));  // no temporaries
+}
+
+TEST_F(CliOutput, ReportGoesToStandardOutputWithDashAndToAFileOtherwise) {
+  const CmdResult dash = run("report " + table_.string() + " --format csv -o -", false);
+  EXPECT_EQ(dash.code, 0);
+  EXPECT_EQ(dash.out.rfind("problem,key,", 0), 0u) << dash.out.substr(0, 100);
+  const fs::path md = dir_ / "r.md";
+  EXPECT_EQ(run("report " + table_.string() + " -o " + md.string()).code, 0);
+  EXPECT_EQ(text(md), run("report " + table_.string(), false).out);
 }
 
 }  // namespace

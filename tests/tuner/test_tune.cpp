@@ -174,23 +174,6 @@ TEST(Pending, ShardsPartitionTheProblemsAndResumeSkipsDoneOnes) {
   EXPECT_EQ(pending_problems(set, &done, 1, 3), (std::vector<std::size_t>{1}));
 }
 
-TEST(Options, ShardAndDevicesAreParsedOrRefused) {
-  EXPECT_EQ(parse_shard("2/5"), std::make_pair(2, 5));
-  EXPECT_THROW(parse_shard("5/5"), std::invalid_argument);
-  EXPECT_THROW(parse_shard("1"), std::invalid_argument);
-  EXPECT_THROW(parse_shard("a/b"), std::invalid_argument);
-  EXPECT_EQ(parse_devices("all", 3), (std::vector<int>{0, 1, 2}));
-  EXPECT_EQ(parse_devices("1,0", 2), (std::vector<int>{1, 0}));
-  EXPECT_THROW(parse_devices("2", 2), std::invalid_argument);
-  EXPECT_THROW(parse_devices("x", 2), std::invalid_argument);
-}
-
-TEST(Options, UnwritableTablePathIsRefusedBeforeAnyWork) {
-  EXPECT_THROW(check_writable("/nonexistent-dir/t.json"), TableError);
-  EXPECT_THROW(check_writable(std::filesystem::temp_directory_path()), TableError);
-  EXPECT_NO_THROW(check_writable(std::filesystem::temp_directory_path() / "dwtune-ok.json"));
-}
-
 const char* kSmallConfig = R"({"name": "small", "problems": [
   {"name": "a", "n": 1, "c": 8, "h": 33, "w": 70, "kernel": [3, 3], "padding": 1},
   {"name": "b", "n": 2, "c": 4, "h": 20, "w": 31, "kernel": [3, 7], "stride": [1, 2], "bias": true},
