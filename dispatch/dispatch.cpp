@@ -78,8 +78,8 @@ std::string default_what(const KernelDesc& d) {
   return fmt::format("{} kernel for any filter size", d.family);
 }
 
-// The default rule, from what families declare (KernelDesc::rank): families by preference; within
-// one, kernels compiled for the filter size before run-time-size ones, the declared default tile
+// The default rule, from what families declare (KernelDesc::rank): kernels compiled for a filter size
+// before run-time-size ones; then families by preference; within one, the declared default tile
 // first, then registry order. The first that supports s wins.
 Choice default_choice(const ConvShape& s, const DeviceLimits& lim,
                       const std::vector<const Operation*>& ops, const std::string& note) {
@@ -90,8 +90,8 @@ Choice default_choice(const ConvShape& s, const DeviceLimits& lim,
   }
   std::stable_sort(order.begin(), order.end(), [](const Operation* a, const Operation* b) {
     const KernelDesc &x = a->desc(), &y = b->desc();
-    return std::tuple(x.rank.preference, x.needs.kh == 0, !x.rank.default_tile) <
-           std::tuple(y.rank.preference, y.needs.kh == 0, !y.rank.default_tile);
+    return std::tuple(x.needs.kh == 0, x.rank.preference, !x.rank.default_tile) <
+           std::tuple(y.needs.kh == 0, y.rank.preference, !y.rank.default_tile);
   });
   std::string last_no;
   for (const Operation* op : order) {

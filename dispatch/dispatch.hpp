@@ -9,10 +9,10 @@
 //               and layout, the nearest one (see below), provided its winner supports s on this
 //               device — only that one entry is tried, never the next nearest;
 //   3. default  otherwise the first compiled kernel that supports s in the order families declare
-//               (KernelDesc::rank, see kernels/family.cuh): families by preference (staged, then
-//               vectorized, regblock, naive; smem is never a default); within a family, kernels
-//               compiled for s's filter size before run-time-size ones, the family's default tile
-//               first (regblock: 4x4 outputs per thread, 32x4 threads), then registry order.
+//               (KernelDesc::rank, see kernels/family.cuh): kernels compiled for s's filter size
+//               before run-time-size ones; then families by preference (staged, band, vectorized,
+//               regblock, naive; smem is never a default); within a family the declared default
+//               tile first (regblock: 4x4 outputs per thread, 32x4 threads), then registry order.
 // Nearest: the smallest |ln(outputs of s / outputs of the entry)|, then the smallest
 // |ln(channels ratio)|, then |ln(output width ratio)|, then the fewest differences in padding,
 // multiplier and bias, then the earliest entry in the table.

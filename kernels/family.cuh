@@ -40,6 +40,7 @@ enum class Show {
   nonzero,  // tag + value, unless the value is 0
   above1,   // tag + value, unless the value is 0 or 1
   flag,     // tag alone, when the value is not 0
+  any0,     // tag + value, or tag + "any" when the value is 0 (given at run time)
 };
 
 // One named field of a tile: its key in KernelDesc::params, its name piece ("_r", "x", ...), and
@@ -52,6 +53,7 @@ struct Field {
   int Tile::*member;
   Show show = Show::always;
   bool per_filter_row = false;
+  const char* unit = "";  // after the value in the name
 
   constexpr int value(const Tile& t, KSize k) const { return t.*member * (per_filter_row ? k.kh : 1); }
 };
@@ -103,9 +105,15 @@ KernelDesc describe() {
   for (const auto& f : decltype(tile)::fields()) {
     const int v = f.value(tile, k);
     d.params.push_back({f.name, v});
-    const bool shown = f.show == Show::always || (f.show == Show::nonzero && v != 0) ||
+    const bool shown = f.show == Show::always || f.show == Show::any0 || (f.show == Show::nonzero && v != 0) ||
                        (f.show == Show::above1 && v > 1) || (f.show == Show::flag && v != 0);
-    if (shown) d.name += f.show == Show::flag ? std::string(f.tag) : cat(f.tag, v);
+    if (!shown) continue;
+    if (f.show == Show::flag)
+      d.name += f.tag;
+    else if (f.show == Show::any0 && v == 0)
+      d.name += cat(f.tag, "any");
+    else
+      d.name += cat(f.tag, v, f.unit);
   }
   d.threads = tile.block_threads();
   d.needs = {fam.min_cc, fam.unit_stride, k.kh, k.kw, fixed_smem_bytes<F>()};

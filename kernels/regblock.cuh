@@ -227,7 +227,7 @@ struct RegBlockTile {
 
 template <class T, KSize K, RegBlockTile P>
 struct RegBlock {
-  static constexpr FamilyInfo family{.name = "regblock", .preference = 2};
+  static constexpr FamilyInfo family{.name = "regblock", .preference = 3};
   static constexpr KSize ksize = K;
   static constexpr RegBlockTile tile = P;
   static constexpr RegBlockTile default_tile{.th = 4, .tw = 4, .bx = 32, .by = 4};

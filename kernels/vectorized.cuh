@@ -296,7 +296,7 @@ template <class T, KSize K, VecTile P>
 struct Vectorized {
   static_assert(K.kh > 0 && K.kw > 0, "vectorized kernels have a compile-time filter size");
   static_assert(P.tw % kVecElems<T> == 0, "vectorized tiles are whole 16-byte vectors wide");
-  static constexpr FamilyInfo family{.name = "vectorized", .unit_stride = true, .preference = 1};
+  static constexpr FamilyInfo family{.name = "vectorized", .unit_stride = true, .preference = 2};
   static constexpr KSize ksize = K;
   static constexpr VecTile tile = P;
   static LaunchConfig config(const ConvShape& s) { return tiled_grid<P.rows, P.tw, P.bx, P.by>(s); }

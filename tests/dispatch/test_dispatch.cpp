@@ -262,20 +262,44 @@ TEST(DispatchRules, DefaultSixteenBitTakesStagedToo) {
   }
 }
 
-TEST(DispatchRules, DefaultWidthStrideTakesRegblockForTheFilterSize) {
+TEST(DispatchRules, DefaultStrideTwoTakesBandForTheFilterSize) {
+  const Operation* want = first_of("band", DType::f32, 3, 3);
+  for (const Operation* op : registry())  // band's first 3x3 kernel compiled for stride 2
+    if (op->desc().family == "band" && op->desc().dtype == DType::f32 && op->desc().needs.kh == 3 &&
+        op->desc().name.find("_s2d1_") != std::string::npos) {
+      want = op;
+      break;
+    }
+  if (!want) GTEST_SKIP() << "no band f32 3x3 kernel compiled";
+  const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 3, 3, 2, 1), nullptr, kGpu, test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.op, want) << c.reason;
+  EXPECT_NE(c.reason.find("band kernel for the 3x3 filter"), std::string::npos) << c.reason;
+}
+
+TEST(DispatchRules, DefaultRegblockPrefersItsDefaultTile) {
   const std::string want = "regblock_f32_nchw_k3x3_t4x4_b32x4";
   REQUIRE_KERNEL(want);
-  const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 3, 3, 2, 1), nullptr, kGpu, test_limits());
+  std::vector<const Operation*> regblock;
+  for (const Operation* op : registry())
+    if (op->desc().family == "regblock") regblock.push_back(op);
+  const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 3, 3, 2, 1), nullptr, kGpu, test_limits(), regblock);
   ASSERT_NE(c.op, nullptr) << c.reason;
   EXPECT_EQ(c.op->desc().name, want);
 }
 
-TEST(DispatchRules, DefaultOddFilterTakesRuntimeRegblock) {
-  const std::string want = "regblock_f32_nchw_kany_t4x4_b32x4";
-  REQUIRE_KERNEL(want);
+TEST(DispatchRules, DefaultOddFilterTakesARuntimeSizeKernel) {
   const Choice c = choose_kernel(make_problem("q", 2, 8, 64, 64, 11, 2), nullptr, kGpu, test_limits());
   ASSERT_NE(c.op, nullptr) << c.reason;
-  EXPECT_EQ(c.op->desc().name, want);
+  EXPECT_EQ(c.op->desc().needs.kh, 0) << c.op->desc().name;
+  EXPECT_NE(c.reason.find("kernel for any filter size"), std::string::npos) << c.reason;
+  std::vector<const Operation*> regblock;
+  for (const Operation* op : registry())
+    if (op->desc().family == "regblock") regblock.push_back(op);
+  const std::string want = "regblock_f32_nchw_kany_t4x4_b32x4";
+  REQUIRE_KERNEL(want);
+  EXPECT_EQ(choose_kernel(make_problem("q", 2, 8, 64, 64, 11, 2), nullptr, kGpu, test_limits(), regblock).op->desc().name,
+            want);
 }
 
 TEST(DispatchRules, DefaultEndsWithNaiveAndSaysWhenNothingFits) {

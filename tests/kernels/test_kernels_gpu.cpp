@@ -41,6 +41,8 @@ ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLim
     s.sw = pick(0, 3) == 0 ? pick(2, 3) : 1;
     s.dh = pick(0, 4) == 0 ? 2 : 1;
     s.dw = pick(0, 4) == 0 ? 2 : 1;
+    if (param(d, "stride") > 0) s.sh = s.sw = param(d, "stride");  // compiled for one stride
+    if (param(d, "dilation") > 0) s.dh = s.dw = param(d, "dilation");
     s.ph = pick(0, 2) == 0 ? pick(0, s.kh) : 0;
     s.pw = pick(0, 2) == 0 ? pick(0, s.kw) : 0;
     const int widths[] = {1, 7, 4 * pick(1, 20) + 3, pick(1, 140), 4 * pick(1, 32), 8 * pick(1, 16) + 1};
@@ -138,6 +140,62 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
       p.bias = true;
       if (p.out_w() <= 0 || p.out_h() <= 0 || !op->supports(p, lim)) continue;
       const VerifyResult r = verify_on(*op, p, 50 + seed++, st).r;
+      EXPECT_TRUE(r.ok) << d.name << ", " << c.what << ", " << fmt::format("{}", static_cast<const ConvShape&>(p))
+                        << ": " << r.reason;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 0);
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+}
+
+// The band family's block shapes, which small random problems do not reach: many planes per block
+// (more than a thousand planes) with plane starts off 16 bytes (7x7, 5x9), depth multiplier 2, bands
+// of rows with halo rows (tall planes), bands wholly or partly in padding, rows so wide that a band
+// is a single row group. Run-time tiles take an uneven stride, dilation and filter.
+TEST(BandPaths, EveryInstantiationMatchesTheReference) {
+  DWT_REQUIRE_GPU();
+  const DeviceLimits lim = query_device_limits(0);
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  int checked = 0;
+  for (const Operation* op : registry()) {
+    const KernelDesc& d = op->desc();
+    if (d.family != "band") continue;
+    struct Case {
+      const char* what;
+      int n, c, h, w, m;
+      bool pad;
+    };
+    const Case cases[] = {
+        {"many 7x7 planes", 2, 700, 7, 7, 1, true},
+        {"many 5x9 planes, m2", 1, 1100, 5, 9, 2, true},
+        {"many 14x14 planes, unpadded", 1, 1030, 14, 14, 1, false},
+        {"bands with halo", 1, 2, 150, 61, 1, true},
+        {"bands, m2, unpadded", 2, 3, 90, 100, 2, false},
+        {"one-row-group bands", 1, 1, 20, 1500, 1, true},
+    };
+    int seed = 0;
+    for (const Case& c : cases) {
+      Problem p;
+      p.dtype = d.dtype;
+      const bool fixed = param(d, "stride") > 0;
+      p.kh = fixed ? param(d, "kh") : 3;
+      p.kw = fixed ? param(d, "kw") : 5;
+      p.sh = fixed ? param(d, "stride") : 2;
+      p.sw = fixed ? param(d, "stride") : 1;
+      p.dh = fixed ? param(d, "dilation") : 1;
+      p.dw = fixed ? param(d, "dilation") : 2;
+      p.n = c.n;
+      p.c = c.c;
+      p.m = c.m;
+      p.h = c.h;
+      p.w = c.w;
+      p.ph = c.pad ? p.kh / 2 * p.dh : 0;
+      p.pw = c.pad ? p.kw / 2 * p.dw : 0;
+      p.bias = seed % 2 == 0;
+      if (p.out_w() <= 0 || p.out_h() <= 0 || !op->supports(p, lim)) continue;
+      const VerifyResult r = verify_on(*op, p, 70 + seed++, st).r;
       EXPECT_TRUE(r.ok) << d.name << ", " << c.what << ", " << fmt::format("{}", static_cast<const ConvShape&>(p))
                         << ": " << r.reason;
       ++checked;
