@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "json_input.hpp"
 #include "problem_json.hpp"
 
 namespace dwt {
@@ -54,19 +55,6 @@ std::string strip_json_prefix(const char* what) {
   return std::string(s);
 }
 
-// RFC 6901 escaping, so family names with '/' or '~' still give a usable pointer.
-std::string pointer_token(std::string_view key) {
-  std::string out;
-  for (char ch : key) {
-    if (ch == '~')
-      out += "~0";
-    else if (ch == '/')
-      out += "~1";
-    else
-      out += ch;
-  }
-  return out;
-}
 
 // A JSON value with the JSON-pointer path that leads to it: every error names the bad field.
 struct Node {
@@ -116,7 +104,7 @@ struct Node {
   }
   template <class I>
   I integer() const {
-    if (!j.is_number_integer()) fail(fmt::format("expected an integer, got {}", j.dump()));
+    if (!j.is_number_integer()) fail(fmt::format("expected an integer, got {}", shorten(j.dump())));
     if (j.is_number_unsigned()) {
       auto v = j.get<std::uint64_t>();
       if (v > static_cast<std::uint64_t>(std::numeric_limits<I>::max()))
@@ -134,11 +122,21 @@ struct Node {
 
 json opt_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+// A time a run can have produced: finite, not negative, below a day. Reports scale axes by
+// times, so 1e308 must not get that far.
+double time_ms(const Node& n) {
+  constexpr double kMaxMs = 86400e3;
+  const double v = n.num();
+  if (!(v >= 0 && v <= kMaxMs))
+    n.fail(fmt::format("{} is not a time a run can take (0 to {} ms)", shorten(n.j.dump()), kMaxMs));
+  return v;
+}
+
 TimingStats read_timing(const Node& n) {
   TimingStats t;
-  t.median_ms = n.at("median_ms").num();
-  t.min_ms = n.at("min_ms").num();
-  t.max_ms = n.at("max_ms").num();
+  t.median_ms = time_ms(n.at("median_ms"));
+  t.min_ms = time_ms(n.at("min_ms"));
+  t.max_ms = time_ms(n.at("max_ms"));
   t.reps = n.at("reps").integer<int>();
   return t;
 }
@@ -196,8 +194,10 @@ Problem read_problem(const Node& n) {
   n.expect_object();
   try {
     Problem p = n.j.get<Problem>();
-    p.validate();
+    p.validate();  // sizes whose byte counts would overflow, empty outputs: "c is too large: ..."
     return p;
+  } catch (const ProblemJsonError& e) {
+    throw TableError(fmt::format("{}{}: {}", n.path, e.pointer, e.what()));
   } catch (const json::exception& e) {
     n.fail(strip_json_prefix(e.what()));
   } catch (const ProblemError& e) {
@@ -393,20 +393,11 @@ const ProblemEntry* Table::find(const std::string& key) const {
 }
 
 Table read_table(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
-      throw TableError(fmt::format("{}: no such table file", path.string()));
-    throw TableError(fmt::format("{}: cannot open: {}", path.string(), errno_text(err)));
-  }
   json j;
   try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw TableError(
-        fmt::format("{}: not valid JSON: {}", path.string(), strip_json_prefix(e.what())));
+    j = read_json_file(path, "table");
+  } catch (const JsonInputError& e) {
+    throw TableError(e.what());
   }
   try {
     return j.get<Table>();
