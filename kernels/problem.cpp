@@ -4,6 +4,10 @@
 
 #include <charconv>
 #include <vector>
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace dwt {
 
@@ -104,6 +108,40 @@ Problem Problem::from_key(std::string_view key) {
   return p;
 }
 
+namespace {
+
+// Every tensor and the sum of them must stay below this many bytes: int64 element and byte counts then
+// never wrap, wherever they are computed.
+constexpr std::int64_t kMaxBytes = std::int64_t{1} << 62;
+
+struct Factor {
+  const char* field;
+  std::int64_t value;
+};
+
+// The elements of a tensor with these extents, times `scale` bytes each; nullopt past kMaxBytes.
+std::optional<std::int64_t> checked_bytes(std::initializer_list<Factor> fs, std::int64_t scale) {
+  std::int64_t r = scale;
+  for (const Factor& f : fs)
+    if (__builtin_mul_overflow(r, f.value, &r) || r >= kMaxBytes) return std::nullopt;
+  return r;
+}
+
+// Blames the largest extent: the field a user would shrink.
+[[noreturn]] void too_large(std::initializer_list<Factor> fs, std::string_view what) {
+  const Factor* big = fs.begin();
+  std::string terms;
+  for (const Factor& f : fs) {
+    if (f.value > big->value) big = &f;
+    terms += fmt::format("{}{} {}", terms.empty() ? "" : ", ", f.field, f.value);
+  }
+  throw ProblemError(
+      fmt::format("{} is too large: {} would take more than 2^62 bytes ({})", big->field, what,
+                  terms));
+}
+
+}  // namespace
+
 void Problem::validate() const {
   auto positive = [](std::int64_t v, const char* field) {
     if (v <= 0) throw ProblemError(fmt::format("{} must be positive, got {}", field, v));
@@ -121,6 +159,10 @@ void Problem::validate() const {
   positive(m, "multiplier");
   if (ph < 0) throw ProblemError(fmt::format("padding[0] must be non-negative, got {}", ph));
   if (pw < 0) throw ProblemError(fmt::format("padding[1] must be non-negative, got {}", pw));
+  // Before the output size, whose arithmetic assumes rows below 2^31.
+  constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;
+  if (h >= kMaxDim) throw ProblemError(fmt::format("h is too large: {} (must be below 2^31)", h));
+  if (w >= kMaxDim) throw ProblemError(fmt::format("w is too large: {} (must be below 2^31)", w));
   // PyTorch refuses padding above half the effective kernel only for 'same'; we allow any.
   if (out_h() <= 0)
     throw ProblemError(fmt::format(
@@ -132,9 +174,28 @@ void Problem::validate() const {
         "empty output: out_w = floor(({} + 2*{} - {}*({} - 1) - 1) / {}) + 1 <= 0 (w, kernel[1], "
         "padding[1], dilation[1], stride[1])",
         w, pw, dw, kw, sw));
-  constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;
-  if (h >= kMaxDim || w >= kMaxDim)
-    throw ProblemError("h and w must each be below 2^31");
+  const auto es = static_cast<std::int64_t>(dtype_size(dtype));
+  // The output's planes are out_h x out_w; blame h and w, which the user gave.
+  const std::initializer_list<Factor> in{{"n", n}, {"c", c}, {"h", h}, {"w", w}};
+  const std::initializer_list<Factor> out{
+      {"n", n}, {"c", c}, {"multiplier", m}, {"h", out_h()}, {"w", out_w()}};
+  const std::initializer_list<Factor> wt{
+      {"c", c}, {"multiplier", m}, {"kernel[0]", kh}, {"kernel[1]", kw}};
+  const std::initializer_list<Factor> bs{{"c", c}, {"multiplier", m}};  // times 0 without bias
+  const auto xb = checked_bytes(in, es);
+  if (!xb) too_large(in, "the input");
+  const auto yb = checked_bytes(out, es);
+  if (!yb) too_large(out, "the output");
+  const auto wb = checked_bytes(wt, es);
+  if (!wb) too_large(wt, "the weights");
+  const auto bb = checked_bytes(bs, bias ? es : 0);
+  if (!bb) too_large(bs, "the bias");
+  // Each term is below 2^62, so the sum of four fits in uint64.
+  const std::uint64_t total = static_cast<std::uint64_t>(*xb) + static_cast<std::uint64_t>(*yb) +
+                              static_cast<std::uint64_t>(*wb) + static_cast<std::uint64_t>(*bb);
+  if (total >= static_cast<std::uint64_t>(kMaxBytes))
+    too_large({{"n", n}, {"c", c}, {"multiplier", m}, {"h", h}, {"w", w}},
+              "the tensors together");
 }
 
 }  // namespace dwt

@@ -2,15 +2,15 @@
 # One call on a GPU machine: build, run the tests for real, sanitize, verify, tune, compare with
 # PyTorch, and print a short table last. Logs and tables go to $OUT (or ./gpu-out).
 #   scripts/gpu-check.sh [steps...]
-# steps: build test sanitize verify tune networks retune torch bench python resources ncu sass
-# (default: build test sanitize verify tune torch)
+# steps: build test sanitize verify fuzz tune networks retune torch bench python resources ncu sass
+# (default: build test sanitize verify fuzz tune torch)
 set -uo pipefail
 # Work in a scratch folder; only an archive of it and the main results go to $OUT (a lent GPU
 # machine hands back at most 8 files).
 RESULT=${OUT:-gpu-out}
 OUT=$(mktemp -d /tmp/gpu-check.XXXX)
 mkdir -p "$RESULT"
-steps=${*:-build test sanitize verify tune torch}
+steps=${*:-build test sanitize verify fuzz tune torch}
 has() { [[ " $steps " == *" $1 "* ]]; }
 BUILD=${BUILD:-build-gpu}
 CONFIG=${CONFIG:-configs/kernelbench.json}
@@ -45,6 +45,16 @@ if has verify; then
     "$BUILD/dwtune" verify --config "$cfg" > "$OUT/verify-$(basename "$cfg" .json).log" 2>&1 || status=1
     tail -1 "$OUT/verify-$(basename "$cfg" .json).log"
   done
+fi
+if has fuzz; then
+  step fuzz
+  # Random problems (every dtype, odd and network-like shapes) through every supporting candidate:
+  # 0 wrong results and a passing candidate for each. FUZZ_N and FUZZ_SEED override.
+  start=$(date +%s)
+  DWTUNE_FUZZ_N=${FUZZ_N:-10000} DWTUNE_FUZZ_SEED=${FUZZ_SEED:-$(date +%s)} \
+    timeout 600 "$BUILD/tests/test_fuzz" > "$OUT/fuzz.log" 2>&1 || status=1
+  grep -E "^fuzz:|Failure|FAILED|PASSED|SKIPPED" "$OUT/fuzz.log" | head -30
+  echo "fuzz took $(( $(date +%s) - start )) s"
 fi
 if has tune; then
   step tune

@@ -1,17 +1,17 @@
 #include "config.hpp"
 
 #include <algorithm>
-#include <cerrno>
 #include <climits>
-#include <cstring>
-#include <fstream>
 #include <functional>
-#include <map>
+#include <charconv>
+#include <cstdlib>
 #include <optional>
 #include <set>
-#include <sstream>
+#include <unordered_map>
 
 #include <fmt/format.h>
+
+#include "json_input.hpp"
 
 namespace dwt {
 namespace {
@@ -90,8 +90,9 @@ template <class T, class Read, class Make>
 Alts alternatives(const json& v, bool is_list, Read read, Make make) {
   if (!is_list) return {make(read(v))};
   if (v.empty()) throw BadValue("empty list; give at least one value");
-  std::vector<T> seen;
+  std::set<T> seen;  // a set: a list of 300,000 values must not take quadratic time
   Alts out;
+  out.reserve(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) {
     std::optional<T> x;
     try {
@@ -99,9 +100,8 @@ Alts alternatives(const json& v, bool is_list, Read read, Make make) {
     } catch (const BadValue& e) {
       throw BadValue(fmt::format("list element {}: {}", i, e.what()));
     }
-    if (std::find(seen.begin(), seen.end(), *x) != seen.end())
+    if (!seen.insert(*x).second)
       throw BadValue(fmt::format("list element {} repeats the value {}", i, shown(v[i])));
-    seen.push_back(*x);
     out.push_back(make(*x));
   }
   return out;
@@ -256,26 +256,17 @@ void check(const Problem& p, const Where& at) {
                      axis, i, in + 2 * static_cast<std::int64_t>(pad), i, i,
                      static_cast<std::int64_t>(dil) * (k - 1) + 1, i, s));
   };
-  if (p.out_h() <= 0) empty_axis("h", p.h, p.kh, p.sh, p.ph, p.dh, 0);
-  if (p.out_w() <= 0) empty_axis("w", p.w, p.kw, p.sw, p.pw, p.dw, 1);
-  // validate() refuses rows of 2^31 or more too, but cannot say which axis; say it here.
+  // Before the output size, whose arithmetic assumes rows below 2^31.
   constexpr std::int64_t kMaxDim = std::int64_t{1} << 31;
   if (p.h >= kMaxDim) fail(at, "h", fmt::format("{} is too large (must be below 2^31)", p.h));
   if (p.w >= kMaxDim) fail(at, "w", fmt::format("{} is too large (must be below 2^31)", p.w));
-  // Element counts are int64 everywhere; refuse what would overflow them rather than wrap.
-  const double limit = 0x1p62;
-  const auto d = [](std::int64_t v) { return static_cast<double>(v); };
-  const double in = d(p.n) * d(p.c) * d(p.h) * d(p.w);
-  const double out = d(p.n) * d(p.c) * d(p.m) * d(p.out_h()) * d(p.out_w());
-  if (in > limit || out > limit)
-    fail(at, "n",
-         fmt::format("the tensors are too large ({:.3g} input and {:.3g} output elements; at most "
-                     "2^62)",
-                     in, out));
+  if (p.out_h() <= 0) empty_axis("h", p.h, p.kh, p.sh, p.ph, p.dh, 0);
+  if (p.out_w() <= 0) empty_axis("w", p.w, p.kw, p.sw, p.pw, p.dw, 1);
   try {
     p.validate();
   } catch (const ProblemError& e) {
-    // ProblemError messages begin with the field they blame ("stride[0] must be positive").
+    // ProblemError messages begin with the field they blame ("stride[0] must be positive", "c is
+    // too large: ..."), sizes included.
     const std::string_view what = e.what();
     const auto end = what.find_first_not_of("abcdefghijklmnopqrstuvwxyz_");
     fail(at, end == 0 ? std::string_view("?") : what.substr(0, end), what);
@@ -283,7 +274,8 @@ void check(const Problem& p, const Where& at) {
 }
 
 void expand_entry(const json& e, std::size_t index, const std::string& source,
-                  std::vector<Problem>& out, std::map<std::string, std::size_t>& made_by) {
+                  const ConfigLimits& lim, std::vector<Problem>& out,
+                  std::unordered_map<std::string, std::size_t>& made_by) {
   Where at{source, fmt::format("problems[{}]", index)};
   if (!e.is_object())
     throw ConfigError(fmt::format("{}: {}: expected an object describing a problem, got {}", source,
@@ -303,18 +295,38 @@ void expand_entry(const json& e, std::size_t index, const std::string& source,
     if (std::find(known.begin(), known.end(), key) == known.end())
       fail(at, key, unknown_key(key, known));
 
+  // Refused before anything is expanded: the count of problems so far times this entry's lists.
+  const std::size_t room = lim.max_problems - std::min(lim.max_problems, out.size());
+  const auto too_many = [&](std::string_view field, std::string_view count) {
+    fail(at, field,
+         fmt::format("this entry expands to {} problems; with the {} before it that is more than "
+                     "the limit of {} (DWTUNE_MAX_PROBLEMS raises it)",
+                     count, out.size(), lim.max_problems));
+  };
   std::vector<Alts> axes;
+  std::size_t product = 1, widest = 0;
+  bool saturated = false;
+  std::string_view widest_field;
   for (const auto& f : kFields) {
     if (!e.contains(f.key)) {
       if (f.required) fail(at, f.key, "missing required field");
       continue;  // the ConvShape default
     }
+    const json& v = e.at(f.key);
+    // A pair field's [3, 7] is one value, so only lists longer than 2 can be refused unread.
+    if (v.is_array() && v.size() > std::max<std::size_t>(room, 2))
+      too_many(f.key, fmt::format("at least {}", v.size()));
     try {
-      axes.push_back(f.read(e.at(f.key)));
+      axes.push_back(f.read(v));
     } catch (const BadValue& err) {
       fail(at, f.key, err.what());
     }
+    const std::size_t k = axes.back().size();
+    if (k > widest) widest = k, widest_field = f.key;
+    saturated |= __builtin_mul_overflow(product, k, &product);
   }
+  if (saturated) too_many(widest_field, fmt::format("more than {}", room));
+  if (product > room) too_many(widest_field, std::to_string(product));
 
   // Odometer over the axes, the last varying fastest.
   std::vector<std::size_t> pick(axes.size(), 0);
@@ -339,9 +351,31 @@ void expand_entry(const json& e, std::size_t index, const std::string& source,
   }
 }
 
+// The shared reader's location (a JSON pointer) in this file's words: problems[3] or the problem's
+// name, and the field.
+ConfigError config_error(const JsonInputError& e) {
+  std::vector<std::string_view> tok;
+  std::string_view p = e.pointer;
+  while (!p.empty()) {
+    p.remove_prefix(1);
+    const auto slash = p.find('/');
+    tok.push_back(p.substr(0, slash));
+    p = slash == std::string_view::npos ? std::string_view() : p.substr(slash);
+  }
+  if (tok.empty()) return ConfigError(e.what());
+  if (tok[0] != "problems" || tok.size() < 2)
+    return ConfigError(fmt::format("{}: field \"{}\": {}", e.source, tok[0], e.detail));
+  const std::string problem = tok.size() == 3 && !e.object_name.empty()
+                                  ? fmt::format("problem \"{}\"", shorten(e.object_name))
+                                  : fmt::format("problems[{}]", tok[1]);
+  if (tok.size() < 3) return ConfigError(fmt::format("{}: {}: {}", e.source, problem, e.detail));
+  return ConfigError(fmt::format("{}: {} field \"{}\": {}", e.source, problem, tok[2], e.detail));
+}
+
 }  // namespace
 
-ShapeSet parse_config(const nlohmann::json& j, const std::string& source) {
+ShapeSet parse_config(const nlohmann::json& j, const std::string& source,
+                      const ConfigLimits& lim) {
   const Where top{source, ""};
   if (!j.is_object())
     throw ConfigError(
@@ -371,68 +405,45 @@ ShapeSet parse_config(const nlohmann::json& j, const std::string& source) {
     fail(top, "problems", fmt::format("expected an array of problems, got {}", shown(problems)));
   if (problems.empty()) fail(top, "problems", "empty; a shape set needs at least one problem");
 
-  std::map<std::string, std::size_t> made_by;
+  std::unordered_map<std::string, std::size_t> made_by;
   for (std::size_t i = 0; i < problems.size(); ++i)
-    expand_entry(problems[i], i, source, set.problems, made_by);
+    expand_entry(problems[i], i, source, lim, set.problems, made_by);
   return set;
 }
 
-ShapeSet parse_config_text(std::string_view text, const std::string& source) {
-  // JSON keeps only one of two equal keys, so a repeated "stride" would be silently dropped:
-  // catch it while parsing, and name the object's "name" once the object is complete.
-  std::vector<std::set<std::string>> open;
-  std::optional<std::string> repeated;
-  std::size_t repeated_depth = 0;
-  std::string owner;
-  const json::parser_callback_t watch = [&](int, json::parse_event_t ev, json& parsed) {
-    switch (ev) {
-      case json::parse_event_t::object_start: open.emplace_back(); break;
-      case json::parse_event_t::key:
-        if (!open.back().insert(parsed.get<std::string>()).second && !repeated) {
-          repeated = parsed.get<std::string>();
-          repeated_depth = open.size();
-        }
-        break;
-      case json::parse_event_t::object_end:
-        if (repeated && repeated_depth == open.size() && parsed.is_object() &&
-            parsed.contains("name") && parsed.at("name").is_string() && open.size() > 1)
-          owner = parsed.at("name").get<std::string>();
-        open.pop_back();
-        break;
-      default: break;
-    }
-    return true;
-  };
-
+ShapeSet parse_config_text(std::string_view text, const std::string& source,
+                           const ConfigLimits& lim) {
   json j;
   try {
-    j = json::parse(text.begin(), text.end(), watch);
-  } catch (const json::parse_error& e) {
-    std::string_view what = e.what();
-    if (const auto pos = what.find("] "); what.starts_with("[json.exception") && pos != what.npos)
-      what.remove_prefix(pos + 2);
-    throw ConfigError(fmt::format("{}: invalid JSON: {}", source, what));
+    j = parse_json_input(text, source, {lim.max_bytes, lim.max_depth});
+  } catch (const JsonInputError& e) {
+    throw config_error(e);
   }
-  if (repeated) {
-    const Where at{source, owner.empty() ? "" : fmt::format("problem \"{}\"", owner)};
-    fail(at, *repeated, "key given twice in one object (JSON would keep only one of them)");
-  }
-  return parse_config(j, source);
+  return parse_config(j, source, lim);
 }
 
-ShapeSet load_config(const std::filesystem::path& file) {
-  const std::string source = file.string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))
-    throw ConfigError(fmt::format("{}: is a directory, not a config file", source));
-  std::ifstream in(file, std::ios::binary);
-  if (!in)
-    throw ConfigError(
-        fmt::format("{}: cannot open config file ({})", source, std::strerror(errno)));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(fmt::format("{}: cannot read config file", source));
-  return parse_config_text(text.str(), source);
+ShapeSet load_config(const std::filesystem::path& file, const ConfigLimits& lim) {
+  json j;
+  try {
+    j = read_json_file(file, "config", {lim.max_bytes, lim.max_depth});
+  } catch (const JsonInputError& e) {
+    throw config_error(e);
+  }
+  return parse_config(j, file.string(), lim);
+}
+
+ConfigLimits default_config_limits() {
+  ConfigLimits lim;
+  if (const char* env = std::getenv("DWTUNE_MAX_PROBLEMS"); env && *env) {
+    const std::string_view s = env;
+    std::size_t v = 0;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size() || v == 0)
+      throw ConfigError(fmt::format("DWTUNE_MAX_PROBLEMS: expected a positive integer, got \"{}\"",
+                                    shorten(s)));
+    lim.max_problems = v;
+  }
+  return lim;
 }
 
 }  // namespace dwt

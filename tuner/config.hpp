@@ -24,6 +24,8 @@
 // of the name while it is unknown, and without the problem part for top-level fields.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -48,12 +50,27 @@ struct ShapeSet {
   std::vector<Problem> problems;  // expanded and validated, in config order
 };
 
-// A file, or builtin:NAME for a config built into the binary (configs/NAME.json at build time).
-ShapeSet load_shape_set(const std::string& path);
+// What a config may ask for, checked before the work: a file too large or too deep, or lists that
+// expand to too many problems, are refused (ConfigError) rather than run out of memory or time.
+struct ConfigLimits {
+  std::size_t max_problems = 100000;  // expanded problems in one shape set
+  std::uint64_t max_bytes = std::uint64_t{32} << 20;
+  std::size_t max_depth = 64;  // a config needs 4 levels
+};
+// The defaults, with max_problems from the environment variable DWTUNE_MAX_PROBLEMS when set
+// (a positive integer; anything else is a ConfigError). A command-line flag can override the field.
+ConfigLimits default_config_limits();
 
-ShapeSet load_config(const std::filesystem::path& file);
-ShapeSet parse_config(const nlohmann::json& j, const std::string& source);
+// A file, or builtin:NAME for a config built into the binary (configs/NAME.json at build time).
+ShapeSet load_shape_set(const std::string& path, const ConfigLimits& lim = default_config_limits());
+
+// Regular files only (a directory, FIFO or device is refused without blocking).
+ShapeSet load_config(const std::filesystem::path& file,
+                     const ConfigLimits& lim = default_config_limits());
+ShapeSet parse_config(const nlohmann::json& j, const std::string& source,
+                      const ConfigLimits& lim = default_config_limits());
 // Also refuses a key repeated within one object, which a parsed json can no longer show.
-ShapeSet parse_config_text(std::string_view text, const std::string& source);
+ShapeSet parse_config_text(std::string_view text, const std::string& source,
+                           const ConfigLimits& lim = default_config_limits());
 
 }  // namespace dwt

@@ -3,14 +3,13 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 
-#include <math_constants.h>
-
 #include <cstdio>
 #include <cstring>
 #include <utility>
 
 #include "common.cuh"
 #include "cuda_check.hpp"
+#include "tolerance.hpp"
 
 namespace dwt {
 
@@ -144,13 +143,7 @@ __global__ void check_kernel(ConvArgs a, double tol, CheckAccum* out) {
     double ref, mag;
     ref_point<T>(a, i, ref, mag);
     const double y = load_d<T>(a.y, i);
-    double err;
-    if (!isfinite(y)) {
-      err = CUDART_INF;
-    } else {
-      const double d = fabs(y - ref);
-      err = d == 0.0 ? 0.0 : (mag > 0.0 ? d / mag : CUDART_INF);
-    }
+    const double err = verification_error(y, ref, mag, a.s.dtype);
     if (!(err <= tol)) {
       ++bad;
       if (static_cast<unsigned long long>(i) < first) first = static_cast<unsigned long long>(i);

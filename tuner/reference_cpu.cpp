@@ -59,13 +59,6 @@ Reference reference_cpu(const ConvShape& s, const float* x, const float* w, cons
   return r;
 }
 
-double verification_error(double out, double ref, double magnitude) {
-  if (!std::isfinite(out)) return std::numeric_limits<double>::infinity();
-  const double diff = std::abs(out - ref);
-  if (diff == 0.0) return 0.0;
-  return magnitude > 0.0 ? diff / magnitude : std::numeric_limits<double>::infinity();
-}
-
 double tolerance(DType d) { return d == DType::f32 ? 1e-5 : 1e-2; }
 
 }  // namespace dwt

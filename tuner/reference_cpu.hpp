@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "problem.hpp"
+#include "tolerance.hpp"
 
 namespace dwt {
 
@@ -20,8 +21,7 @@ struct Reference {
 Reference reference_cpu(const ConvShape& s, const float* x, const float* w, const float* bias,
                         unsigned threads = 0);
 
-// Verification error of one output: |out - ref| / magnitude (NaN and infinities give +inf).
-double verification_error(double out, double ref, double magnitude);
+// verification_error(out, ref, magnitude, dtype) is in tolerance.hpp, shared with device code.
 // The tolerance on verification_error for a dtype: float32 1e-5, f16/bf16 1e-2 (DESIGN.md).
 double tolerance(DType d);
 

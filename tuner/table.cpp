@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "json_input.hpp"
 #include "json_node.hpp"
 #include "problem_json.hpp"
 #include "safe_write.hpp"
@@ -44,16 +45,25 @@ Disposition parse_disposition(const std::string& s) {
 namespace {
 
 using json_detail::Node;
-using json_detail::pointer_token;
 using json_detail::strip_json_prefix;
 
 json opt_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
+// A time a run can have produced: finite, not negative, below a day. Reports scale axes by
+// times, so 1e308 must not get that far.
+double time_ms(const Node& n) {
+  constexpr double kMaxMs = 86400e3;
+  const double v = n.num();
+  if (!(v >= 0 && v <= kMaxMs))
+    n.fail(fmt::format("{} is not a time a run can take (0 to {} ms)", shorten(n.j.dump()), kMaxMs));
+  return v;
+}
+
 TimingStats read_timing(const Node& n) {
   TimingStats t;
-  t.median_ms = n.at("median_ms").num();
-  t.min_ms = n.at("min_ms").num();
-  t.max_ms = n.at("max_ms").num();
+  t.median_ms = time_ms(n.at("median_ms"));
+  t.min_ms = time_ms(n.at("min_ms"));
+  t.max_ms = time_ms(n.at("max_ms"));
   t.reps = n.at("reps").integer<int>();
   return t;
 }
@@ -111,8 +121,10 @@ Problem read_problem(const Node& n) {
   n.expect_object();
   try {
     Problem p = n.j.get<Problem>();
-    p.validate();
+    p.validate();  // sizes whose byte counts would overflow, empty outputs: "c is too large: ..."
     return p;
+  } catch (const ProblemJsonError& e) {
+    throw TableError(fmt::format("{}{}: {}", n.path, e.pointer, e.what()));
   } catch (const json::exception& e) {
     n.fail(strip_json_prefix(e.what()));
   } catch (const ProblemError& e) {

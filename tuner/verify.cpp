@@ -32,7 +32,7 @@ VerifyResult Verifier::compare_output() {
   if (ref_) {
     const auto y = download_as_float(buf_.y.get(), s.output_elems(), s.dtype, st_);
     for (std::size_t i = 0; i < y.size(); ++i) {
-      const double e = verification_error(y[i], ref_->value[i], ref_->magnitude[i]);
+      const double e = verification_error(y[i], ref_->value[i], ref_->magnitude[i], s.dtype);
       if (!(e <= tol)) {
         if (r.bad++ == 0) first_bad = static_cast<std::int64_t>(i);
       }

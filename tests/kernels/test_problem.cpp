@@ -176,6 +176,61 @@ TEST(ProblemValidate, RefusesRowsOf2To31) {
   EXPECT_THROW(p.validate(), ProblemError);
 }
 
+// Byte counts that would wrap int64 (issue 19: shapes printed -68,719 MB) are refused, blaming the
+// largest extent of the tensor that overflows.
+TEST(ProblemValidate, RefusesByteCountsPast2To62NamingTheLargestField) {
+  const auto blamed = [](const Problem& p) {
+    try {
+      p.validate();
+    } catch (const ProblemError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  Problem p = kb85();
+  p.n = 1, p.c = std::int64_t{1} << 61;  // input alone: 2^61 * 128 * 256 elements
+  EXPECT_EQ(blamed(p).rfind("c is too large", 0), 0u) << blamed(p);
+  p = kb85();
+  p.n = p.c = std::int64_t{1} << 40;
+  EXPECT_NE(blamed(p).find("too large"), std::string::npos);
+  p = kb85();  // weights 8 * 2^30 * 2^30 elements with a 1x1 input: only the weights overflow
+  p.n = 1, p.c = 8, p.h = p.w = 1, p.kh = p.kw = 1 << 30, p.ph = p.pw = 1 << 29;
+  EXPECT_EQ(blamed(p).rfind("kernel[0] is too large: the weights", 0), 0u) << blamed(p);
+  p = kb85();  // each tensor fits, the four together do not: 2^60 elements of 4 bytes, twice
+  p.n = 1, p.c = std::int64_t{1} << 43, p.h = p.w = 1 << 8, p.kh = p.kw = 1;
+  EXPECT_NE(blamed(p).find("together"), std::string::npos) << blamed(p);
+  p.c = std::int64_t{1} << 40;
+  EXPECT_NO_THROW(p.validate());
+  EXPECT_GT(p.bytes(), 0);
+}
+
+// Tables are read strictly: no rounding of 1.5, no wrapping of 2^32 + 3, pairs of exactly two.
+TEST(ProblemJson, RefusesWhatIsNotAnIntegerInRangeNamingThePointer) {
+  const auto pointer = [](const char* field, const nlohmann::json& v) {
+    nlohmann::json j = kb85();
+    j[field] = v;
+    try {
+      j.get<Problem>();
+    } catch (const ProblemJsonError& e) {
+      return e.pointer;
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(pointer("n", 1.5), "/n");
+  EXPECT_EQ(pointer("c", "3"), "/c");
+  EXPECT_EQ(pointer("n", 0), "/n");
+  EXPECT_EQ(pointer("kernel", {4294967299LL, 3}), "/kernel/0");
+  EXPECT_EQ(pointer("kernel", {3, 3, 3}), "/kernel");
+  EXPECT_EQ(pointer("stride", {1, 0}), "/stride/1");
+  EXPECT_EQ(pointer("padding", {0, -1}), "/padding/1");
+  EXPECT_EQ(pointer("multiplier", 1.0), "/multiplier");
+  EXPECT_EQ(pointer("bias", 0), "/bias");
+  EXPECT_EQ(pointer("dtype", "f64"), "/dtype");
+  nlohmann::json j = kb85();
+  j.erase("w");
+  EXPECT_THROW(j.get<Problem>(), ProblemJsonError);
+}
+
 TEST(ProblemKey, IgnoresTheName) {
   Problem a = kb85(), b = kb85();
   b.name = "something_else";

@@ -97,7 +97,7 @@ TEST(ToyFamily, MatchesTheReferenceOnAGpu) {
     for (float* p : {dx, dw, db, dy}) DWT_CUDA_CHECK(cudaFree(p));
     const Reference ref = reference_cpu(s, x.data(), w.data(), b.data());
     for (std::size_t i = 0; i < y.size(); ++i)
-      ASSERT_LE(verification_error(y[i], ref.value[i], ref.magnitude[i]), tolerance(DType::f32))
+      ASSERT_LE(verification_error(y[i], ref.value[i], ref.magnitude[i], DType::f32), tolerance(DType::f32))
           << op->desc().name << " output " << i;
   }
   if (checked == 0) GTEST_SKIP() << "f32 not compiled (DWTUNE_DTYPES)";

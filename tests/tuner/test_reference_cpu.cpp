@@ -1,6 +1,7 @@
 // The CPU reference against convolutions small enough to compute by hand.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <vector>
@@ -100,12 +101,53 @@ TEST(ReferenceCpu, BatchesAreIndependentAndThreadCountDoesNotMatter) {
 }
 
 TEST(VerificationError, NanAndUnwrittenFailAtAnyTolerance) {
-  EXPECT_TRUE(std::isinf(verification_error(std::nan(""), 1.0, 1.0)));
-  EXPECT_TRUE(std::isinf(verification_error(INFINITY, 1.0, 1.0)));
-  EXPECT_EQ(verification_error(2.0, 2.0, 0.0), 0.0);
-  EXPECT_NEAR(verification_error(1.001, 1.0, 10.0), 1e-4, 1e-12);
+  for (const DType d : {DType::f32, DType::f16, DType::bf16}) {
+    EXPECT_TRUE(std::isinf(verification_error(std::nan(""), 1.0, 1.0, d)));
+    EXPECT_TRUE(std::isinf(verification_error(INFINITY, 1.0, 1.0, d)));
+    EXPECT_TRUE(std::isinf(verification_error(-INFINITY, 1.0, 1.0, d)));
+    EXPECT_EQ(verification_error(2.0, 2.0, 0.0, d), 0.0);
+    EXPECT_NEAR(verification_error(1.001, 1.0, 10.0, d), 1e-4, 1e-12);
+    EXPECT_GT(verification_error(1e-3, 0.0, 0.0, d), tolerance(d));  // a zero output written wrong
+  }
   EXPECT_LT(tolerance(DType::f32), tolerance(DType::f16));
   EXPECT_EQ(tolerance(DType::f16), tolerance(DType::bf16));
+}
+
+// Rounds to f16 as a kernel's output store does (round to nearest even), subnormals included.
+double to_f16(double v) {
+  const double a = std::abs(v);
+  const int e = a < 0x1p-14 ? -14 : std::ilogb(a);
+  const double step = std::ldexp(1.0, e - 10);  // 2^-24 below the normal range
+  return std::nearbyint(v / step) * step;
+}
+
+// Issue 19: f16 problems with 1x1 and Kx1 filters failed verification although every kernel and
+// PyTorch agreed: products below f16's normal range round to steps of 2^-24, a relative error up
+// to 1 against the summed magnitude. The exact result, rounded to f16, must pass at every size.
+TEST(VerificationError, TinyF16OutputsRoundedExactlyPass) {
+  const ConvShape s = [] {
+    ConvShape c = shape(1, 64, 1, 1);
+    c.dtype = DType::f16;
+    return c;
+  }();
+  std::vector<float> x(64), w{0x1p-9f};
+  for (int i = 0; i < 64; ++i) x[static_cast<std::size_t>(i)] = std::ldexp(1.0f + i / 64.0f, -4 - i / 4);
+  const Reference r = reference_cpu(s, x.data(), w.data(), nullptr);
+  double worst = 0;
+  for (std::size_t i = 0; i < r.value.size(); ++i) {
+    const double out = to_f16(r.value[i]);
+    worst = std::max(worst, verification_error(out, r.value[i], r.magnitude[i], DType::f16));
+  }
+  EXPECT_LE(worst, tolerance(DType::f16));
+  // Without the floor these outputs are off by up to 100% of their magnitude.
+  const double v = 0x1.7p-26, m = v;  // between subnormal steps: rounds to 2^-24 or 0
+  EXPECT_GT(std::abs(to_f16(v) - v) / m, 0.3);
+  EXPECT_LE(verification_error(to_f16(v), v, m, DType::f16), tolerance(DType::f16));
+  // The floor is the output type's, not a blanket one: a wrong f16 result of size 2^-20 fails, and
+  // f32 keeps its own precision near zero.
+  EXPECT_GT(verification_error(0x1p-20 + 0x1p-18, 0x1p-20, 0x1p-20, DType::f16),
+            tolerance(DType::f16));
+  EXPECT_GT(verification_error(1e-30, 2e-30, 1e-30, DType::f32), tolerance(DType::f32));
 }
 
 }  // namespace

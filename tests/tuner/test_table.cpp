@@ -241,7 +241,7 @@ TEST(Table, FindByProblemKey) {
 TEST_F(TableFiles, ReadRefusesMalformedJson) {
   const std::string msg = read_error_text("{\n  \"schema\": 1,\n  \"meta\": {\n");
   EXPECT_NE(msg.find((dir_ / "table.json").string()), std::string::npos) << msg;
-  EXPECT_NE(msg.find("not valid JSON"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("invalid JSON"), std::string::npos) << msg;
   EXPECT_NE(msg.find("line 4"), std::string::npos) << msg;  // where the input ended
 }
 

@@ -1,16 +1,13 @@
 // Reading JSON tables with errors that name the field: a value with its JSON-pointer path, and a
-// file reader that puts the file name in front of every error. Shared by the tuner's full table
+// file reader (the hardened one of json_input.hpp) that puts the file name in front of every error. Shared by the tuner's full table
 // reader and the dispatch library's slim one; internal (it includes nlohmann, so it is never
 // installed), for .cpp files only.
 #pragma once
 
 #include <fmt/format.h>
 
-#include <cerrno>
 #include <cstdint>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <string>
@@ -18,11 +15,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "json_input.hpp"
 #include "table_error.hpp"
 
 namespace dwt::json_detail {
 
 using nlohmann::json;
+using dwt::pointer_token;
+using dwt::shorten;
 
 // nlohmann's messages start with "[json.exception.type_error.302] "; the path we add says more.
 inline std::string strip_json_prefix(const char* what) {
@@ -32,20 +32,6 @@ inline std::string strip_json_prefix(const char* what) {
     if (end != std::string_view::npos) s.remove_prefix(end + 2);
   }
   return std::string(s);
-}
-
-// RFC 6901 escaping, so family names with '/' or '~' still give a usable pointer.
-inline std::string pointer_token(std::string_view key) {
-  std::string out;
-  for (char ch : key) {
-    if (ch == '~')
-      out += "~0";
-    else if (ch == '/')
-      out += "~1";
-    else
-      out += ch;
-  }
-  return out;
 }
 
 // A JSON value with the JSON-pointer path that leads to it: every error names the bad field.
@@ -96,7 +82,7 @@ struct Node {
   }
   template <class I>
   I integer() const {
-    if (!j.is_number_integer()) fail(fmt::format("expected an integer, got {}", j.dump()));
+    if (!j.is_number_integer()) fail(fmt::format("expected an integer, got {}", shorten(j.dump())));
     if (j.is_number_unsigned()) {
       auto v = j.get<std::uint64_t>();
       if (v > static_cast<std::uint64_t>(std::numeric_limits<I>::max()))
@@ -112,24 +98,15 @@ struct Node {
   }
 };
 
-// Parses the file at `path` and gives its root to `read`; every TableError, from here or from
-// `read`, starts with the file name.
+// Reads the file at `path` through the one hardened JSON reader (json_input.hpp) and gives its root
+// to `read`; every TableError, from here or from `read`, starts with the file name.
 template <class Read>
 auto read_table_file(const std::filesystem::path& path, Read&& read) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    int err = errno;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec))
-      throw TableError(fmt::format("{}: no such table file", path.string()));
-    throw TableError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(err)));
-  }
   json j;
   try {
-    j = json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw TableError(
-        fmt::format("{}: not valid JSON: {}", path.string(), strip_json_prefix(e.what())));
+    j = read_json_file(path, "table");
+  } catch (const JsonInputError& e) {
+    throw TableError(e.what());
   }
   try {
     return read(Node{j, ""});
