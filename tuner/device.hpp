@@ -64,6 +64,8 @@ std::size_t problem_device_bytes(const ConvShape& s);
 std::optional<ProblemBuffers> allocate_if_fits(const ConvShape& s, std::string& why);
 
 void fill_uniform(void* p, std::int64_t n, DType d, std::uint64_t seed, cudaStream_t st);
+// Enqueues a kernel that does nothing (one block of 32 threads): the launch floor's measure.
+void launch_empty_kernel(cudaStream_t st);
 // Copies n elements of dtype d to the host as float (exact for f16/bf16).
 std::vector<float> download_as_float(const void* p, std::int64_t n, DType d, cudaStream_t st);
 

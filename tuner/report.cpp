@@ -148,7 +148,7 @@ Model build_model(const Table& t) {
     r.bytes = p.bytes();
     r.flops = p.flops();
     r.intensity = r.bytes > 0 ? r.flops / r.bytes : kNaN;
-    if (positive(m.bw)) r.floor_ms = r.bytes / (m.bw * 1e6);
+    if (positive(m.bw)) r.floor_ms = r.bytes / (m.bw * 1e6) + t.meta.launch_floor_ms.value_or(0.0);
 
     if (e.cudnn.available && e.cudnn.time)
       r.cudnn = timed("cuDNN", e.cudnn.algo, *e.cudnn.time, p, m.bw);
@@ -159,6 +159,7 @@ Model build_model(const Table& t) {
     if (e.winner && e.winner->time) {
       r.win = timed("winner", e.winner->kernel, *e.winner->time, p, m.bw);
       r.win.cand = &*e.winner;
+      if (positive(r.floor_ms) && positive(r.win.time.median_ms)) r.floor_share = r.floor_ms / r.win.time.median_ms;
     } else {
       r.win = missing("winner", !e.reason.empty() ? e.reason
                                 : e.winner        ? "winner has no time"
@@ -249,6 +250,10 @@ Grid meta_grid(const Table& t) {
   add("copy bandwidth", fmt::format("{:.0f} GB/s (device-to-device, bytes read + written, this "
                                     "run; the bandwidth floor of every problem)",
                                     m.copy_bandwidth_gbps));
+  if (m.launch_floor_ms)
+    add("empty launch", fmt::format("{} ms (an empty kernel timed like the candidates, this run; a "
+                                    "problem's floor is bytes / copy bandwidth + this)",
+                                    ms_text(*m.launch_floor_ms)));
   add("driver / runtime / cuDNN",
       fmt::format("{} / {} / {}", m.driver_version, m.runtime_version, m.cudnn_version));
   add("dwtune", fmt::format("{} (git {})", m.dwtune_version, m.git_revision));
@@ -366,9 +371,11 @@ Grid problem_grid(const Row& r) {
 }
 
 std::string problem_line(const Row& r, double bw) {
-  return fmt::format("{} · {} moved · {} GFLOP · {} FLOP/byte · floor {} ms at {:.0f} GB/s",
+  return fmt::format("{} · {} moved · {} GFLOP · {} FLOP/byte · floor {} ms at {:.0f} GB/s{}",
                      shape_text(r.e->problem), bytes_text(r.bytes), sig(r.flops / 1e9, 3),
-                     sig(r.intensity, 3), ms_text(r.floor_ms), bw);
+                     sig(r.intensity, 3), ms_text(r.floor_ms), bw,
+                     std::isfinite(r.floor_share) ? fmt::format(" · winner at {:.0f}% of the floor", 100 * r.floor_share)
+                                                  : std::string());
 }
 
 Grid vs_grid(const std::vector<VsRow>& rows) {

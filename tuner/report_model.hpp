@@ -50,7 +50,9 @@ struct Measure {
 
 struct Row {
   const ProblemEntry* e = nullptr;
-  double bytes = 0, flops = 0, intensity = 0, floor_ms = kNaN;
+  double bytes = 0, flops = 0, intensity = 0;
+  double floor_ms = kNaN;        // bytes / copy bandwidth, + the empty launch where the table has it
+  double floor_share = kNaN;     // floor_ms / the winner's median: the share of the floor reached
   std::vector<Measure> fam;  // in Model::families order
   Measure cudnn, win;
 };

@@ -181,6 +181,7 @@ TableMeta read_meta(const Node& n) {
   m.reps = n.at("reps").integer<int>();
   m.flush = n.at("flush").str();
   m.copy_bandwidth_gbps = n.at("copy_bandwidth_gbps").num();
+  if (auto f = n.opt("launch_floor_ms")) m.launch_floor_ms = time_ms(*f);
   m.config_name = n.at("config_name").str();
   m.strategy = n.at("strategy").str();
   m.device_count = n.at("device_count").integer<int>();
@@ -285,6 +286,7 @@ void to_json(json& j, const TableMeta& m) {
            {"reps", m.reps},
            {"flush", m.flush},
            {"copy_bandwidth_gbps", m.copy_bandwidth_gbps},
+           {"launch_floor_ms", opt_json(m.launch_floor_ms)},
            {"config_name", m.config_name},
            {"strategy", m.strategy},
            {"device_count", m.device_count},

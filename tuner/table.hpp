@@ -86,6 +86,9 @@ struct TableMeta {
   int warmup = 0, reps = 0;
   std::string flush;  // how L2 was kept out of the timings
   double copy_bandwidth_gbps = 0;  // device-to-device copy, bytes read + written, this run
+  // Median time of an empty kernel launch, timed like the candidates, this run; absent in tables
+  // written before it was measured. A problem's floor is bytes / copy bandwidth + this.
+  std::optional<double> launch_floor_ms;
   std::string config_name, strategy;
   int device_count = 1;
   std::vector<std::string> notes;  // provenance that fits no field above, e.g. what merge joined

@@ -79,6 +79,10 @@ double Timer::time_once(const std::function<void()>& launch) {
   return elapsed_ms(0);
 }
 
+double Timer::empty_launch_ms(const TimerSettings& ts) {
+  return time([&] { launch_empty_kernel(st_); }, ts).median_ms;
+}
+
 double Timer::copy_bandwidth_gbps() {
   std::size_t free_b = 0, total_b = 0;
   DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));

@@ -33,6 +33,9 @@ class Timer {
   double time_once(const std::function<void()>& launch);
   // Device-to-device copy bandwidth in GB/s, counting bytes read plus bytes written (median of 10).
   double copy_bandwidth_gbps();
+  // Median time of an empty kernel launch, timed as candidates are (flush, events around the
+  // launch): what the smallest problem cannot go below.
+  double empty_launch_ms(const TimerSettings& ts);
   std::string flush_description() const;
   std::size_t flush_bytes() const { return flush_.bytes(); }
 

@@ -239,14 +239,17 @@ void worker(int device, Shared& sh) {
     Timer timer(device, st);
     CudnnBaseline cudnn(st);
     const double copy_bw = timer.copy_bandwidth_gbps();
+    const double launch_floor = timer.empty_launch_ms(sh.opt.timing);
     {
       std::lock_guard lock(sh.mu);
       if (device == sh.opt.devices.front()) {
         sh.table.meta.copy_bandwidth_gbps = copy_bw;
+        sh.table.meta.launch_floor_ms = launch_floor;
         sh.table.meta.flush = timer.flush_description();
       }
     }
-    sh.reporter.log(fmt::format("device {}: copy bandwidth {:.0f} GB/s", device, copy_bw));
+    sh.reporter.log(fmt::format("device {}: copy bandwidth {:.0f} GB/s, empty launch {:.4f} ms", device,
+                                copy_bw, launch_floor));
     while (!g_interrupted && !sh.fatal) {
       const std::size_t k = sh.next++;
       if (k >= sh.pending.size()) break;

@@ -330,6 +330,18 @@ TEST_F(TableFiles, WriteThenRead) {
   EXPECT_EQ(listing(), std::set<std::string>{"t.json"});
 }
 
+TEST_F(TableFiles, LaunchFloorIsKeptAndOptional) {
+  Table t = full_table();
+  t.meta.launch_floor_ms = 0.0042;
+  write_table_atomic(t, dir_ / "t.json");
+  const Table back = read_table(dir_ / "t.json");
+  ASSERT_TRUE(back.meta.launch_floor_ms.has_value());
+  EXPECT_DOUBLE_EQ(*back.meta.launch_floor_ms, 0.0042);
+  t.meta.launch_floor_ms.reset();  // tables written before it was measured
+  write_table_atomic(t, dir_ / "old.json");
+  EXPECT_FALSE(read_table(dir_ / "old.json").meta.launch_floor_ms.has_value());
+}
+
 TEST_F(TableFiles, WriteReplacesExistingTableWhole) {
   write_table_atomic(full_table(), dir_ / "t.json");
   const auto big = fs::file_size(dir_ / "t.json");
