@@ -1,6 +1,8 @@
-// The sweep: for each problem, every registered instantiation that supports it, verified before it
-// may be timed; the fastest passed candidate wins; cuDNN is timed beside it. Checkpointed after
-// every problem, resumable, one worker per GPU.
+// The sweep: for each problem, every registered instantiation that supports it (or the share a
+// budgeted strategy picks, search.hpp), verified against one shared reference before it may be
+// timed; screened, clearly slower ones stopped early, the best and those within its spread timed in
+// full and confirmed, ties declared (decide.hpp); cuDNN is timed beside it. Wall times per problem
+// and per sweep go in the table. Checkpointed after every problem, resumable, one worker per GPU.
 #pragma once
 
 #include <atomic>
