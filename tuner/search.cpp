@@ -80,8 +80,10 @@ std::vector<RecordedProblem> recorded_problems(const Table& t) {
       r.kernels.push_back(c.kernel);
       r.families.push_back(c.family);
       r.signatures.push_back(tile_signature(c.family, e.problem.dtype, c.params));
-      r.ms.push_back(c.status == Disposition::passed && c.time ? std::optional(c.time->median_ms)
-                                                               : std::nullopt);
+      // A candidate stopped early has the median of its screening reps: measured, clearly slower
+      // than the winner, good enough to rank it (and, if a strategy picks it, to score the pick).
+      const bool timed = c.status == Disposition::passed || c.status == Disposition::stopped_early;
+      r.ms.push_back(timed && c.time ? std::optional(c.time->median_ms) : std::nullopt);
     }
     if (std::isfinite(r.best_ms())) out.push_back(std::move(r));
   }

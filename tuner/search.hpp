@@ -32,7 +32,7 @@ int budget_for(std::size_t n, double fraction);
 struct RecordedProblem {
   Problem problem;
   std::vector<std::string> kernels, families, signatures;
-  std::vector<std::optional<double>> ms;  // nullopt: failed or was stopped early
+  std::vector<std::optional<double>> ms;  // median (screening median if stopped early); nullopt: failed
   double best_ms() const;                 // the exhaustive winner's median (+inf: none passed)
 };
 // The entries of `t` that recorded their candidates (--keep-all) and have at least one passed.
