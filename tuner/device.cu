@@ -132,37 +132,75 @@ struct CheckAccum {
   unsigned long long first_bad;
 };
 
-template <class T>
-__global__ void check_kernel(ConvArgs a, double tol, CheckAccum* out) {
-  const std::int64_t total = a.s.output_elems();
+// One thread's tally of outputs over the tolerance.
+struct Tally {
   unsigned long long bad = 0;
   double max_err = 0;
   unsigned long long first = ~0ull;
-  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < total;
-       i += std::int64_t{gridDim.x} * blockDim.x) {
-    double ref, mag;
-    ref_point<T>(a, i, ref, mag);
-    const double y = load_d<T>(a.y, i);
-    const double err = verification_error(y, ref, mag, a.s.dtype);
+
+  __device__ void add(std::int64_t i, double err, double tol) {
     if (!(err <= tol)) {
       ++bad;
       if (static_cast<unsigned long long>(i) < first) first = static_cast<unsigned long long>(i);
     }
     max_err = fmax(max_err, err);
   }
-  if (bad) {
-    atomicAdd(&out->bad, bad);
-    atomicMin(&out->first_bad, first);
+  // Reduced over the warp first: one set of atomics per warp, not per thread (a billion-output
+  // check would otherwise queue hundreds of millions of atomics on one address).
+  __device__ void flush(CheckAccum* out) {
+    for (int d = 16; d > 0; d /= 2) {
+      bad += __shfl_down_sync(0xffffffffu, bad, d);
+      max_err = fmax(max_err, __shfl_down_sync(0xffffffffu, max_err, d));
+      const unsigned long long f = __shfl_down_sync(0xffffffffu, first, d);
+      first = f < first ? f : first;
+    }
+    if ((threadIdx.x & 31) != 0) return;
+    if (bad) {
+      atomicAdd(&out->bad, bad);
+      atomicMin(&out->first_bad, first);
+    }
+    atomicMax(&out->max_err_bits, static_cast<unsigned long long>(__double_as_longlong(max_err)));
   }
-  atomicMax(&out->max_err_bits, static_cast<unsigned long long>(__double_as_longlong(max_err)));
-}
+};
+
+// Blocks of 256 threads (a multiple of the warp: every lane reaches Tally::flush), grid-stride.
+constexpr int kCheckThreads = 256;
 
 template <class T>
-__global__ void reference_kernel(ConvArgs a, double* value, double* magnitude) {
+__global__ void check_kernel(ConvArgs a, double tol, CheckAccum* out) {
   const std::int64_t total = a.s.output_elems();
+  Tally t;
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < total;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    double ref, mag;
+    ref_point<T>(a, i, ref, mag);
+    t.add(i, verification_error(load_d<T>(a.y, i), ref, mag, a.s.dtype), tol);
+  }
+  t.flush(out);
+}
+
+// The output against a reference computed once (value in float64, the terms' magnitude in float32:
+// it only scales the error, and float's 2^-24 is far below every tolerance).
+template <class T>
+__global__ void compare_kernel(const T* y, const double* value, const float* magnitude, std::int64_t total,
+                               DType d, double tol, CheckAccum* out) {
+  Tally t;
   for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < total;
        i += std::int64_t{gridDim.x} * blockDim.x)
-    ref_point<T>(a, i, value[i], magnitude[i]);
+    t.add(i, verification_error(static_cast<double>(to_float(y[i])), value[i], magnitude[i], d), tol);
+  t.flush(out);
+}
+
+template <class T, class M>
+__global__ void reference_kernel(ConvArgs a, double* value, M* magnitude) {
+  const std::int64_t total = a.s.output_elems();
+  for (std::int64_t i = blockIdx.x * std::int64_t{blockDim.x} + threadIdx.x; i < total;
+       i += std::int64_t{gridDim.x} * blockDim.x) {
+    double v, m;
+    ref_point<T>(a, i, v, m);
+    value[i] = v;
+    magnitude[i] = static_cast<M>(m);
+  }
 }
 
 unsigned grid_for(std::int64_t n, int threads) {
@@ -213,16 +251,15 @@ std::vector<float> download_as_float(const void* p, std::int64_t n, DType d, cud
   return host;
 }
 
-GpuCheck check_on_gpu(const ConvArgs& a, double tol, cudaStream_t st) {
+namespace {
+
+// Runs `launch(accum)` on a zeroed accumulator and reads the tally back.
+template <class Launch>
+GpuCheck run_check(cudaStream_t st, Launch&& launch) {
   DeviceBuffer acc(sizeof(CheckAccum));
   const CheckAccum init{0, 0, ~0ull};
   DWT_CUDA_CHECK(cudaMemcpyAsync(acc.get(), &init, sizeof init, cudaMemcpyHostToDevice, st));
-  const std::int64_t n = a.s.output_elems();
-  by_dtype(a.s.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    check_kernel<T><<<grid_for(n, 256), 256, 0, st>>>(a, tol, static_cast<CheckAccum*>(acc.get()));
-    DWT_CUDA_CHECK_LAUNCH();
-  });
+  launch(static_cast<CheckAccum*>(acc.get()));
   CheckAccum r{};
   DWT_CUDA_CHECK(cudaMemcpyAsync(&r, acc.get(), sizeof r, cudaMemcpyDeviceToHost, st));
   DWT_CUDA_CHECK(cudaStreamSynchronize(st));
@@ -234,13 +271,58 @@ GpuCheck check_on_gpu(const ConvArgs& a, double tol, cudaStream_t st) {
   return g;
 }
 
-void reference_on_gpu(const ConvArgs& a, double* value, double* magnitude, cudaStream_t st) {
+// Enough blocks to fill the device several times over; each thread strides through the rest.
+unsigned check_grid(std::int64_t n) {
+  const unsigned g = grid_for(n, kCheckThreads);
+  return g < 8192u ? g : 8192u;
+}
+
+}  // namespace
+
+GpuCheck check_on_gpu(const ConvArgs& a, double tol, cudaStream_t st) {
+  const std::int64_t n = a.s.output_elems();
+  return run_check(st, [&](CheckAccum* acc) {
+    by_dtype(a.s.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      check_kernel<T><<<check_grid(n), kCheckThreads, 0, st>>>(a, tol, acc);
+      DWT_CUDA_CHECK_LAUNCH();
+    });
+  });
+}
+
+GpuCheck compare_on_gpu(const ConvArgs& a, const double* value, const float* magnitude, double tol,
+                        cudaStream_t st) {
+  const std::int64_t n = a.s.output_elems();
+  return run_check(st, [&](CheckAccum* acc) {
+    by_dtype(a.s.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      compare_kernel<T><<<check_grid(n), kCheckThreads, 0, st>>>(static_cast<const T*>(a.y), value,
+                                                                  magnitude, n, a.s.dtype, tol, acc);
+      DWT_CUDA_CHECK_LAUNCH();
+    });
+  });
+}
+
+namespace {
+
+template <class M>
+void launch_reference(const ConvArgs& a, double* value, M* magnitude, cudaStream_t st) {
   const std::int64_t n = a.s.output_elems();
   by_dtype(a.s.dtype, [&](auto tag) {
     using T = decltype(tag);
-    reference_kernel<T><<<grid_for(n, 256), 256, 0, st>>>(a, value, magnitude);
+    reference_kernel<T, M><<<grid_for(n, 256), 256, 0, st>>>(a, value, magnitude);
     DWT_CUDA_CHECK_LAUNCH();
   });
+}
+
+}  // namespace
+
+void reference_on_gpu(const ConvArgs& a, double* value, double* magnitude, cudaStream_t st) {
+  launch_reference(a, value, magnitude, st);
+}
+
+void reference_on_gpu(const ConvArgs& a, double* value, float* magnitude, cudaStream_t st) {
+  launch_reference(a, value, magnitude, st);
 }
 
 }  // namespace dwt

@@ -79,5 +79,11 @@ struct GpuCheck {
 GpuCheck check_on_gpu(const ConvArgs& a, double tol, cudaStream_t st);
 // The device reference itself (value and magnitude per output), for testing it against the CPU.
 void reference_on_gpu(const ConvArgs& a, double* value, double* magnitude, cudaStream_t st);
+// The same with the magnitude in float32, as the verifier keeps it: 12 bytes per output.
+void reference_on_gpu(const ConvArgs& a, double* value, float* magnitude, cudaStream_t st);
+// Compares a's output with a reference reference_on_gpu computed earlier (value, magnitude: one
+// per output), element by element, with verification_error.
+GpuCheck compare_on_gpu(const ConvArgs& a, const double* value, const float* magnitude, double tol,
+                        cudaStream_t st);
 
 }  // namespace dwt

@@ -190,9 +190,17 @@ int main(int argc, char** argv) {
       ->check(cli::path_check());
   tune->add_option("--variants", variants, "Comma-separated families to sweep (default: all)")
       ->check(cli::families_check());
-  tune->add_option("--strategy", strategy, "exhaustive (default) or random")
-      ->check(CLI::IsMember({"exhaustive", "random"}));
-  tune->add_option("--budget", topt.budget, "Candidates per problem with --strategy random")
+  tune->add_option("--strategy", strategy,
+                   "exhaustive (default), random, or model (the candidates a cost model fitted on --model ranks first)")
+      ->check(CLI::IsMember({"exhaustive", "random", "model"}));
+  std::vector<std::string> model_tables;
+  tune->add_option("--model", model_tables, "--keep-all tables to fit the cost model on (--strategy model)");
+  tune->add_option("--budget-fraction", topt.budget_fraction,
+                   "With random or model: this share of each problem's candidates (0..1]")
+      ->check(CLI::Range(0.0, 1.0));
+  tune->add_flag("--no-early-stop", [&](std::int64_t) { topt.early_stop = false; },
+                 "Time every verified candidate in full (no screening, no confirmation round)");
+  tune->add_option("--budget", topt.budget, "Candidates per problem with --strategy random or model")
       ->check(cli::whole_number(1, kIntMax));
   tune->add_option("--seed", topt.seed, "Seed of the inputs and of random sampling")->check(seed_check);
   tune->add_option("--devices", devices, "all, or comma-separated device indices (default 0)")
@@ -225,6 +233,24 @@ int main(int argc, char** argv) {
       ->required()
       ->check(cli::path_check());
 
+  // Issue 17: a budgeted strategy replayed from a --keep-all table, without a GPU.
+  std::string replay_table, replay_strategy = "model";
+  std::vector<std::string> replay_models;
+  ReplayOptions ropt;
+  auto* replay_cmd = app.add_subcommand(
+      "replay", "Replay a search strategy on a --keep-all table: evaluations spent, gap to the exhaustive winner (no GPU)");
+  replay_cmd->add_option("table", replay_table, "A table tuned with --keep-all")->required();
+  replay_cmd->add_option("--strategy", replay_strategy, "model (default), random or exhaustive")
+      ->check(CLI::IsMember({"exhaustive", "random", "model"}));
+  replay_cmd->add_option("--budget-fraction", ropt.fraction, "Share of each problem's candidates (default 0.25)")
+      ->check(CLI::Range(0.0, 1.0));
+  replay_cmd->add_option("--model", replay_models,
+                         "Fit the cost model on these tables (default: the replayed table's other shapes)");
+  replay_cmd->add_option("--seeds", ropt.seeds, "Seeds of --strategy random (default 100)")
+      ->check(cli::whole_number(1, 100000));
+  replay_cmd->add_option("--gap", ropt.gap_limit, "Gap to the exhaustive winner counted as a hit (default 0.03)")
+      ->check(CLI::Range(0.0, 10.0));
+
   if (const auto bad = unknown_command(app, argc, argv)) {
     fmt::print(stderr, "dwtune: {}\n", *bad);
     return kExitInput;
@@ -250,8 +276,12 @@ int main(int argc, char** argv) {
     if (*tune) {
       const ShapeSet set = load_shape_set(config);
       topt.out = out;
-      topt.random = strategy == "random";
-      if (topt.random && topt.budget <= 0) throw InputError("--strategy random needs --budget N");
+      topt.strategy = parse_strategy(strategy);
+      if (topt.strategy != Strategy::exhaustive && topt.budget <= 0 && !(topt.budget_fraction > 0))
+        throw InputError(fmt::format("--strategy {} needs --budget N or --budget-fraction F", strategy));
+      if (topt.strategy == Strategy::model && model_tables.empty())
+        throw InputError("--strategy model needs --model TABLE (a --keep-all table to fit the cost model on)");
+      for (const auto& m : model_tables) topt.model_tables.emplace_back(m);
       topt.variants = parse_families(variants);
       std::tie(topt.shard_index, topt.shard_count) = parse_shard(shard);
       topt.with_cudnn = !no_cudnn;
@@ -266,6 +296,15 @@ int main(int argc, char** argv) {
         throw InputError(fmt::format("--devices: {}", e.what()));
       }
       return run_tune(set, topt);
+    }
+    if (*replay_cmd) {
+      ropt.strategy = parse_strategy(replay_strategy);
+      const Table t = read_table(replay_table);
+      std::vector<Table> models;
+      for (const auto& m : replay_models) models.push_back(read_table(m));
+      for (const Table& m : models) ropt.model_tables.push_back(&m);
+      fmt::print("{}", render_replay(replay(t, ropt)));
+      return kExitOk;
     }
     if (*report) {
       std::vector<std::filesystem::path> read{table};

@@ -28,17 +28,18 @@ const char* to_string(Disposition d) {
     case Disposition::not_supported: return "not_supported";
     case Disposition::launch_failed: return "launch_failed";
     case Disposition::out_of_memory: return "out_of_memory";
+    case Disposition::stopped_early: return "stopped_early";
   }
   return "?";
 }
 
 Disposition parse_disposition(const std::string& s) {
   for (auto d : {Disposition::passed, Disposition::incorrect, Disposition::not_supported,
-                 Disposition::launch_failed, Disposition::out_of_memory})
+                 Disposition::launch_failed, Disposition::out_of_memory, Disposition::stopped_early})
     if (s == to_string(d)) return d;
   throw TableError(fmt::format(
-      "unknown disposition \"{}\" (expected passed, incorrect, not_supported, launch_failed or "
-      "out_of_memory)",
+      "unknown disposition \"{}\" (expected passed, incorrect, not_supported, launch_failed, "
+      "out_of_memory or stopped_early)",
       s));
 }
 
@@ -56,6 +57,15 @@ double time_ms(const Node& n) {
   const double v = n.num();
   if (!(v >= 0 && v <= kMaxMs))
     n.fail(fmt::format("{} is not a time a run can take (0 to {} ms)", shorten(n.j.dump()), kMaxMs));
+  return v;
+}
+
+// A wall time in seconds: finite, not negative, below a year.
+double seconds(const Node& n) {
+  constexpr double kMaxS = 365 * 86400.0;
+  const double v = n.num();
+  if (!(v >= 0 && v <= kMaxS))
+    n.fail(fmt::format("{} is not a wall time a sweep can take (0 to {} s)", shorten(n.j.dump()), kMaxS));
   return v;
 }
 
@@ -161,6 +171,15 @@ ProblemEntry read_entry(const Node& n) {
   if (auto all = n.opt("candidates"))
     for (std::size_t i = 0, end = all->size(); i < end; ++i)
       e.candidates.push_back(read_candidate((*all)[i]));
+  // Tables written before issue 17 have neither ties nor times.
+  if (auto tied = n.opt("tied_with"))
+    for (std::size_t i = 0, end = tied->size(); i < end; ++i) e.tied_with.push_back((*tied)[i].str());
+  if (auto v = n.opt("wall_s")) e.wall_s = seconds(*v);
+  if (auto phases = n.opt("phase_s")) {
+    phases->expect_object();
+    for (const auto& [name, value] : phases->j.items())
+      e.phase_s.emplace(name, seconds(Node{value, phases->path + "/" + pointer_token(name)}));
+  }
   return e;
 }
 
@@ -187,6 +206,7 @@ TableMeta read_meta(const Node& n) {
   m.device_count = n.at("device_count").integer<int>();
   if (auto notes = n.opt("notes"))
     for (std::size_t i = 0, e = notes->size(); i < e; ++i) m.notes.push_back((*notes)[i].str());
+  if (auto v = n.opt("wall_s")) m.wall_s = seconds(*v);
   return m;
 }
 
@@ -267,6 +287,9 @@ void to_json(json& j, const ProblemEntry& e) {
            {"candidates_passed", e.candidates_passed}};
   // Only --keep-all fills this; leaving it out keeps ordinary tables short.
   if (!e.candidates.empty()) j["candidates"] = e.candidates;
+  if (!e.tied_with.empty()) j["tied_with"] = e.tied_with;
+  if (e.wall_s) j["wall_s"] = *e.wall_s;
+  if (!e.phase_s.empty()) j["phase_s"] = e.phase_s;
 }
 void from_json(const json& j, ProblemEntry& e) { e = read_entry(Node{j, ""}); }
 
@@ -291,6 +314,7 @@ void to_json(json& j, const TableMeta& m) {
            {"strategy", m.strategy},
            {"device_count", m.device_count},
            {"notes", m.notes}};
+  if (m.wall_s) j["wall_s"] = *m.wall_s;
 }
 void from_json(const json& j, TableMeta& m) { m = read_meta(Node{j, ""}); }
 

@@ -30,7 +30,10 @@ struct TimingStats {
 //   not_supported the instantiation's support check said no (reason says why)
 //   launch_failed the launch or the run raised a CUDA error
 //   out_of_memory the problem's buffers did not fit
-enum class Disposition { passed, incorrect, not_supported, launch_failed, out_of_memory };
+//   stopped_early verified, but its screening reps were clearly slower than the best so far
+//                 (decide.hpp); `time` holds those reps only. Never a winner.
+// Tables name them in words; a word not listed here is refused when a table is read.
+enum class Disposition { passed, incorrect, not_supported, launch_failed, out_of_memory, stopped_early };
 const char* to_string(Disposition d);
 Disposition parse_disposition(const std::string& s);
 
@@ -70,8 +73,13 @@ struct ProblemEntry {
   std::map<std::string, CandidateResult> family_best;  // best passed candidate of each family
   BaselineResult cudnn;
   std::optional<double> speedup_vs_cudnn;  // cudnn median / winner median
-  int candidates_total = 0, candidates_passed = 0;
+  int candidates_total = 0, candidates_passed = 0;  // passed: verified (stopped_early included)
   std::vector<CandidateResult> candidates;  // every candidate, only with --keep-all
+  // Kernels the measurements cannot tell from the winner (decide.hpp's tie rule); the winner is
+  // the smallest median of them, not a claim that it is faster.
+  std::vector<std::string> tied_with;
+  std::optional<double> wall_s;          // wall time of this problem's tuning, seconds
+  std::map<std::string, double> phase_s; // where that time went: reference, verify, screen, ...
 };
 
 struct TableMeta {
@@ -92,6 +100,7 @@ struct TableMeta {
   std::string config_name, strategy;
   int device_count = 1;
   std::vector<std::string> notes;  // provenance that fits no field above, e.g. what merge joined
+  std::optional<double> wall_s;    // wall time of the whole sweep (this run's part with --resume)
 };
 
 struct Table {

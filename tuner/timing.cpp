@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "cuda_check.hpp"
+#include "decide.hpp"
 
 namespace dwt {
 
@@ -16,17 +17,6 @@ std::size_t flush_size(int device) {
   int l2 = 0;
   DWT_CUDA_CHECK(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device));
   return std::max<std::size_t>(2 * static_cast<std::size_t>(l2), std::size_t{64} << 20);
-}
-
-TimingStats stats_of(std::vector<double> ms) {
-  std::sort(ms.begin(), ms.end());
-  TimingStats t;
-  t.reps = static_cast<int>(ms.size());
-  t.min_ms = ms.front();
-  t.max_ms = ms.back();
-  const std::size_t n = ms.size();
-  t.median_ms = n % 2 ? ms[n / 2] : 0.5 * (ms[n / 2 - 1] + ms[n / 2]);
-  return t;
 }
 
 }  // namespace
@@ -62,14 +52,30 @@ double Timer::elapsed_ms(std::size_t pair) const {
 
 TimingStats Timer::time(const std::function<void()>& launch, const TimerSettings& ts) {
   if (ts.reps < 1) throw std::invalid_argument("reps must be at least 1");
-  for (int i = 0; i < ts.warmup; ++i) launch();
-  const auto reps = static_cast<std::size_t>(ts.reps);
-  ensure_events(2 * reps);
-  for (std::size_t i = 0; i < reps; ++i) enqueue_rep(i, launch);
+  warm_up(launch, ts.warmup);
+  return stats_of(samples(launch, ts.reps));
+}
+
+void Timer::warm_up(const std::function<void()>& launch, int n) {
+  for (int i = 0; i < n; ++i) launch();
+}
+
+std::vector<double> Timer::samples(const std::function<void()>& launch, int n) {
+  return samples_interleaved({launch}, n).front();
+}
+
+std::vector<std::vector<double>> Timer::samples_interleaved(
+    const std::vector<std::function<void()>>& launches, int n) {
+  if (n < 1) throw std::invalid_argument("reps must be at least 1");
+  const std::size_t k = launches.size(), reps = static_cast<std::size_t>(n);
+  ensure_events(2 * k * reps);
+  for (std::size_t i = 0; i < reps; ++i)
+    for (std::size_t j = 0; j < k; ++j) enqueue_rep(i * k + j, launches[j]);
   DWT_CUDA_CHECK(cudaStreamSynchronize(st_));
-  std::vector<double> ms(reps);
-  for (std::size_t i = 0; i < reps; ++i) ms[i] = elapsed_ms(i);
-  return stats_of(std::move(ms));
+  std::vector<std::vector<double>> ms(k, std::vector<double>(reps));
+  for (std::size_t i = 0; i < reps; ++i)
+    for (std::size_t j = 0; j < k; ++j) ms[j][i] = elapsed_ms(i * k + j);
+  return ms;
 }
 
 double Timer::time_once(const std::function<void()>& launch) {

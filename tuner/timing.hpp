@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "device.hpp"
 #include "table.hpp"
@@ -28,6 +29,15 @@ class Timer {
   // Times `launch` (which enqueues work on the stream): warm-up runs, then per repetition an L2
   // flush, a start event, the launch, a stop event.
   TimingStats time(const std::function<void()>& launch, const TimerSettings& ts);
+  // The pieces of time(), for the sweep's screening and confirmation rounds (decide.hpp):
+  // `n` launches, not timed.
+  void warm_up(const std::function<void()>& launch, int n);
+  // `n` repetitions (flush, start event, launch, stop event), waited for: each one's milliseconds.
+  std::vector<double> samples(const std::function<void()>& launch, int n);
+  // `n` rounds over all of `launches` in turn, each repetition flushed and timed on its own, so
+  // that drift of clocks or temperature falls on every launch alike: per launch, its n times.
+  std::vector<std::vector<double>> samples_interleaved(const std::vector<std::function<void()>>& launches,
+                                                       int n);
   // One such repetition, waited for: its milliseconds (no warm-up; for callers that time one
   // iteration at a time, as Google Benchmark's manual time does).
   double time_once(const std::function<void()>& launch);

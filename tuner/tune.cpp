@@ -2,6 +2,7 @@
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include "cuda_check.hpp"
 #include "cudnn_baseline.hpp"
 #include "device.hpp"
+#include "errors.hpp"
 #include "format.hpp"
 #include "progress.hpp"
 #include "rates.hpp"
@@ -63,6 +65,32 @@ std::vector<const Operation*> sample_candidates(std::vector<const Operation*> op
   return ops;
 }
 
+std::vector<const Operation*> strategy_candidates(std::vector<const Operation*> ops, const Problem& p,
+                                                  const TuneOptions& opt, const CostModel* model) {
+  if (opt.strategy == Strategy::exhaustive) return ops;
+  const int budget = opt.budget_fraction > 0 ? budget_for(ops.size(), opt.budget_fraction) : opt.budget;
+  if (opt.strategy == Strategy::random) return sample_candidates(std::move(ops), budget, opt.seed, p.key());
+  std::vector<std::string> fams, sigs;
+  for (const Operation* op : ops) {
+    fams.push_back(op->desc().family);
+    sigs.push_back(tile_signature(op->desc().family, op->desc().dtype, op->desc().params));
+  }
+  std::vector<const Operation*> out;
+  for (std::size_t i : choose_candidates(Strategy::model, p, fams, sigs, budget, opt.seed, model))
+    out.push_back(ops[i]);
+  return out;
+}
+
+std::string describe_strategy(const TuneOptions& opt) {
+  if (opt.strategy == Strategy::exhaustive) return "exhaustive";
+  const std::string budget = opt.budget_fraction > 0 ? fmt::format("budget fraction {:g}", opt.budget_fraction)
+                                                     : fmt::format("budget {}", opt.budget);
+  if (opt.strategy == Strategy::random) return fmt::format("random ({}, seed {})", budget, opt.seed);
+  std::vector<std::string> names;
+  for (const auto& t : opt.model_tables) names.push_back(t.filename().string());
+  return fmt::format("model ({}, cost model fitted on {})", budget, fmt::join(names, ", "));
+}
+
 std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done, int shard_index,
                                           int shard_count) {
   std::vector<std::size_t> out;
@@ -75,18 +103,21 @@ std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done
 }
 
 ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results, BaselineResult cudnn,
-                       double copy_bw, bool keep_all) {
+                       double copy_bw, bool keep_all, const std::string& winner_kernel) {
   ProblemEntry e;
   e.problem = p;
   e.candidates_total = static_cast<int>(results.size());
   for (CandidateResult& r : results) {
+    if (r.status == Disposition::stopped_early) ++e.candidates_passed;  // verified, never a winner
     if (r.status != Disposition::passed || !r.time) continue;
     const Rates rt = rates_of(p, r.time->median_ms, copy_bw);
     r.gbps = rt.gbps;
     r.gflops = rt.gflops;
     r.bw_share = rt.bw_share.value_or(0);
     ++e.candidates_passed;
-    if (!e.winner || r.time->median_ms < e.winner->time->median_ms) e.winner = r;
+    if (winner_kernel.empty() ? !e.winner || r.time->median_ms < e.winner->time->median_ms
+                              : r.kernel == winner_kernel)
+      e.winner = r;
     auto it = e.family_best.find(r.family);
     if (it == e.family_best.end() || r.time->median_ms < it->second.time->median_ms)
       e.family_best[r.family] = r;
@@ -168,16 +199,54 @@ struct Shared {
   ProgressLine reporter;
   std::atomic<bool> fatal{false};
   std::string fatal_message;
+  std::optional<CostModel> model;  // --strategy model
 };
 
 void checkpoint(Shared& sh) { write_table_atomic(sh.table, sh.opt.out); }
 
-ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer,
-                          CudnnBaseline& cudnn, double copy_bw, const DeviceLimits& lim, Shared& sh) {
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+// Runs `f` for the candidate `r`; a CUDA error becomes its disposition, unless the context is lost.
+template <class F>
+void guarded(CandidateResult& r, const Problem& p, F&& f) {
+  try {
+    f();
+  } catch (const CudaError& e) {
+    r.status = e.code == cudaErrorMemoryAllocation ? Disposition::out_of_memory : Disposition::launch_failed;
+    r.reason = e.what();
+    r.time.reset();
+    if (context_lost())
+      throw CudaError(e.code, fmt::format("{} (while running {} on {}; the CUDA context is lost)",
+                                          e.what(), r.kernel, p.name));
+  }
+}
+
+// The sweep of one problem (decide.hpp has the rules):
+//   reference  computed once on the device (checked against the CPU on small problems)
+//   verify     every candidate once against it
+//   screen     every verified candidate: 1 warm-up, then stop_rule.screen_reps flushed reps
+//   time       fastest screened first: the full warm-up and reps, unless the screening reps are
+//              clearly slower than the best fully timed so far (stopped_early)
+//   confirm    the best and those within its spread: another full round, interleaved; ties declared
+//   cudnn      the baseline
+ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, CudnnBaseline& cudnn,
+                          double copy_bw, const DeviceLimits& lim, const CostModel* model, Shared& sh) {
   const TuneOptions& opt = sh.opt;
+  const Clock::time_point start = Clock::now();
+  Clock::time_point last = start;
+  std::map<std::string, double> phase;
+  auto lap = [&](const char* name) {
+    const Clock::time_point now = Clock::now();
+    phase[name] += seconds_between(last, now);
+    last = now;
+  };
   std::vector<CandidateResult> results;
-  std::vector<const Operation*> ops = candidates_for(p, lim, opt.variants, &results);
-  if (opt.random) ops = sample_candidates(std::move(ops), opt.budget, opt.seed, p.key());
+  std::vector<const Operation*> ops =
+      strategy_candidates(candidates_for(p, lim, opt.variants, &results), p, opt, model);
 
   std::string too_large;
   std::optional<ProblemBuffers> buf = allocate_if_fits(p, too_large);
@@ -189,45 +258,121 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer,
   }
   buf->fill_inputs(opt.seed, st);
   Verifier verifier(*buf, st);
+  const ConvArgs args = buf->args();
+  lap("reference");
 
-  std::optional<CandidateResult> best;
+  // Verified candidates: their result's index, the operation, their times so far.
+  struct Live {
+    std::size_t at;
+    const Operation* op;
+    std::vector<double> screen, full;
+  };
+  std::vector<Live> live;
+  std::optional<CandidateResult> best_shown;
   for (std::size_t j = 0; j < ops.size(); ++j) {
     if (g_interrupted || sh.fatal) break;
     const Operation& op = *ops[j];
-    sh.reporter.candidate(p, j + 1, ops.size(), best);
+    sh.reporter.candidate(p, j + 1, ops.size(), best_shown);
     CandidateResult r;
     r.kernel = op.desc().name;
     r.family = op.desc().family;
     r.params = op.desc().params;
     r.launch = launch_shape(op.config(p));
-    try {
+    guarded(r, p, [&] {
       const VerifyResult v = verifier.check(op);
       r.max_error = v.max_error;
-      if (!v.ok) {
-        r.status = Disposition::incorrect;
-        r.reason = v.reason;
-      } else {
-        const ConvArgs a = buf->args();
-        r.time = timer.time([&] { op.run(a, st); }, opt.timing);
-        r.status = Disposition::passed;
-        if (!best || r.time->median_ms < best->time->median_ms) best = r;
-      }
-    } catch (const CudaError& e) {
-      r.status = e.code == cudaErrorMemoryAllocation ? Disposition::out_of_memory : Disposition::launch_failed;
-      r.reason = e.what();
-      if (context_lost())
-        throw CudaError(e.code, fmt::format("{} (while running {} on {}; the CUDA context is lost)",
-                                            e.what(), r.kernel, p.name));
-    }
+      r.status = v.ok ? Disposition::passed : Disposition::incorrect;
+      r.reason = v.reason;
+    });
+    if (r.status == Disposition::passed) live.push_back({results.size(), &op, {}, {}});
     results.push_back(std::move(r));
   }
+  lap("verify");
+
+  auto launcher = [&](const Operation* op) { return std::function<void()>([op, &args, st] { op->run(args, st); }); };
+  const StopRule& rule = opt.stop;
+  if (opt.early_stop) {
+    for (Live& l : live) {
+      if (g_interrupted || sh.fatal) break;
+      guarded(results[l.at], p, [&] {
+        timer.warm_up(launcher(l.op), 1);
+        l.screen = timer.samples(launcher(l.op), rule.screen_reps);
+      });
+    }
+    std::erase_if(live, [&](const Live& l) { return results[l.at].status != Disposition::passed; });
+    // Fastest first: the best is found early, and most of the rest stop after their screening.
+    std::stable_sort(live.begin(), live.end(), [](const Live& a, const Live& b) {
+      return (a.screen.empty() ? 0 : stats_of(a.screen).median_ms) < (b.screen.empty() ? 0 : stats_of(b.screen).median_ms);
+    });
+    lap("screen");
+  }
+
+  std::optional<TimingStats> best;
+  for (Live& l : live) {
+    if (g_interrupted || sh.fatal) break;
+    CandidateResult& r = results[l.at];
+    if (opt.early_stop && best && !l.screen.empty() && clearly_slower(l.screen, *best, rule)) {
+      r.status = Disposition::stopped_early;
+      r.time = stats_of(l.screen);
+      r.reason = fmt::format(
+          "stopped after {} screening reps: fastest {:.4f} ms > {:.4f} ms (the best's slowest rep "
+          "{:.4f} ms + max(its range, {:g}%))",
+          l.screen.size(), r.time->min_ms, stop_threshold(*best, rule), best->max_ms, rule.margin * 100);
+      continue;
+    }
+    guarded(r, p, [&] {
+      timer.warm_up(launcher(l.op), opt.timing.warmup);
+      l.full = timer.samples(launcher(l.op), opt.timing.reps);
+      r.time = stats_of(l.full);
+      if (!best || r.time->median_ms < best->median_ms) {
+        best = r.time;
+        best_shown = r;
+      }
+    });
+  }
+  lap("time");
+
+  // The confirmation round: the best and everything within its spread, interleaved.
+  std::string winner_kernel;
+  std::vector<std::string> tied;
+  if (opt.early_stop && best && !g_interrupted && !sh.fatal) {
+    std::vector<Live*> fin;
+    for (Live& l : live)
+      if (results[l.at].status == Disposition::passed && results[l.at].time &&
+          within_spread(*best, *results[l.at].time, rule))
+        fin.push_back(&l);
+    std::vector<std::function<void()>> launches;
+    for (Live* l : fin) launches.push_back(launcher(l->op));
+    std::vector<std::vector<double>> again;
+    CandidateResult guard_result;  // a failure here is a failure of the round, not of one kernel
+    guard_result.kernel = "confirmation round";
+    guarded(guard_result, p, [&] {
+      for (auto& f : launches) timer.warm_up(f, std::max(1, opt.timing.warmup / 2));
+      again = timer.samples_interleaved(launches, opt.timing.reps);
+    });
+    if (!again.empty()) {
+      std::vector<FinalistTimes> ft;
+      for (std::size_t i = 0; i < fin.size(); ++i) ft.push_back({fin[i]->full, again[i]});
+      const TieDecision d = decide_ties(ft, rule);
+      for (std::size_t i = 0; i < fin.size(); ++i) results[fin[i]->at].time = d.stats[i];
+      winner_kernel = results[fin[d.winner]->at].kernel;
+      for (std::size_t i : d.tied) tied.push_back(results[fin[i]->at].kernel);
+    }
+    lap("confirm");
+  }
+
   BaselineResult base;
   if (!opt.with_cudnn) {
     base.reason = "cuDNN baseline disabled (--no-cudnn)";
   } else if (!g_interrupted) {
     base = cudnn.run(p, *buf, verifier, timer, opt.timing);
   }
-  return summarize(p, std::move(results), std::move(base), copy_bw, opt.keep_all);
+  lap("cudnn");
+  ProblemEntry e = summarize(p, std::move(results), std::move(base), copy_bw, opt.keep_all, winner_kernel);
+  e.tied_with = std::move(tied);
+  e.wall_s = seconds_between(start, Clock::now());
+  e.phase_s = std::move(phase);
+  return e;
 }
 
 void worker(int device, Shared& sh) {
@@ -254,7 +399,7 @@ void worker(int device, Shared& sh) {
       const std::size_t k = sh.next++;
       if (k >= sh.pending.size()) break;
       const Problem& p = sh.set.problems[sh.pending[k]];
-      ProblemEntry e = tune_problem(p, st, timer, cudnn, copy_bw, lim, sh);
+      ProblemEntry e = tune_problem(p, st, timer, cudnn, copy_bw, lim, sh.model ? &*sh.model : nullptr, sh);
       if (g_interrupted) break;  // a problem cut short is not recorded: --resume redoes it
       std::lock_guard lock(sh.mu);
       sh.table.entries.push_back(e);
@@ -289,7 +434,9 @@ int run_tune(const ShapeSet& set, const TuneOptions& opt_in) {
   meta.warmup = opt.timing.warmup;
   meta.reps = opt.timing.reps;
   meta.config_name = set.name;
-  meta.strategy = opt.random ? fmt::format("random (budget {}, seed {})", opt.budget, opt.seed) : "exhaustive";
+  meta.strategy = describe_strategy(opt);
+  meta.notes.push_back(opt.early_stop ? "timing: " + describe(opt.stop)
+                                      : "timing: every verified candidate timed in full (--no-early-stop)");
   meta.device_count = static_cast<int>(opt.devices.size());
 
   Table done;
@@ -312,6 +459,16 @@ int run_tune(const ShapeSet& set, const TuneOptions& opt_in) {
     sh.table.meta = meta;
   }
 
+  if (opt.strategy == Strategy::model) {
+    if (opt.model_tables.empty()) throw InputError("--strategy model needs --model TABLE (a --keep-all table to fit on)");
+    sh.model.emplace();
+    for (const auto& path : opt.model_tables)
+      for (const RecordedProblem& r : recorded_problems(read_table(path))) sh.model->add(r);
+    if (sh.model->size() == 0)
+      throw InputError("--model: the tables recorded no candidates (tune them with --keep-all)");
+  }
+
+  const auto sweep_start = std::chrono::steady_clock::now();
   auto previous = std::signal(SIGINT, on_sigint);
   std::vector<std::thread> workers;
   for (int d : opt.devices) workers.emplace_back(worker, d, std::ref(sh));
@@ -331,6 +488,9 @@ int run_tune(const ShapeSet& set, const TuneOptions& opt_in) {
           }))
         ordered.push_back(e);
     sh.table.entries = std::move(ordered);
+    // With --resume, the time of the runs before this one is already in the table.
+    sh.table.meta.wall_s = sh.table.meta.wall_s.value_or(0) +
+                           std::chrono::duration<double>(std::chrono::steady_clock::now() - sweep_start).count();
     write_table_atomic(sh.table, opt.out);
   }
   if (sh.fatal) {

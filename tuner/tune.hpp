@@ -1,6 +1,8 @@
-// The sweep: for each problem, every registered instantiation that supports it, verified before it
-// may be timed; the fastest passed candidate wins; cuDNN is timed beside it. Checkpointed after
-// every problem, resumable, one worker per GPU.
+// The sweep: for each problem, every registered instantiation that supports it (or the share a
+// budgeted strategy picks, search.hpp), verified against one shared reference before it may be
+// timed; screened, clearly slower ones stopped early, the best and those within its spread timed in
+// full and confirmed, ties declared (decide.hpp); cuDNN is timed beside it. Wall times per problem
+// and per sweep go in the table. Checkpointed after every problem, resumable, one worker per GPU.
 #pragma once
 
 #include <atomic>
@@ -11,8 +13,10 @@
 #include <vector>
 
 #include "config.hpp"
+#include "decide.hpp"
 #include "operation.hpp"
 #include "progress.hpp"
+#include "search.hpp"
 #include "table.hpp"
 #include "timing.hpp"
 
@@ -21,8 +25,12 @@ namespace dwt {
 struct TuneOptions {
   std::filesystem::path out;
   std::vector<std::string> variants;  // families to sweep; empty: all
-  bool random = false;                // --strategy random
-  int budget = 0;                     // candidates per problem with random
+  Strategy strategy = Strategy::exhaustive;  // --strategy
+  int budget = 0;                     // candidates per problem with random or model (--budget)
+  double budget_fraction = 0;         // or this share of each problem's candidates (--budget-fraction)
+  std::vector<std::filesystem::path> model_tables;  // --model: tables the cost model is fitted on
+  bool early_stop = true;             // --no-early-stop: every verified candidate gets the full count
+  StopRule stop;
   std::uint64_t seed = 1;
   std::vector<int> devices;  // empty: device 0
   int shard_index = 0, shard_count = 1;
@@ -52,9 +60,18 @@ std::vector<const Operation*> sample_candidates(std::vector<const Operation*> op
 // Indices of the problems this run must do: those of shard I/N, less those `done` holds.
 std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done, int shard_index,
                                           int shard_count);
-// Fills winner, family_best, rates and the cuDNN speedup from the candidates' results.
+// Fills winner, family_best, rates and the cuDNN speedup from the candidates' results. The winner
+// is the passed candidate of smallest median, or `winner_kernel` when given (the confirmation
+// round's pick, decide.hpp); stopped_early candidates count as verified but never win.
 ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results,
-                       BaselineResult cudnn, double copy_bandwidth_gbps, bool keep_all);
+                       BaselineResult cudnn, double copy_bandwidth_gbps, bool keep_all,
+                       const std::string& winner_kernel = {});
+// The candidates a run with `opt` evaluates of `ops` (all of them for exhaustive); `model` is
+// needed for Strategy::model.
+std::vector<const Operation*> strategy_candidates(std::vector<const Operation*> ops, const Problem& p,
+                                                  const TuneOptions& opt, const CostModel* model);
+// The strategy and its budget in words, for the table's metadata.
+std::string describe_strategy(const TuneOptions& opt);
 // Set by SIGINT: workers stop after the candidate in hand; what finished is in the table.
 extern std::atomic<bool> g_interrupted;
 

@@ -2,19 +2,81 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "cuda_check.hpp"
+#include "format.hpp"
 
 namespace dwt {
 
+namespace {
+
+// The device reference against the CPU one. Both accumulate the same exact products in the same
+// order, so they agree to rounding; the magnitude is stored in float on the device.
+void check_against_cpu(const Reference& cpu, const DeviceBuffer& value, const DeviceBuffer& mag,
+                       const ConvShape& s, cudaStream_t st) {
+  const std::size_t n = cpu.value.size();
+  std::vector<double> v(n);
+  std::vector<float> m(n);
+  DWT_CUDA_CHECK(cudaMemcpyAsync(v.data(), value.get(), n * sizeof(double), cudaMemcpyDeviceToHost, st));
+  DWT_CUDA_CHECK(cudaMemcpyAsync(m.data(), mag.get(), n * sizeof(float), cudaMemcpyDeviceToHost, st));
+  DWT_CUDA_CHECK(cudaStreamSynchronize(st));
+  for (std::size_t i = 0; i < n; ++i) {
+    const double scale = std::max(cpu.magnitude[i], 1e-300);
+    const bool value_ok = std::abs(v[i] - cpu.value[i]) <= 1e-12 * scale;
+    const bool mag_ok = std::abs(static_cast<double>(m[i]) - cpu.magnitude[i]) <= 1e-6 * scale;
+    if (!value_ok || !mag_ok)
+      throw ReferenceMismatch(fmt::format(
+          "the GPU reference disagrees with the CPU reference at output {} of {} ({}): value {} vs "
+          "{}, magnitude {} vs {}; nothing can be verified",
+          i, n, s, v[i], cpu.value[i], m[i], cpu.magnitude[i]));
+  }
+}
+
+Reference cpu_reference(const ProblemBuffers& buf, cudaStream_t st) {
+  const ConvShape& s = buf.shape;
+  const auto x = download_as_float(buf.x.get(), s.input_elems(), s.dtype, st);
+  const auto w = download_as_float(buf.w.get(), s.weight_elems(), s.dtype, st);
+  const auto b = download_as_float(buf.b.get(), s.bias_elems(), s.dtype, st);
+  return reference_cpu(s, x.data(), w.data(), s.bias ? b.data() : nullptr);
+}
+
+}  // namespace
+
 Verifier::Verifier(ProblemBuffers& buffers, cudaStream_t stream) : buf_(buffers), st_(stream) {
   const ConvShape& s = buf_.shape;
-  if (s.output_elems() > kCpuLimit) return;
-  const auto x = download_as_float(buf_.x.get(), s.input_elems(), s.dtype, st_);
-  const auto w = download_as_float(buf_.w.get(), s.weight_elems(), s.dtype, st_);
-  const auto b = download_as_float(buf_.b.get(), s.bias_elems(), s.dtype, st_);
-  ref_ = reference_cpu(s, x.data(), w.data(), s.bias ? b.data() : nullptr);
+  const auto n = static_cast<std::size_t>(s.output_elems());
+  const bool small = s.output_elems() <= kCpuLimit;
+  std::size_t free_b = 0, total_b = 0;
+  DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  if (n * (sizeof(double) + sizeof(float)) <= free_b / 2) {
+    try {
+      ref_value_ = DeviceBuffer(n * sizeof(double));
+      ref_mag_ = DeviceBuffer(n * sizeof(float));
+    } catch (const CudaError& e) {
+      if (e.code != cudaErrorMemoryAllocation) throw;
+      (void)cudaGetLastError();  // not sticky; clear it so later launch checks do not see it
+      ref_value_ = DeviceBuffer();
+      ref_mag_ = DeviceBuffer();
+    }
+  }
+  if (shared_on_device()) {
+    reference_on_gpu(buf_.args(), static_cast<double*>(ref_value_.get()),
+                     static_cast<float*>(ref_mag_.get()), st_);
+    if (small) {
+      check_against_cpu(cpu_reference(buf_, st_), ref_value_, ref_mag_, s, st_);
+      cpu_checked_ = true;
+    }
+  } else if (small) {
+    host_ref_ = cpu_reference(buf_, st_);
+  }
+}
+
+std::string Verifier::reference_kind() const {
+  if (shared_on_device()) return cpu_checked_ ? "GPU, checked against CPU" : "GPU";
+  return host_ref_ ? "CPU" : "GPU, recomputed per check";
 }
 
 VerifyResult Verifier::check(const Operation& op) {
@@ -29,10 +91,16 @@ VerifyResult Verifier::compare_output() {
   const double tol = tolerance(s.dtype);
   VerifyResult r;
   std::int64_t first_bad = -1;
-  if (ref_) {
+  if (shared_on_device()) {
+    const GpuCheck g = compare_on_gpu(buf_.args(), static_cast<const double*>(ref_value_.get()),
+                                      static_cast<const float*>(ref_mag_.get()), tol, st_);
+    r.bad = g.bad;
+    r.max_error = g.max_error;
+    first_bad = g.first_bad;
+  } else if (host_ref_) {
     const auto y = download_as_float(buf_.y.get(), s.output_elems(), s.dtype, st_);
     for (std::size_t i = 0; i < y.size(); ++i) {
-      const double e = verification_error(y[i], ref_->value[i], ref_->magnitude[i], s.dtype);
+      const double e = verification_error(y[i], host_ref_->value[i], host_ref_->magnitude[i], s.dtype);
       if (!(e <= tol)) {
         if (r.bad++ == 0) first_bad = static_cast<std::int64_t>(i);
       }
@@ -52,7 +120,7 @@ VerifyResult Verifier::compare_output() {
         "{} of {} outputs wrong (max error {:.3g} > tolerance {:.0e}); first at n={} c={} h={} w={} "
         "({} reference)",
         r.bad, s.output_elems(), r.max_error, tol, i / (OW * OH * OC), (i / (OW * OH)) % OC,
-        (i / OW) % OH, i % OW, ref_ ? "CPU" : "GPU");
+        (i / OW) % OH, i % OW, reference_kind());
   }
   return r;
 }

@@ -176,8 +176,9 @@ class TableFiles : public ::testing::Test {
 
 TEST(Table, DispositionStrings) {
   for (auto d : {Disposition::passed, Disposition::incorrect, Disposition::not_supported,
-                 Disposition::launch_failed, Disposition::out_of_memory})
+                 Disposition::launch_failed, Disposition::out_of_memory, Disposition::stopped_early})
     EXPECT_EQ(parse_disposition(to_string(d)), d);
+  EXPECT_STREQ(to_string(Disposition::stopped_early), "stopped_early");
   EXPECT_STREQ(to_string(Disposition::not_supported), "not_supported");
   EXPECT_STREQ(to_string(Disposition::out_of_memory), "out_of_memory");
   EXPECT_THROW(parse_disposition("skipped"), TableError);

@@ -215,9 +215,22 @@ TEST(TuneGpu, SmallSweepWritesAVerifiedTableAndResumes) {
     EXPECT_EQ(e.winner->status, Disposition::passed);
     EXPECT_LE(*e.winner->max_error, e.problem.dtype == DType::f32 ? 1e-5 : 1e-2);
     EXPECT_GT(e.candidates_passed, 1);
-    for (const CandidateResult& c : e.candidates)
+    // Issue 17: the winner was confirmed (a second interleaved round), times are recorded.
+    EXPECT_EQ(e.winner->time->reps, 2 * opt.timing.reps) << e.problem.name;
+    ASSERT_TRUE(e.wall_s) << e.problem.name;
+    EXPECT_GT(*e.wall_s, 0.0);
+    EXPECT_EQ(e.phase_s.count("reference"), 1u);
+    EXPECT_EQ(e.phase_s.count("confirm"), 1u);
+    for (const CandidateResult& c : e.candidates) {
       if (c.status == Disposition::passed) EXPECT_GE(c.time->median_ms, e.winner->time->median_ms);
+      if (c.status == Disposition::stopped_early) {
+        EXPECT_EQ(c.time->reps, opt.stop.screen_reps);
+        EXPECT_GT(c.time->min_ms, e.winner->time->median_ms) << c.kernel << ": stopped, yet faster";
+      }
+    }
   }
+  ASSERT_TRUE(t.meta.wall_s);
+  EXPECT_GT(*t.meta.wall_s, 0.0);
   std::filesystem::remove(out);
 }
 

@@ -1,0 +1,252 @@
+#include "search.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+
+#include "format.hpp"
+
+namespace dwt {
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// How unlike two problems are, for the model's weights: 0 for the same shape and dtype.
+double distance(const Problem& a, const Problem& b) {
+  double d = 0;
+  if (a.dtype != b.dtype) d += 2;
+  if (a.layout != b.layout) d += 2;
+  if (a.kh != b.kh || a.kw != b.kw) d += 1;
+  if (a.sh != b.sh || a.sw != b.sw) d += 1;
+  if (a.dh != b.dh || a.dw != b.dw) d += 1;
+  const double ra = static_cast<double>(a.output_elems()), rb = static_cast<double>(b.output_elems());
+  d += 0.5 * std::abs(std::log2(std::max(ra, 1.0) / std::max(rb, 1.0)));
+  return d;
+}
+
+}  // namespace
+
+const char* to_string(Strategy s) {
+  switch (s) {
+    case Strategy::exhaustive: return "exhaustive";
+    case Strategy::random: return "random";
+    case Strategy::model: return "model";
+  }
+  return "?";
+}
+
+Strategy parse_strategy(const std::string& s) {
+  for (auto v : {Strategy::exhaustive, Strategy::random, Strategy::model})
+    if (s == to_string(v)) return v;
+  throw std::invalid_argument(fmt::format("unknown strategy \"{}\" (exhaustive, random or model)", s));
+}
+
+std::string tile_signature(const std::string& family, DType dtype, const std::vector<KernelParam>& params) {
+  std::string s = fmt::format("{}/{}", family, dtype);
+  for (const KernelParam& p : params) {
+    if (p.name == "kh" || p.name == "kw")
+      s += fmt::format(" {}={}", p.name, p.value > 0 ? "fixed" : "any");
+    else
+      s += fmt::format(" {}={}", p.name, p.value);
+  }
+  return s;
+}
+
+int budget_for(std::size_t n, double fraction) {
+  const auto b = static_cast<int>(std::floor(fraction * static_cast<double>(n) + 1e-9));
+  return std::max(1, b);
+}
+
+double RecordedProblem::best_ms() const {
+  double best = kInf;
+  for (const auto& m : ms)
+    if (m) best = std::min(best, *m);
+  return best;
+}
+
+std::vector<RecordedProblem> recorded_problems(const Table& t) {
+  std::vector<RecordedProblem> out;
+  for (const ProblemEntry& e : t.entries) {
+    RecordedProblem r;
+    r.problem = e.problem;
+    for (const CandidateResult& c : e.candidates) {
+      if (c.status == Disposition::not_supported) continue;
+      r.kernels.push_back(c.kernel);
+      r.families.push_back(c.family);
+      r.signatures.push_back(tile_signature(c.family, e.problem.dtype, c.params));
+      // A candidate stopped early has the median of its screening reps: measured, clearly slower
+      // than the winner, good enough to rank it (and, if a strategy picks it, to score the pick).
+      const bool timed = c.status == Disposition::passed || c.status == Disposition::stopped_early;
+      r.ms.push_back(timed && c.time ? std::optional(c.time->median_ms) : std::nullopt);
+    }
+    if (std::isfinite(r.best_ms())) out.push_back(std::move(r));
+  }
+  return out;
+}
+
+bool same_shape(const Problem& a, const Problem& b) {
+  Problem x = a, y = b;
+  x.dtype = y.dtype = DType::f32;
+  return x.key() == y.key();
+}
+
+void CostModel::add(const RecordedProblem& p) {
+  const double best = p.best_ms();
+  if (!std::isfinite(best)) return;
+  Seen s;
+  s.problem = p.problem;
+  std::map<std::string, std::pair<double, int>> fam;
+  for (std::size_t i = 0; i < p.signatures.size(); ++i) {
+    // A failed candidate counts as 10x slower than the best: it is to be tried last.
+    const double rel = p.ms[i] ? std::log(*p.ms[i] / best) : std::log(10.0);
+    s.rel[p.signatures[i]] = rel;
+    auto& f = fam[p.families[i]];
+    f.first += rel;
+    ++f.second;
+  }
+  for (const auto& [name, sum] : fam) s.family_rel[name] = sum.first / sum.second;
+  train_.push_back(std::move(s));
+}
+
+double CostModel::predict(const Problem& p, const std::string& family, const std::string& signature) const {
+  double num = 0, den = 0, fnum = 0, fden = 0;
+  for (const Seen& s : train_) {
+    const double w = std::exp(-distance(p, s.problem));
+    if (auto it = s.rel.find(signature); it != s.rel.end()) {
+      num += w * it->second;
+      den += w;
+    }
+    if (auto it = s.family_rel.find(family); it != s.family_rel.end()) {
+      fnum += w * it->second;
+      fden += w;
+    }
+  }
+  if (den > 0) return num / den;
+  if (fden > 0) return fnum / fden;
+  return std::log(100.0);  // nothing known: after everything the model has seen
+}
+
+std::vector<std::size_t> choose_candidates(Strategy s, const Problem& p,
+                                           const std::vector<std::string>& families,
+                                           const std::vector<std::string>& signatures, int budget,
+                                           std::uint64_t seed, const CostModel* model) {
+  std::vector<std::size_t> idx(signatures.size());
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  const auto b = static_cast<std::size_t>(std::max(budget, 0));
+  switch (s) {
+    case Strategy::exhaustive: return idx;
+    case Strategy::random: {
+      if (b >= idx.size()) return idx;
+      std::mt19937_64 rng(seed ^ std::hash<std::string>{}(p.key()));
+      std::shuffle(idx.begin(), idx.end(), rng);
+      idx.resize(b);
+      return idx;
+    }
+    case Strategy::model: {
+      if (!model) throw std::invalid_argument("the model strategy needs a cost model (tables to fit it on)");
+      std::vector<double> score(idx.size());
+      for (std::size_t i = 0; i < idx.size(); ++i) score[i] = model->predict(p, families[i], signatures[i]);
+      std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t c) { return score[a] < score[c]; });
+      if (b < idx.size()) idx.resize(b);
+      return idx;
+    }
+  }
+  return idx;
+}
+
+double ReplayResult::worst_gap() const {
+  double w = 0;
+  for (const ReplayRow& r : rows) w = std::max(w, r.worst_gap);
+  return w;
+}
+
+double ReplayResult::within() const {
+  if (rows.empty()) return 0;
+  double s = 0;
+  for (const ReplayRow& r : rows) s += r.within;
+  return s / static_cast<double>(rows.size());
+}
+
+ReplayResult replay(const Table& t, const ReplayOptions& opt) {
+  const std::vector<RecordedProblem> probs = recorded_problems(t);
+  if (probs.empty())
+    throw TableError(fmt::format(
+        "replay: table \"{}\" recorded no candidates (tune it with --keep-all)", t.meta.config_name));
+  ReplayResult res;
+  res.strategy = opt.strategy;
+  res.fraction = opt.fraction;
+  res.seeds = opt.strategy == Strategy::random ? std::max(1, opt.seeds) : 1;
+  res.gap_limit = opt.gap_limit;
+  CostModel shared;
+  if (!opt.model_tables.empty()) {
+    for (const Table* m : opt.model_tables)
+      for (const RecordedProblem& r : recorded_problems(*m)) shared.add(r);
+    res.model_source = fmt::format("fitted on {} other table(s), {} problems", opt.model_tables.size(), shared.size());
+  } else {
+    res.model_source = "fitted per problem on this table's other problems, every problem of the same shape (any dtype) left out";
+  }
+  for (const RecordedProblem& rp : probs) {
+    CostModel own;
+    const CostModel* model = &shared;
+    if (opt.strategy == Strategy::model && opt.model_tables.empty()) {
+      for (const RecordedProblem& other : probs)
+        if (!same_shape(other.problem, rp.problem)) own.add(other);
+      model = &own;
+    }
+    ReplayRow row;
+    row.problem = rp.problem.name;
+    row.candidates = static_cast<int>(rp.signatures.size());
+    const int budget = opt.strategy == Strategy::exhaustive ? row.candidates
+                                                            : budget_for(rp.signatures.size(), opt.fraction);
+    row.best_ms = rp.best_ms();
+    int within = 0;
+    double sum = 0;
+    for (int seed = 1; seed <= res.seeds; ++seed) {
+      const auto pick = choose_candidates(opt.strategy, rp.problem, rp.families, rp.signatures, budget,
+                                          static_cast<std::uint64_t>(seed), model);
+      row.evaluated = static_cast<int>(pick.size());
+      double found = kInf;
+      std::size_t at = 0;
+      for (std::size_t i : pick)
+        if (rp.ms[i] && *rp.ms[i] < found) found = *rp.ms[i], at = i;
+      const double gap = found / row.best_ms - 1;
+      row.worst_gap = std::max(row.worst_gap, gap);
+      sum += gap;
+      within += gap <= opt.gap_limit;
+      if (res.seeds == 1 && std::isfinite(found)) row.found_kernel = rp.kernels[at];
+    }
+    row.mean_gap = sum / res.seeds;
+    row.within = static_cast<double>(within) / res.seeds;
+    res.candidates += row.candidates;
+    res.evaluated += row.evaluated;
+    res.rows.push_back(std::move(row));
+  }
+  return res;
+}
+
+std::string render_replay(const ReplayResult& r) {
+  std::string out = fmt::format(
+      "Replay: strategy {}, budget {:g} of each problem's candidates{}{}\n\n", to_string(r.strategy),
+      r.fraction, r.seeds > 1 ? fmt::format(", {} seeds", r.seeds) : "",
+      r.strategy == Strategy::model ? fmt::format("; model {}", r.model_source) : "");
+  out += "| problem | candidates | evaluated | exhaustive best (ms) | worst gap | mean gap | within " +
+         fmt::format("{:g}%", r.gap_limit * 100) + " | found |\n|---|---|---|---|---|---|---|---|\n";
+  for (const ReplayRow& row : r.rows)
+    out += fmt::format("| {} | {} | {} | {:.4f} | {:.2f}% | {:.2f}% | {:.0f}% | {} |\n", row.problem,
+                       row.candidates, row.evaluated, row.best_ms, row.worst_gap * 100, row.mean_gap * 100,
+                       row.within * 100, row.found_kernel.empty() ? "-" : row.found_kernel);
+  out += fmt::format(
+      "\n{} problems: {} of {} candidates evaluated ({:.1f}%); worst gap to the exhaustive winner "
+      "{:.2f}%; {:.0f}% of runs within {:g}%\n",
+      r.rows.size(), r.evaluated, r.candidates, r.eval_fraction() * 100, r.worst_gap() * 100,
+      r.within() * 100, r.gap_limit * 100);
+  return out;
+}
+
+}  // namespace dwt

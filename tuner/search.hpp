@@ -1,0 +1,108 @@
+// Budgeted search over the candidates of a problem, and its replay from a --keep-all table without a
+// GPU (as Kernel Tuner's simulation runner replays its cache): which candidates a strategy would
+// have evaluated, and how far the best of them lands from the exhaustive winner.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kernel_desc.hpp"
+#include "problem.hpp"
+#include "table.hpp"
+
+namespace dwt {
+
+enum class Strategy { exhaustive, random, model };
+const char* to_string(Strategy s);
+// "exhaustive", "random" or "model"; std::invalid_argument otherwise.
+Strategy parse_strategy(const std::string& s);
+
+// What a candidate is across problems: family, dtype and template parameters, with a compile-time
+// filter size reduced to "fixed" (k3x7 on one problem and k3x3 on another are the same tile).
+std::string tile_signature(const std::string& family, DType dtype, const std::vector<KernelParam>& params);
+
+// Evaluations a strategy may spend on a problem of n candidates: floor(fraction * n), at least 1.
+int budget_for(std::size_t n, double fraction);
+
+// One problem of a --keep-all table: its candidates that cost an evaluation (not_supported ones
+// do not), with the median of those that passed.
+struct RecordedProblem {
+  Problem problem;
+  std::vector<std::string> kernels, families, signatures;
+  std::vector<std::optional<double>> ms;  // median (screening median if stopped early); nullopt: failed
+  double best_ms() const;                 // the exhaustive winner's median (+inf: none passed)
+};
+// The entries of `t` that recorded their candidates (--keep-all) and have at least one passed.
+std::vector<RecordedProblem> recorded_problems(const Table& t);
+
+// A cost model fitted on recorded problems: per tile signature, its time relative to each
+// training problem's best (log ratio), averaged with weights that favour similar problems (same
+// dtype, filter size, stride, dilation, output size). A signature never seen is predicted by its
+// family's average, an unseen family last.
+class CostModel {
+ public:
+  void add(const RecordedProblem& p);
+  std::size_t size() const { return train_.size(); }
+  // Predicted log(time / best) on p; smaller is better.
+  double predict(const Problem& p, const std::string& family, const std::string& signature) const;
+
+ private:
+  struct Seen {
+    Problem problem;
+    std::map<std::string, double> rel;         // signature -> log(ms / best)
+    std::map<std::string, double> family_rel;  // family -> mean over its signatures
+  };
+  std::vector<Seen> train_;
+};
+
+// Two problems of one shape (every field but the dtype and the name equal).
+bool same_shape(const Problem& a, const Problem& b);
+
+// The candidates a strategy evaluates, as indices into `families`/`signatures` (same length):
+// exhaustive all; random a seeded sample of `budget`; model the `budget` best predicted (stable
+// order on equal predictions). `model` is needed for Strategy::model.
+std::vector<std::size_t> choose_candidates(Strategy s, const Problem& p,
+                                           const std::vector<std::string>& families,
+                                           const std::vector<std::string>& signatures, int budget,
+                                           std::uint64_t seed, const CostModel* model);
+
+struct ReplayRow {
+  std::string problem;
+  int candidates = 0, evaluated = 0;  // per run (random: the same budget every seed)
+  double best_ms = 0;                 // exhaustive winner
+  double worst_gap = 0;               // over seeds: found / best - 1 (+inf: nothing passed)
+  double mean_gap = 0;
+  double within = 0;                  // share of seeds within the gap limit
+  std::string found_kernel;           // with one seed: the kernel the strategy picked
+};
+struct ReplayResult {
+  Strategy strategy = Strategy::model;
+  double fraction = 0;          // requested budget fraction
+  int seeds = 1;
+  double gap_limit = 0.03;
+  std::string model_source;     // what the model was fitted on
+  std::vector<ReplayRow> rows;
+  int candidates = 0, evaluated = 0;  // summed over problems (one seed)
+  double eval_fraction() const { return candidates ? static_cast<double>(evaluated) / candidates : 0; }
+  double worst_gap() const;
+  double within() const;        // share of (problem, seed) runs within gap_limit
+};
+struct ReplayOptions {
+  Strategy strategy = Strategy::model;
+  double fraction = 0.25;
+  int seeds = 100;  // random only
+  double gap_limit = 0.03;
+  // Tables the model is fitted on. Empty: each problem's model is fitted on the replayed table's
+  // other problems, leaving out every problem of its shape (any dtype), so that nothing it is
+  // scored on, not even the same shape in another dtype, was seen.
+  std::vector<const Table*> model_tables;
+};
+// Replays `t` (a --keep-all table). TableError when it recorded no candidates.
+ReplayResult replay(const Table& t, const ReplayOptions& opt);
+// A Markdown table: problem, candidates, evaluated, worst and mean gap, within; then the totals.
+std::string render_replay(const ReplayResult& r);
+
+}  // namespace dwt
