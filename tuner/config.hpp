@@ -58,7 +58,8 @@ struct ConfigLimits {
   std::size_t max_depth = 64;  // a config needs 4 levels
 };
 // The defaults, with max_problems from the environment variable DWTUNE_MAX_PROBLEMS when set
-// (a positive integer; anything else is a ConfigError). A command-line flag can override the field.
+// (a positive integer; anything else is a ConfigError). `--max-problems N` on shapes, verify and
+// tune overrides the field.
 ConfigLimits default_config_limits();
 
 // A file, or builtin:NAME for a config built into the binary (configs/NAME.json at build time).

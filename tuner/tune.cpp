@@ -16,6 +16,7 @@
 
 #include "cuda_check.hpp"
 #include "cudnn_baseline.hpp"
+#include "kernel_glob.hpp"
 #include "device.hpp"
 #include "format.hpp"
 #include "progress.hpp"
@@ -31,13 +32,15 @@ std::atomic<bool> g_interrupted{false};
 
 std::vector<const Operation*> candidates_for(const ConvShape& s, const DeviceLimits& lim,
                                              const std::vector<std::string>& families,
-                                             std::vector<CandidateResult>* refused) {
+                                             std::vector<CandidateResult>* refused,
+                                             const std::vector<std::string>& kernels) {
   std::vector<const Operation*> out;
   for (const Operation* op : registry()) {
     const KernelDesc& d = op->desc();
     if (d.dtype != s.dtype || d.layout != s.layout) continue;
     if (!families.empty() && std::find(families.begin(), families.end(), d.family) == families.end())
       continue;
+    if (!kernel_selected(d.name, kernels)) continue;
     const Support sup = op->supports(s, lim);
     if (sup) {
       out.push_back(op);
@@ -176,7 +179,7 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer,
                           CudnnBaseline& cudnn, double copy_bw, const DeviceLimits& lim, Shared& sh) {
   const TuneOptions& opt = sh.opt;
   std::vector<CandidateResult> results;
-  std::vector<const Operation*> ops = candidates_for(p, lim, opt.variants, &results);
+  std::vector<const Operation*> ops = candidates_for(p, lim, opt.variants, &results, opt.kernels);
   if (opt.random) ops = sample_candidates(std::move(ops), opt.budget, opt.seed, p.key());
 
   std::string too_large;

@@ -80,6 +80,48 @@ TEST(Cli, ShapesOfEdgeConfigHaveTheRightOutputSizes) {
   EXPECT_TRUE(saw_stride);
 }
 
+// Shapes on the command line, beside or instead of a config; the same default config everywhere.
+TEST(Cli, ProblemsOnTheCommandLine) {
+  CmdResult r = run("shapes --json --problem n=32,c=128,h=128,w=256,k=3x7 --problem name=s2,n=1,c=8,h=9,w=9,k=3,s=2,p=1",
+                    false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto arr = nlohmann::json::parse(r.out);
+  ASSERT_EQ(arr.size(), 2u);
+  EXPECT_EQ(arr[0].at("name"), "n32_c128_h128_w256_k3x7");
+  EXPECT_EQ(arr[0].at("out_h"), 126);
+  EXPECT_EQ(arr[0].at("out_w"), 250);
+  EXPECT_EQ(arr[1].at("name"), "s2");
+  EXPECT_EQ(arr[1].at("out_w"), 5);
+  // Beside --config: the config's problems, then these.
+  r = run("shapes --json --config builtin:kernelbench --problem n=1,c=8,h=9,w=9,k=3", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  arr = nlohmann::json::parse(r.out);
+  EXPECT_EQ(arr.back().at("name"), "n1_c8_h9_w9_k3");
+  // A name taken by the config is refused.
+  r = run("shapes --config builtin:kernelbench --problem name=kb85,n=1,c=8,h=9,w=9,k=3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("\"kb85\""), std::string::npos) << r.out;
+  // No --config and no --problem: builtin:kernelbench, for shapes as for tune.
+  r = run("shapes");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("kb85"), std::string::npos) << r.out;
+}
+
+TEST(Cli, MaxProblemsCapsWhatAConfigMayExpandTo) {
+  CmdResult r = run("shapes --config builtin:networks --max-problems 3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("limit of 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--max-problems"), std::string::npos) << r.out;
+  EXPECT_EQ(run("shapes --config builtin:networks --max-problems 100000").code, 0);
+  // The flag wins over the environment variable.
+  const std::string cmd = "DWTUNE_MAX_PROBLEMS=2 " + binary() + " shapes --max-problems 100 >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
+  const std::string env = "DWTUNE_MAX_PROBLEMS=2 " + binary() + " shapes >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(env.c_str())), 2);
+  r = run("shapes --problem n=1,c=8,h=9,w=9,k=3 --problem n=2,c=8,h=9,w=9,k=3 --max-problems 1");
+  EXPECT_EQ(r.code, 2) << r.out;
+}
+
 TEST(Cli, BrokenConfigsExitTwoNamingFileProblemAndField) {
   const fs::path bad_json = write_temp("dwtune-cli-bad.json", "{\"problems\": [");
   CmdResult r = run("shapes --config " + bad_json.string());
@@ -143,7 +185,15 @@ TEST(Cli, BadValuesAreRefusedBeforeAnyDeviceIsOpened) {
       {"tune --out " + out + " --warmup -1", "--warmup"},
       {"tune --out " + out + " --variants naive,frobnicate", "frobnicate"},
       {"verify --config builtin:edge --variants frobnicate", "frobnicate"},
-      {"report t.json -o \"\"", "--output"},
+      {"report t.json -o \"\"", "--out"},
+      {"report t.json --out \"\"", "--out"},
+      {"merge t.json --out \"\"", "--out"},
+      {"tune -o \"\"", "--out"},
+      {"tune --out " + out + " --kernels 'nosuchkernel*'", "nosuchkernel*"},
+      {"verify --kernels 'nosuchkernel*'", "nosuchkernel*"},
+      {"tune --out " + out + " --problem n=1,c=8,zz=2", "zz=2"},
+      {"tune --out " + out + " --problem n=1,c=8,h=9,w=9", "kernel"},
+      {"verify --problem n=1,c=8,h=9,w=9,k=3 --max-problems 0", "--max-problems"},
       {"merge t.json -o -", "-o -"},
   };
   for (const Case& c : cases) {
@@ -241,10 +291,17 @@ TEST_F(CliOutput, NonRegularTargetsAreRefusedNamingThePath) {
 TEST_F(CliOutput, ReportGoesToStandardOutputWithDashAndToAFileOtherwise) {
   const CmdResult dash = run("report " + table_.string() + " --format csv -o -", false);
   EXPECT_EQ(dash.code, 0);
-  EXPECT_EQ(dash.out.rfind("problem,key,", 0), 0u) << dash.out.substr(0, 100);
+  EXPECT_EQ(dash.out.rfind("problem,", 0), 0u) << dash.out.substr(0, 100);
   const fs::path md = dir_ / "r.md";
   EXPECT_EQ(run("report " + table_.string() + " -o " + md.string()).code, 0);
   EXPECT_EQ(text(md), run("report " + table_.string(), false).out);
+  // One spelling everywhere: --out works where -o does.
+  const fs::path md2 = dir_ / "r2.md";
+  EXPECT_EQ(run("report " + table_.string() + " --out " + md2.string()).code, 0);
+  EXPECT_EQ(text(md2), text(md));
+  const fs::path merged = dir_ / "m.json";
+  EXPECT_EQ(run("merge " + table_.string() + " --out " + merged.string()).code, 0);
+  EXPECT_TRUE(fs::exists(merged));
 }
 
 }  // namespace
