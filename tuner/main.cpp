@@ -343,7 +343,7 @@ int main(int argc, char** argv) {
       check_output(output, read);
       std::vector<Table> ts;
       for (const auto& f : inputs) ts.push_back(read_table(f));
-      write_table_atomic(merge_tables(ts), output);
+      write_table_atomic(merge_tables(ts, inputs), output);
       return kExitOk;
     }
   } catch (const std::exception& e) {

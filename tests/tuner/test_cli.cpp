@@ -225,6 +225,8 @@ TEST(Cli, MergeRefusesTablesOfDifferentGpuModels) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("H100"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("H200"), std::string::npos) << r.out;
+  // Named by file, not by position.
+  EXPECT_NE(r.out.find("results/h200/table.json"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(out));
 }
 
