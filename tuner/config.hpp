@@ -1,6 +1,6 @@
 // Shape-set configs: a JSON file of problems, expanded and checked before any GPU work.
 //
-// Form (DESIGN.md, "Shape-set config"):
+// Form (README.md, "Config format"):
 //   { "name": "...", "description": "...", "problems": [ { "name": "kb85", "n": 32, "c": 128,
 //     "h": 128, "w": 256, "kernel": [3, 7], "stride": 1, ... }, ... ] }
 // Required per problem: name, n, c, h, w, kernel. Defaults: stride 1, padding 0, dilation 1,

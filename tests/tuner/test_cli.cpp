@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <set>
 #include <fstream>
+#include <regex>
 #include <string>
 
 #include "device.hpp"
@@ -304,6 +305,65 @@ TEST_F(CliOutput, ReportGoesToStandardOutputWithDashAndToAFileOtherwise) {
   const fs::path merged = dir_ / "m.json";
   EXPECT_EQ(run("merge " + table_.string() + " --out " + merged.string()).code, 0);
   EXPECT_TRUE(fs::exists(merged));
+}
+
+// Issue 16: every command that README.md and bench/README.md show in a ```sh block is run, from a
+// directory laid out like the repository (build/, configs/, results/, a table.json): GPU-free ones
+// must succeed, the others must get past every flag and stop only for want of a GPU (exit 3), so
+// an example that goes stale (a renamed flag, a missing file) fails here.
+TEST_F(CliOutput, EveryCommandInTheReadmesRuns) {
+  std::string why;
+  const bool gpu = false;
+  if (dwt::gpu_available(&why)) GTEST_SKIP() << "a GPU is present: these commands would run for real";
+  const fs::path bin = fs::path(binary()).parent_path();
+  fs::create_directory_symlink(bin, dir_ / "build");
+  fs::create_directory_symlink(source_dir() / "configs", dir_ / "configs");
+  fs::create_directory_symlink(source_dir() / "results", dir_ / "results");
+  int ran = 0;
+  for (const char* doc : {"README.md", "bench/README.md"}) {
+    std::ifstream in(source_dir() / doc);
+    std::string line, cmd;
+    bool in_sh = false;
+    while (std::getline(in, line)) {
+      if (line.rfind("```", 0) == 0) {
+        in_sh = !in_sh && line == "```sh";
+        continue;
+      }
+      if (!in_sh || line.empty() || line[0] == '#') continue;
+      cmd += line;
+      if (!cmd.empty() && cmd.back() == '\\') {
+        cmd.pop_back();
+        continue;
+      }
+      // One command per `&&` piece; setup, ctest and cmake are the build's, not ours.
+      std::size_t pos = 0;
+      while (pos <= cmd.size()) {
+        const auto amp = cmd.find("&&", pos);
+        std::string piece = cmd.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+        pos = amp == std::string::npos ? cmd.size() + 1 : amp + 2;
+        const auto b = piece.find("build/dwtune");
+        if (b == std::string::npos || piece.find("--target") != std::string::npos) continue;
+        piece = piece.substr(b);  // compute-sanitizer ... runs the same command
+        if (const auto redirect = piece.find(" > "); redirect != std::string::npos)
+          piece = piece.substr(0, redirect);
+        const bool gpu_free = piece.find("--benchmark_list_tests") != std::string::npos ||
+                              piece.find(" --help") != std::string::npos ||
+                              std::regex_search(piece, std::regex("^build/dwtune (list|shapes|report|merge)"));
+        const std::string full = "cd " + dir_.string() + " && " + piece + " >/dev/null 2>" +
+                                 (dir_ / "err.txt").string();
+        const int status = std::system(full.c_str());
+        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        ++ran;
+        if (gpu_free || gpu)
+          EXPECT_EQ(code, 0) << doc << ": " << piece << "\n" << text(dir_ / "err.txt");
+        else
+          EXPECT_EQ(code, 3) << doc << ": " << piece << "\n" << text(dir_ / "err.txt");
+      }
+      cmd.clear();
+    }
+  }
+  EXPECT_GE(ran, 10);
+  std::printf("ran %d documented commands\n", ran);
 }
 
 }  // namespace
