@@ -4,10 +4,12 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <limits>
 #include <stdexcept>
 
+#include "kernel_glob.hpp"
 #include "operation.hpp"
 
 namespace dwt {
@@ -96,7 +98,115 @@ std::vector<std::string> parse_families(std::string_view list) {
   return out;
 }
 
+namespace {
+
+// A problem field on the command line: its short and config names, and what its value is.
+enum class SpecKind { integer, pair, text, flag };
+struct SpecField {
+  std::string_view shorthand, field;
+  SpecKind kind;
+};
+constexpr std::array kSpecFields{
+    SpecField{"name", "name", SpecKind::text},       SpecField{"n", "n", SpecKind::integer},
+    SpecField{"c", "c", SpecKind::integer},          SpecField{"h", "h", SpecKind::integer},
+    SpecField{"w", "w", SpecKind::integer},          SpecField{"k", "kernel", SpecKind::pair},
+    SpecField{"s", "stride", SpecKind::pair},        SpecField{"p", "padding", SpecKind::pair},
+    SpecField{"d", "dilation", SpecKind::pair},      SpecField{"m", "multiplier", SpecKind::integer},
+    SpecField{"bias", "bias", SpecKind::flag},       SpecField{"dtype", "dtype", SpecKind::text},
+    SpecField{"layout", "layout", SpecKind::text}};
+
+const SpecField* spec_field(std::string_view key) {
+  for (const SpecField& f : kSpecFields)
+    if (key == f.shorthand || key == f.field) return &f;
+  return nullptr;
+}
+
+std::int64_t spec_integer(std::string_view v, std::string_view piece) {
+  std::int64_t x = 0;
+  if (!whole(v, x))
+    throw std::invalid_argument(fmt::format("\"{}\": \"{}\" is not a whole number", piece, v));
+  return x;
+}
+
+}  // namespace
+
+nlohmann::json parse_problem_spec(std::string_view spec) {
+  nlohmann::json j = nlohmann::json::object();
+  std::string name;
+  for_each_piece(spec, [&](std::string_view piece) {
+    const auto eq = piece.find('=');
+    const std::string_view key = piece.substr(0, eq);
+    const std::string_view val = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+    const SpecField* f = spec_field(key);
+    if (!f) {
+      std::vector<std::string_view> known;
+      for (const SpecField& k : kSpecFields) known.push_back(k.shorthand);
+      throw std::invalid_argument(fmt::format("\"{}\" in \"{}\": unknown field (fields: {})", piece,
+                                              spec, fmt::join(known, ", ")));
+    }
+    if (j.contains(std::string(f->field)))
+      throw std::invalid_argument(fmt::format("\"{}\": field \"{}\" given twice", spec, f->field));
+    if (f->kind != SpecKind::flag && (eq == std::string_view::npos || val.empty()))
+      throw std::invalid_argument(fmt::format("\"{}\" in \"{}\": expected {}=VALUE", piece, spec, key));
+    switch (f->kind) {
+      case SpecKind::integer: j[std::string(f->field)] = spec_integer(val, piece); break;
+      case SpecKind::pair: {
+        const auto x = val.find('x');
+        if (x == std::string_view::npos)
+          j[std::string(f->field)] = spec_integer(val, piece);
+        else
+          j[std::string(f->field)] = {spec_integer(val.substr(0, x), piece), spec_integer(val.substr(x + 1), piece)};
+        break;
+      }
+      case SpecKind::text: j[std::string(f->field)] = std::string(val); break;
+      case SpecKind::flag:
+        if (eq == std::string_view::npos || val == "true")
+          j[std::string(f->field)] = true;
+        else if (val == "false")
+          j[std::string(f->field)] = false;
+        else
+          throw std::invalid_argument(fmt::format("\"{}\": expected bias, bias=true or bias=false", piece));
+        break;
+    }
+    if (f->field != "name") {
+      if (!name.empty()) name += '_';
+      for (char ch : piece)
+        if (ch != '=') name += ch;
+    }
+  });
+  if (!j.contains("name")) j["name"] = name;
+  return j;
+}
+
+std::vector<std::string> parse_kernel_globs(std::string_view list, const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  if (list.empty()) return out;
+  for_each_piece(list, [&](std::string_view g) {
+    if (g.empty()) throw std::invalid_argument(fmt::format("\"{}\": an empty pattern", list));
+    const std::vector<std::string> one{std::string(g)};
+    if (std::none_of(names.begin(), names.end(), [&](const std::string& n) { return kernel_selected(n, one); }))
+      throw std::invalid_argument(fmt::format(
+          "\"{}\" matches no compiled kernel{} (see dwtune list)", g, within(list, g)));
+    out.emplace_back(g);
+  });
+  return out;
+}
+
 namespace cli {
+
+CLI::Validator problem_check() {
+  return from_parser([](const std::string& s) { parse_problem_spec(s); }, "n=N,c=C,h=H,w=W,k=KHxKW,...");
+}
+
+CLI::Validator kernels_check() {
+  return from_parser(
+      [](const std::string& s) {
+        std::vector<std::string> names;
+        for (const Operation* op : registry()) names.push_back(op->desc().name);
+        parse_kernel_globs(s, names);
+      },
+      "GLOB,...");
+}
 
 CLI::Validator shard_check() {
   return from_parser([](const std::string& s) { parse_shard(s); }, "I/N");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <string>
@@ -22,6 +23,18 @@ std::vector<int> parse_devices(std::string_view s, int visible);
 // std::invalid_argument naming the unknown family and the known ones.
 std::vector<std::string> parse_families(std::string_view list);
 
+// One problem written on the command line, as the config's problem object it stands for:
+// "n=32,c=128,h=128,w=256,k=3x7" -> {"name": "n32_c128_h128_w256_k3x7", "n": 32, ..., "kernel": [3, 7]}.
+// Fields: name, n, c, h, w, k|kernel, s|stride, p|padding, d|dilation (a number, or HxW),
+// m|multiplier, bias (alone, or bias=true|false), dtype, layout. The config parser checks the values
+// (required fields, ranges); this refuses what it cannot read, naming the piece, with
+// std::invalid_argument. Without name=, the name is the spec with ',' as '_' and '=' dropped.
+nlohmann::json parse_problem_spec(std::string_view spec);
+
+// Comma-separated shell globs (*, ?, [...]) over kernel instantiation names; each must match at
+// least one of `names`, else std::invalid_argument names it. "" -> {} (every kernel).
+std::vector<std::string> parse_kernel_globs(std::string_view list, const std::vector<std::string>& names);
+
 namespace cli {
 
 // I/N, as parse_shard reads it.
@@ -30,6 +43,10 @@ CLI::Validator shard_check();
 CLI::Validator devices_check();
 // Comma-separated compiled families.
 CLI::Validator families_check();
+// NAME=VALUE,... as parse_problem_spec reads it.
+CLI::Validator problem_check();
+// Comma-separated globs, each matching a compiled instantiation.
+CLI::Validator kernels_check();
 // A path that is not empty.
 CLI::Validator path_check();
 // A whole number in [lo, hi], digits only (no sign, no spaces); the message gives the range.

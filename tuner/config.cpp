@@ -300,7 +300,7 @@ void expand_entry(const json& e, std::size_t index, const std::string& source,
   const auto too_many = [&](std::string_view field, std::string_view count) {
     fail(at, field,
          fmt::format("this entry expands to {} problems; with the {} before it that is more than "
-                     "the limit of {} (DWTUNE_MAX_PROBLEMS raises it)",
+                     "the limit of {} (--max-problems or DWTUNE_MAX_PROBLEMS raises it)",
                      count, out.size(), lim.max_problems));
   };
   std::vector<Alts> axes;

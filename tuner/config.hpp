@@ -1,6 +1,6 @@
 // Shape-set configs: a JSON file of problems, expanded and checked before any GPU work.
 //
-// Form (DESIGN.md, "Shape-set config"):
+// Form (README.md, "Config format"):
 //   { "name": "...", "description": "...", "problems": [ { "name": "kb85", "n": 32, "c": 128,
 //     "h": 128, "w": 256, "kernel": [3, 7], "stride": 1, ... }, ... ] }
 // Required per problem: name, n, c, h, w, kernel. Defaults: stride 1, padding 0, dilation 1,
@@ -58,7 +58,8 @@ struct ConfigLimits {
   std::size_t max_depth = 64;  // a config needs 4 levels
 };
 // The defaults, with max_problems from the environment variable DWTUNE_MAX_PROBLEMS when set
-// (a positive integer; anything else is a ConfigError). A command-line flag can override the field.
+// (a positive integer; anything else is a ConfigError). `--max-problems N` on shapes, verify and
+// tune overrides the field.
 ConfigLimits default_config_limits();
 
 // A file, or builtin:NAME for a config built into the binary (configs/NAME.json at build time).

@@ -16,6 +16,7 @@
 #include "device.hpp"
 #include "errors.hpp"
 #include "format.hpp"
+#include "kernel_glob.hpp"
 #include "problem_json.hpp"
 #include "report.hpp"
 #include "safe_write.hpp"
@@ -33,6 +34,58 @@ constexpr const char* kDefaultConfig = "builtin:kernelbench";
 std::vector<std::filesystem::path> config_inputs(const std::string& config) {
   if (config.starts_with("builtin:")) return {};
   return {config};
+}
+
+// Where a command's problems come from: --config (a file or builtin:NAME; builtin:kernelbench when
+// neither it nor --problem is given), then each --problem, under --max-problems.
+struct ProblemSource {
+  std::string config = kDefaultConfig;
+  bool config_given = false;
+  std::vector<std::string> problems;
+  std::size_t max_problems = 0;  // 0: default_config_limits()
+};
+
+void add_problem_options(CLI::App* sub, ProblemSource& src) {
+  constexpr auto kSizeMax = static_cast<std::uint64_t>(std::numeric_limits<int>::max());
+  sub->add_option("--config", src.config,
+                  "Shape-set JSON file (see configs/ and README.md), or builtin:kernelbench, builtin:edge, "
+                  "builtin:networks (default: builtin:kernelbench unless --problem is given)")
+      ->each([&src](const std::string&) { src.config_given = true; });
+  sub->add_option("--problem", src.problems,
+                  "One problem, repeatable, beside --config: n=32,c=128,h=128,w=256,k=3x7 "
+                  "[,s=SxS,p=PxP,d=DxD,m=M,bias,dtype=f16,layout=nchw,name=NAME]")
+      ->check(cli::problem_check());
+  sub->add_option("--max-problems", src.max_problems,
+                  "Refuse a config that expands to more problems (default 100000, or DWTUNE_MAX_PROBLEMS)")
+      ->check(cli::whole_number(1, kSizeMax));
+}
+
+ShapeSet load_problems(const ProblemSource& src) {
+  ConfigLimits lim = default_config_limits();
+  if (src.max_problems) lim.max_problems = src.max_problems;
+  if (src.problems.empty()) return load_shape_set(src.config, lim);
+  nlohmann::json j = {{"name", "command line"}, {"problems", nlohmann::json::array()}};
+  for (const auto& spec : src.problems) j["problems"].push_back(parse_problem_spec(spec));
+  ShapeSet extra = parse_config(j, "--problem", lim);
+  if (!src.config_given) return extra;
+  ShapeSet set = load_shape_set(src.config, lim);
+  for (Problem& p : extra.problems) {
+    for (const Problem& q : set.problems)
+      if (q.name == p.name)
+        throw InputError(fmt::format("--problem: problem \"{}\" is also in {}; give it name=...",
+                                     p.name, set.source));
+    set.problems.push_back(std::move(p));
+  }
+  if (set.problems.size() > lim.max_problems)
+    throw InputError(fmt::format("{} and --problem: {} problems, more than --max-problems {}",
+                                 set.source, set.problems.size(), lim.max_problems));
+  return set;
+}
+
+std::vector<std::string> kernel_names() {
+  std::vector<std::string> names;
+  for (const Operation* op : registry()) names.push_back(op->desc().name);
+  return names;
 }
 
 // `-o -` is standard output; anything else goes through the one safe writer.
@@ -82,8 +135,8 @@ int cmd_list(bool json) {
   return kExitOk;
 }
 
-int cmd_shapes(const std::string& config, bool json) {
-  const ShapeSet set = load_shape_set(config);
+int cmd_shapes(const ProblemSource& src, bool json) {
+  const ShapeSet set = load_problems(src);
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const Problem& p : set.problems) arr.push_back(p);
@@ -97,9 +150,11 @@ int cmd_shapes(const std::string& config, bool json) {
   return kExitOk;
 }
 
-int cmd_verify(const std::string& config, const std::string& variants, std::uint64_t seed) {
-  const ShapeSet set = load_shape_set(config);
+int cmd_verify(const ProblemSource& src, const std::string& variants, const std::string& kernels,
+               std::uint64_t seed) {
+  const ShapeSet set = load_problems(src);
   const auto fams = parse_families(variants);
+  const auto globs = parse_kernel_globs(kernels, kernel_names());
   require_gpu();
   const DeviceLimits lim = query_device_limits(0);
   cudaStream_t st;
@@ -107,7 +162,7 @@ int cmd_verify(const std::string& config, const std::string& variants, std::uint
   int passed = 0, failed = 0, unsupported = 0, problems_failed = 0;
   for (const Problem& p : set.problems) {
     std::vector<CandidateResult> refused;
-    const auto ops = candidates_for(p, lim, fams, &refused);
+    const auto ops = candidates_for(p, lim, fams, &refused, globs);
     unsupported += static_cast<int>(refused.size());
     std::string too_large;
     std::optional<ProblemBuffers> buf = allocate_if_fits(p, too_large);
@@ -165,31 +220,33 @@ int main(int argc, char** argv) {
   auto* list = app.add_subcommand("list", "List every compiled kernel instantiation (no GPU)");
   list->add_flag("--json", json, "Print as a JSON array");
 
-  std::string config = kDefaultConfig;
-  const std::string config_help =
-      "Shape-set JSON file (see configs/), or builtin:kernelbench, builtin:edge, builtin:networks";
+  ProblemSource src;
   auto* shapes = app.add_subcommand("shapes", "Expand a config and print each problem with its output size (no GPU)");
-  shapes->add_option("--config", config, config_help)->required();
+  add_problem_options(shapes, src);
   shapes->add_flag("--json", json, "Print a JSON array (name, out_h, out_w, ...)");
 
-  std::string variants;
+  std::string variants, kernels;
+  const std::string kernels_help =
+      "Comma-separated globs over kernel names (dwtune list), e.g. 'vectorized_*_k3x7_*' (default: all)";
   std::uint64_t seed = 1;
   auto* verify = app.add_subcommand("verify", "Run every candidate once per problem and compare with the reference");
-  verify->add_option("--config", config, config_help)->required();
+  add_problem_options(verify, src);
   verify->add_option("--variants", variants, "Comma-separated families (default: all)")
       ->check(cli::families_check());
+  verify->add_option("--kernels", kernels, kernels_help)->check(cli::kernels_check());
   verify->add_option("--seed", seed, "Seed of the random inputs")->check(seed_check);
 
   TuneOptions topt;
   std::string out, strategy = "exhaustive", devices = "0", shard = "0/1";
   bool quiet = false, no_cudnn = false;
   auto* tune = app.add_subcommand("tune", "Sweep, verify and time every candidate; write the tuning table");
-  tune->add_option("--config", config, config_help + " (default: builtin:kernelbench)");
-  tune->add_option("--out", out, "Tuning table to write (JSON, written atomically; never over the config)")
+  add_problem_options(tune, src);
+  tune->add_option("-o,--out", out, "Tuning table to write (JSON, written atomically; never over the config)")
       ->required()
       ->check(cli::path_check());
   tune->add_option("--variants", variants, "Comma-separated families to sweep (default: all)")
       ->check(cli::families_check());
+  tune->add_option("--kernels", kernels, kernels_help)->check(cli::kernels_check());
   tune->add_option("--strategy", strategy,
                    "exhaustive (default), random, or model (the candidates a cost model fitted on --model ranks first)")
       ->check(CLI::IsMember({"exhaustive", "random", "model"}));
@@ -222,14 +279,14 @@ int main(int argc, char** argv) {
   report->add_option("--vs", vs, "Second table to compare with, problem by problem");
   report->add_option("--format", format, "md (default), html or csv")
       ->check(CLI::IsMember({"md", "html", "csv"}));
-  report->add_option("-o,--output", output,
+  report->add_option("-o,--out,--output", output,
                      "Write to this file (atomically; never over an input) instead of stdout; - is stdout")
       ->check(cli::path_check());
 
   std::vector<std::string> inputs;
   auto* merge = app.add_subcommand("merge", "Join tuning tables of one GPU model (no GPU)");
   merge->add_option("tables", inputs, "Tables to join")->required();
-  merge->add_option("-o,--output", output, "Merged table (written atomically; never over an input)")
+  merge->add_option("-o,--out,--output", output, "Merged table (written atomically; never over an input)")
       ->required()
       ->check(cli::path_check());
 
@@ -271,10 +328,10 @@ int main(int argc, char** argv) {
   // Every value is checked, and every output found writable, before a device is opened.
   try {
     if (*list) return cmd_list(json);
-    if (*shapes) return cmd_shapes(config, json);
-    if (*verify) return cmd_verify(config, variants, seed);
+    if (*shapes) return cmd_shapes(src, json);
+    if (*verify) return cmd_verify(src, variants, kernels, seed);
     if (*tune) {
-      const ShapeSet set = load_shape_set(config);
+      const ShapeSet set = load_problems(src);
       topt.out = out;
       topt.strategy = parse_strategy(strategy);
       if (topt.strategy != Strategy::exhaustive && topt.budget <= 0 && !(topt.budget_fraction > 0))
@@ -283,10 +340,12 @@ int main(int argc, char** argv) {
         throw InputError("--strategy model needs --model TABLE (a --keep-all table to fit the cost model on)");
       for (const auto& m : model_tables) topt.model_tables.emplace_back(m);
       topt.variants = parse_families(variants);
+      topt.kernels = parse_kernel_globs(kernels, kernel_names());
       std::tie(topt.shard_index, topt.shard_count) = parse_shard(shard);
       topt.with_cudnn = !no_cudnn;
       topt.progress = quiet ? Progress::quiet : Progress::automatic;
-      check_output(topt.out, config_inputs(config));
+      check_output(topt.out, src.config_given || src.problems.empty() ? config_inputs(src.config)
+                                                                      : std::vector<std::filesystem::path>{});
       require_gpu();
       int count = 0;
       DWT_CUDA_CHECK(cudaGetDeviceCount(&count));
@@ -323,7 +382,7 @@ int main(int argc, char** argv) {
       check_output(output, read);
       std::vector<Table> ts;
       for (const auto& f : inputs) ts.push_back(read_table(f));
-      write_table_atomic(merge_tables(ts), output);
+      write_table_atomic(merge_tables(ts, inputs), output);
       return kExitOk;
     }
   } catch (const std::exception& e) {

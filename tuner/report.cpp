@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -28,6 +29,35 @@ ReportFormat parse_report_format(std::string_view s) {
       fmt::format("unknown report format \"{}\" (expected md, html or csv)", s));
 }
 
+std::string problem_spec(const Problem& p) {
+  std::string out;
+  if (!p.name.empty() && p.name.find_first_of(",=") == std::string::npos) out = "name=" + p.name + ",";
+  out += fmt::format("n={},c={},h={},w={},k={}x{},s={}x{},p={}x{},d={}x{},m={}", p.n, p.c, p.h, p.w,
+                     p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.m);
+  if (p.bias) out += ",bias";
+  return out + fmt::format(",dtype={},layout={}", to_string(p.dtype), to_string(p.layout));
+}
+
+namespace {
+// A POSIX shell word: as is when it is plain, else in single quotes.
+std::string shell_word(std::string_view s) {
+  const bool plain = !s.empty() && std::all_of(s.begin(), s.end(), [](char ch) {
+    return std::isalnum(static_cast<unsigned char>(ch)) || std::string_view("_-.,=/:+").find(ch) != std::string_view::npos;
+  });
+  if (plain) return std::string(s);
+  std::string out = "'";
+  for (char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+  return out + "'";
+}
+
+}  // namespace
+
+std::string rerun_command(const Problem& p, const std::string& kernel) {
+  std::string cmd = "dwtune tune --problem " + shell_word(problem_spec(p));
+  if (!kernel.empty()) cmd += " --kernels " + shell_word(kernel);
+  return cmd + " --out rerun.json";
+}
+
 namespace report {
 
 namespace {
@@ -47,9 +77,11 @@ Measure timed(std::string label, std::string kernel, const TimingStats& t, const
   m.kernel = std::move(kernel);
   if (!positive(t.median_ms)) {
     m.na = fmt::format("invalid median time {}", t.median_ms);
+    m.state = "failed";
     return m;
   }
   m.has = true;
+  m.state = "passed";
   m.time = t;
   const Rates r = rates_of(p, t.median_ms, bw);
   m.gbps = r.gbps;
@@ -58,23 +90,46 @@ Measure timed(std::string label, std::string kernel, const TimingStats& t, const
   return m;
 }
 
-Measure missing(std::string label, std::string why) {
+Measure missing(std::string label, std::string why, std::string state) {
   Measure m;
   m.label = std::move(label);
   m.na = std::move(why);
+  m.state = std::move(state);
   return m;
 }
 
-// Why a family has no best on this problem, from the kept candidates when there are any.
-std::string family_na(const ProblemEntry& e, const std::string& family) {
+// Why a family has no best on this problem, from the kept candidates when there are any: not
+// supported (every candidate refused by its support check) is not a failure.
+Measure family_missing(const ProblemEntry& e, const std::string& family) {
+  Measure m;
+  m.label = family;
   std::map<std::string, int> count;
+  std::string first_refusal;
   for (const auto& c : e.candidates)
-    if (c.family == family) ++count[to_string(c.status)];
-  if (count.empty()) return "no passing candidate";
-  std::string out;
-  for (const auto& [status, n] : count)
-    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, status);
-  return out;
+    if (c.family == family) {
+      ++count[to_string(c.status)];
+      if (c.status == Disposition::not_supported && first_refusal.empty()) first_refusal = c.reason;
+    }
+  if (!e.ok && e.candidates.empty()) {
+    m.state = "problem_failed";
+    m.na = "problem failed";
+  } else if (e.candidates.empty()) {
+    m.state = "not_recorded";
+    m.na = "not timed; tune with --keep-all to record why";
+  } else if (count.empty()) {
+    m.state = "not_run";
+    m.na = "no candidate tried";
+  } else if (count.size() == 1 && count.count("not_supported")) {
+    m.state = "not_supported";
+    m.na = first_refusal.empty() ? "not supported" : "not supported: " + first_refusal;
+  } else {
+    m.state = "failed";
+    std::string out;
+    for (const auto& [status, n] : count)
+      out += fmt::format("{}{} {}", out.empty() ? "" : ", ", n, status);
+    m.na = out;
+  }
+  return m;
 }
 
 std::vector<std::string> family_order(const Table& t) {
@@ -114,6 +169,27 @@ std::string pct_text(double share) {
 std::string x_text(double s) { return fmt::format("{:.2f}×", s); }
 std::string opt_x_text(const std::optional<double>& s) { return s ? x_text(*s) : "n/a"; }
 std::string na_text(const std::string& why) { return fmt::format("n/a ({})", why); }
+std::string verdict_text(const std::optional<double>& s) {
+  if (!s) return "n/a";
+  return *s < 1 ? fmt::format("LOSS {}", x_text(*s)) : fmt::format("win {}", x_text(*s));
+}
+
+Cell state_cell(const Measure& x) {
+  if (x.state == "not_supported") return Cell{"not supported", false, false, true};
+  Cell c = na_cell(x.na);
+  if (x.state == "failed") {
+    c.text = fmt::format("FAILED ({})", x.na);
+    c.bad = true;
+  }
+  return c;
+}
+
+std::string anchor_of(std::size_t index, const std::string& name) {
+  std::string out = fmt::format("p{}-", index);
+  for (char ch : name)
+    out += std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' ? ch : '-';
+  return out;
+}
 
 double geomean(const std::vector<double>& v) {
   if (v.empty()) return kNaN;
@@ -153,17 +229,21 @@ Model build_model(const Table& t) {
     if (e.cudnn.available && e.cudnn.time)
       r.cudnn = timed("cuDNN", e.cudnn.algo, *e.cudnn.time, p, m.bw);
     else
-      r.cudnn = missing("cuDNN", e.cudnn.available        ? "no time recorded"
-                                 : e.cudnn.reason.empty() ? "cuDNN not available"
-                                                          : e.cudnn.reason);
+      r.cudnn = missing("cuDNN",
+                        e.cudnn.available        ? "no time recorded"
+                        : e.cudnn.reason.empty() ? "cuDNN not available"
+                                                 : e.cudnn.reason,
+                        "unavailable");
     if (e.winner && e.winner->time) {
       r.win = timed("winner", e.winner->kernel, *e.winner->time, p, m.bw);
       r.win.cand = &*e.winner;
       if (positive(r.floor_ms) && positive(r.win.time.median_ms)) r.floor_share = r.floor_ms / r.win.time.median_ms;
     } else {
-      r.win = missing("winner", !e.reason.empty() ? e.reason
-                                : e.winner        ? "winner has no time"
-                                                  : "no candidate passed");
+      r.win = missing("winner",
+                      !e.reason.empty() ? e.reason
+                      : e.winner        ? "winner has no time"
+                                        : "no candidate passed",
+                      "failed");
     }
     for (const auto& f : m.families) {
       auto it = e.family_best.find(f);
@@ -173,7 +253,7 @@ Model build_model(const Table& t) {
         fm.winner = fm.has && e.winner && e.winner->kernel == it->second.kernel;
         r.fam.push_back(std::move(fm));
       } else {
-        r.fam.push_back(missing(f, family_na(e, f)));
+        r.fam.push_back(family_missing(e, f));
       }
     }
 
@@ -188,6 +268,14 @@ Model build_model(const Table& t) {
     for (auto& fm : r.fam) relate(fm);
     relate(r.cudnn);
     relate(r.win);
+    for (auto& fm : r.fam)
+      if (fm.has) fm.state = fm.winner ? "winner" : "slower";
+    if (!e.candidates.empty()) {
+      r.not_supported = 0;
+      for (const auto& c : e.candidates) r.not_supported += c.status == Disposition::not_supported;
+    }
+    if (r.win.vs_cudnn && *r.win.vs_cudnn < 1) r.losses.push_back("cuDNN");
+    if (r.win.vs_naive && *r.win.vs_naive < 1) r.losses.push_back("naive");
 
     if (r.win.has) {
       ++m.tuned;
@@ -295,11 +383,38 @@ Grid summary_grid(const Model& m) {
   return g;
 }
 
+namespace {
+
+// Every loss said, every win counted: "LOSES to cuDNN (0.79×)", "beats naive, cuDNN".
+Cell baselines_cell(const Row& r) {
+  if (!r.win.has) return na_cell("no winner");
+  std::vector<std::string> lost, won;
+  auto side = [&](const char* name, const std::optional<double>& s) {
+    if (!s) return;
+    (*s < 1 ? lost : won).push_back(fmt::format("{} ({})", name, x_text(*s)));
+  };
+  side("cuDNN", r.win.vs_cudnn);
+  side("naive", r.win.vs_naive);
+  auto join = [](const std::vector<std::string>& v) {
+    std::string out;
+    for (const auto& x : v) out += (out.empty() ? "" : ", ") + x;
+    return out;
+  };
+  if (!lost.empty()) {
+    Cell c = txt("LOSES to " + join(lost) + (won.empty() ? "" : "; beats " + join(won)));
+    c.bad = true;
+    return c;
+  }
+  return won.empty() ? na_cell("no baseline timed") : txt("beats " + join(won));
+}
+
+}  // namespace
+
 Grid overview_grid(const Model& m) {
   Grid g{{"problem", "shape", "winner", "median ms", "GB/s", "% copy bw", "GFLOP/s", "× naive",
-          "cuDNN ms", "× cuDNN"}};
+          "cuDNN ms", "× cuDNN", "against the baselines"}};
   for (const auto& r : m.rows) {
-    std::vector<Cell> row{txt(r.e->problem.name), txt(shape_text(r.e->problem))};
+    std::vector<Cell> row{code(r.e->problem.name), txt(shape_text(r.e->problem))};
     const Measure& w = r.win;
     if (w.has) {
       row.insert(row.end(),
@@ -310,7 +425,9 @@ Grid overview_grid(const Model& m) {
       for (int i = 0; i < 5; ++i) row.push_back(num("n/a"));
     }
     row.push_back(r.cudnn.has ? num(ms_text(r.cudnn.time.median_ms)) : na_cell(r.cudnn.na));
-    row.push_back(num(opt_x_text(w.vs_cudnn)));
+    row.push_back(w.vs_cudnn && *w.vs_cudnn < 1 ? bad_num(opt_x_text(w.vs_cudnn))
+                                                 : num(opt_x_text(w.vs_cudnn)));
+    row.push_back(baselines_cell(r));
     g.rows.push_back(std::move(row));
   }
   return g;
@@ -321,9 +438,9 @@ Grid family_grid(const Model& m) {
   for (const auto& f : m.families) g.head.push_back(f);
   g.head.push_back("cuDNN");
   for (const auto& r : m.rows) {
-    std::vector<Cell> row{txt(r.e->problem.name)};
+    std::vector<Cell> row{code(r.e->problem.name)};
     for (const auto& fm : r.fam)
-      row.push_back(fm.has ? num(ms_text(fm.time.median_ms), fm.winner) : na_cell(fm.na));
+      row.push_back(fm.has ? num(ms_text(fm.time.median_ms), fm.winner) : state_cell(fm));
     row.push_back(r.cudnn.has ? num(ms_text(r.cudnn.time.median_ms)) : na_cell(r.cudnn.na));
     g.rows.push_back(std::move(row));
   }
@@ -331,10 +448,10 @@ Grid family_grid(const Model& m) {
 }
 
 Grid launch_grid(const Model& m) {
-  Grid g{{"problem", "winner", "params", "grid", "block", "smem bytes", "passed / candidates"}};
+  Grid g{{"problem", "winner", "params", "grid", "block", "smem bytes", "passed / run"}};
   for (const auto& r : m.rows) {
     const ProblemEntry& e = *r.e;
-    std::vector<Cell> row{txt(e.problem.name)};
+    std::vector<Cell> row{code(e.problem.name)};
     if (r.win.has) {
       const CandidateResult& w = *r.win.cand;
       row.insert(row.end(),
@@ -344,10 +461,18 @@ Grid launch_grid(const Model& m) {
       row.push_back(na_cell(r.win.na));
       for (int i = 0; i < 4; ++i) row.push_back(txt("-"));
     }
-    row.push_back(num(fmt::format("{} / {}", e.candidates_passed, e.candidates_total)));
+    row.push_back(num(candidates_text(r)));
     g.rows.push_back(std::move(row));
   }
   return g;
+}
+
+std::string candidates_text(const Row& r) {
+  const ProblemEntry& e = *r.e;
+  if (r.not_supported < 0)
+    return fmt::format("{} / {} (unsupported ones included)", e.candidates_passed, e.candidates_total);
+  return fmt::format("{} / {} ({} not supported)", e.candidates_passed,
+                     e.candidates_total - r.not_supported, r.not_supported);
 }
 
 Grid problem_grid(const Row& r) {
@@ -355,7 +480,7 @@ Grid problem_grid(const Row& r) {
           "× naive", "× cuDNN"}};
   auto add = [&](const Measure& x, std::string label) {
     if (!x.has) {
-      g.rows.push_back({txt(std::move(label)), na_cell(x.na), txt(""), txt(""), txt(""), txt(""),
+      g.rows.push_back({txt(std::move(label)), state_cell(x), txt(""), txt(""), txt(""), txt(""),
                         txt(""), txt(""), txt(""), txt("")});
       return;
     }
@@ -391,7 +516,7 @@ Grid vs_grid(const std::vector<VsRow>& rows) {
     }
   };
   for (const auto& r : rows) {
-    std::vector<Cell> row{txt(r.name)};
+    std::vector<Cell> row{code(r.name)};
     side(r.a, row);
     side(r.b, row);
     if (r.ratio)

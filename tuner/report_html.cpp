@@ -44,7 +44,11 @@ std::string html_grid(const Grid& g, std::string_view cls) {
       std::string body = html_escape(c.text);
       if (c.code) body = fmt::format("<code>{}</code>", body);
       if (c.strong) body = fmt::format("<strong>{}</strong>", body);
-      const char* klass = c.na ? " class=\"na\"" : c.num ? " class=\"num\"" : "";
+      const char* klass = c.bad && c.num ? " class=\"num bad\""
+                          : c.bad        ? " class=\"bad\""
+                          : c.na         ? " class=\"na\""
+                          : c.num        ? " class=\"num\""
+                                         : "";
       out += fmt::format("<td{}>{}</td>", klass, body);
     }
     out += "</tr>\n";
@@ -62,12 +66,19 @@ const char* family_color(const Model& m, const std::string& family) {
   return kPalette[i % std::size(kPalette)];
 }
 
-// A step of 1, 2 or 5 times a power of ten giving about `ticks` intervals over [0, v].
+// At most this many tick intervals on any axis, whatever the values.
+constexpr int kMaxTicks = 10;
+
+// A step of 1, 2 or 5 times a power of ten giving about `ticks` intervals over [0, v], from
+// log10 of the range; 0 when v is not a positive finite number (then no ticks are drawn).
 double nice_step(double v, int ticks) {
-  const double raw = v / ticks;
-  const double p = std::pow(10.0, std::floor(std::log10(raw)));
-  const double f = raw / p;
-  return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+  if (!positive(v)) return 0;
+  const double lg = std::log10(v / ticks);
+  if (!std::isfinite(lg)) return 0;
+  const double p = std::pow(10.0, std::floor(lg));
+  const double f = v / ticks / p;
+  const double step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+  return positive(step) ? step : 0;
 }
 
 std::string clip(std::string s, std::size_t n) {
@@ -84,21 +95,28 @@ std::string bar_chart(const Model& m, const Row& r) {
   double vmax = positive(m.bw) ? m.bw : 0;
   for (const auto* b : bars)
     if (b->has) vmax = std::max(vmax, b->gbps);
-  if (!positive(vmax)) vmax = 1;
-  const double step = nice_step(vmax * 1.04, 5);
-  const double top_v = std::ceil(vmax * 1.04 / step) * step;
+  if (!positive(vmax) || !positive(vmax * 1.04)) vmax = positive(m.bw) ? m.bw : 1;
+  double step = nice_step(vmax * 1.04, 5);
+  double top_v = step > 0 ? std::ceil(vmax * 1.04 / step) * step : vmax;
+  if (!positive(top_v)) top_v = 1;
 
   const int W = 780, x0 = 110, x1 = 540, top = 30, rowh = 24;
   const int n = static_cast<int>(bars.size());
   const int bottom = top + n * rowh, H = bottom + 40;
-  auto X = [&](double v) { return x0 + (x1 - x0) * v / top_v; };
+  auto X = [&](double v) {
+    const double f = v / top_v;
+    return x0 + (x1 - x0) * (std::isfinite(f) ? std::clamp(f, 0.0, 1.0) : 1.0);
+  };
   const std::string name = html_escape(r.e->problem.name);
 
   std::string s = fmt::format(
       "<svg class=\"chart\" data-problem=\"{}\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\" "
       "role=\"img\">\n<title>{}: GB/s of each family's best and of cuDNN</title>\n",
       name, W, H, W, H, name);
-  for (double v = 0; v <= top_v * (1 + 1e-9); v += step) {
+  // Ticks by index, never by accumulation: a bounded count whatever the values.
+  const int nticks = step > 0 ? std::min(kMaxTicks, static_cast<int>(std::floor(top_v / step + 1e-9))) : 0;
+  for (int i = 0; i <= nticks; ++i) {
+    const double v = i * step;
     s += fmt::format(
         "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#e1e4e8\"/>"
         "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\" fill=\"#57606a\">{4}</text>\n",
@@ -155,22 +173,25 @@ std::string decade_text(int k) {
 std::string roofline(const Model& m) {
   struct Point {
     double x, y;
-    std::string name, tip;
+    std::string tip;
     const char* color;
     bool cudnn;
   };
+  // Points carry no text (labels of nearby problems would print over each other): each has a
+  // hover title, and the numbered legend under the chart lists them.
   std::vector<Point> pts;
-  for (const auto& r : m.rows) {
+  for (std::size_t i = 0; i < m.rows.size(); ++i) {
+    const Row& r = m.rows[i];
     if (!positive(r.intensity)) continue;
     const std::string& name = r.e->problem.name;
-    if (r.win.has)
-      pts.push_back({r.intensity, r.win.gflops, name,
-                     fmt::format("{}: {} {} GFLOP/s, {} FLOP/byte", name, r.win.kernel,
+    if (r.win.has && positive(r.win.gflops))
+      pts.push_back({r.intensity, r.win.gflops,
+                     fmt::format("{}. {}: {} {} GFLOP/s, {} FLOP/byte", i + 1, name, r.win.kernel,
                                  rate_text(r.win.gflops), sig(r.intensity, 3)),
                      family_color(m, r.win.cand->family), false});
-    if (r.cudnn.has)
-      pts.push_back({r.intensity, r.cudnn.gflops, name,
-                     fmt::format("{}: cuDNN {} GFLOP/s", name, rate_text(r.cudnn.gflops)),
+    if (r.cudnn.has && positive(r.cudnn.gflops))
+      pts.push_back({r.intensity, r.cudnn.gflops,
+                     fmt::format("{}. {}: cuDNN {} GFLOP/s", i + 1, name, rate_text(r.cudnn.gflops)),
                      family_color(m, "cuDNN"), true});
   }
   const int W = 780, H = 440, l = 70, rgt = 180, t = 20, b = 50;
@@ -195,19 +216,27 @@ std::string roofline(const Model& m) {
     xlo = std::min(xlo, p.x), xhi = std::max(xhi, p.x);
     ylo = std::min(ylo, p.y), yhi = std::max(yhi, p.y);
   }
-  const int dx0 = static_cast<int>(std::floor(std::log10(xlo / 1.3)));
-  const int dx1 = std::max(dx0 + 1, static_cast<int>(std::ceil(std::log10(xhi * 1.3))));
+  // Decades as integers, from finite logs only (every point is positive and finite).
+  auto decade = [](double v, bool up) {
+    const double lg = std::log10(v);
+    return static_cast<int>(std::clamp(up ? std::ceil(lg) : std::floor(lg), -400.0, 400.0));
+  };
+  const int dx0 = decade(xlo / 1.3, false);
+  const int dx1 = std::max(dx0 + 1, decade(xhi * 1.3, true));
   if (positive(m.bw)) {  // the roof must fit over the whole x range
     ylo = std::min(ylo, m.bw * std::pow(10.0, dx0));
     yhi = std::max(yhi, m.bw * std::pow(10.0, dx1));
   }
-  const int dy0 = static_cast<int>(std::floor(std::log10(ylo / 1.3)));
-  const int dy1 = std::max(dy0 + 1, static_cast<int>(std::ceil(std::log10(yhi * 1.3))));
+  const int dy0 = positive(ylo / 1.3) ? decade(ylo / 1.3, false) : -400;
+  const int dy1 = std::max(dy0 + 1, positive(yhi * 1.3) ? decade(yhi * 1.3, true) : 400);
   auto X = [&](double v) { return px0 + (px1 - px0) * (std::log10(v) - dx0) / (dx1 - dx0); };
   auto Y = [&](double v) { return py1 - (py1 - py0) * (std::log10(v) - dy0) / (dy1 - dy0); };
+  // At most kMaxTicks labelled decades per axis; minor lines only when every decade is labelled.
+  const int xstep = std::max(1, (dx1 - dx0 + kMaxTicks - 1) / kMaxTicks);
+  const int ystep = std::max(1, (dy1 - dy0 + kMaxTicks - 1) / kMaxTicks);
 
-  for (int k = dx0; k <= dx1; ++k) {
-    for (int f = 2; f <= 9 && k < dx1; ++f)
+  for (int k = dx0; k <= dx1; k += xstep) {
+    for (int f = 2; f <= 9 && k < dx1 && xstep == 1; ++f)
       s += fmt::format(
           "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" "
           "stroke=\"#f0f2f4\"/>",
@@ -218,7 +247,7 @@ std::string roofline(const Model& m) {
         "</text>\n",
         X(std::pow(10.0, k)), py0, py1, py1 + 15, decade_text(k));
   }
-  for (int k = dy0; k <= dy1; ++k)
+  for (int k = dy0; k <= dy1; k += ystep)
     s += fmt::format(
         "<line x1=\"{1}\" y1=\"{0:.1f}\" x2=\"{2}\" y2=\"{0:.1f}\" stroke=\"#d0d7de\"/>"
         "<text x=\"{3}\" y=\"{4:.1f}\" text-anchor=\"end\" fill=\"#57606a\">{5}</text>\n",
@@ -248,9 +277,8 @@ std::string roofline(const Model& m) {
     else
       s += fmt::format(
           "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"5\" fill=\"{}\" stroke=\"#1f2328\" "
-          "stroke-width=\"0.6\"><title>{}</title></circle>\n"
-          "<text x=\"{:.1f}\" y=\"{:.1f}\" font-size=\"10\">{}</text>\n",
-          x, y, p.color, html_escape(p.tip), x + 7, y - 6, html_escape(p.name));
+          "stroke-width=\"0.6\"><title>{}</title></circle>\n",
+          x, y, p.color, html_escape(p.tip));
   }
   // Legend: winner colours by family, cuDNN, the roof.
   int ly = py0 + 10;
@@ -280,6 +308,106 @@ std::string roofline(const Model& m) {
   return s + "</svg>\n";
 }
 
+// Every candidate's time per problem, by family, relative to the problem's winner (log scale):
+// how the tile space behaves. Only problems whose table kept their candidates (--keep-all).
+std::string candidate_chart(const Model& m) {
+  struct Dot {
+    double ratio;
+    const CandidateResult* c;
+  };
+  struct Lane {
+    std::size_t row;
+    std::vector<Dot> dots;
+    int not_supported = 0, failed = 0;
+  };
+  std::vector<Lane> lanes;
+  double rmax = 1;
+  for (std::size_t i = 0; i < m.rows.size(); ++i) {
+    const Row& r = m.rows[i];
+    if (r.e->candidates.empty() || !r.win.has) continue;
+    Lane lane{i, {}, 0, 0};
+    for (const auto& c : r.e->candidates) {
+      if (c.status == Disposition::not_supported) {
+        ++lane.not_supported;
+      } else if (c.status != Disposition::passed || !c.time || !positive(c.time->median_ms)) {
+        ++lane.failed;
+      } else {
+        const double ratio = c.time->median_ms / r.win.time.median_ms;
+        if (!positive(ratio)) continue;
+        lane.dots.push_back({ratio, &c});
+        rmax = std::max(rmax, ratio);
+      }
+    }
+    lanes.push_back(std::move(lane));
+  }
+  if (lanes.empty())
+    return "<p class=\"na\">This table kept no candidates (tune with --keep-all to record every "
+           "candidate's time).</p>\n";
+  const int W = 780, x0 = 150, x1 = 620, top = 40, laneh = 24;
+  const int H = top + static_cast<int>(lanes.size()) * laneh + 36;
+  const int d1 = std::clamp(static_cast<int>(std::ceil(std::log10(rmax * 1.05))), 1, 400);
+  const int dstep = std::max(1, (d1 + kMaxTicks - 1) / kMaxTicks);
+  auto X = [&](double ratio) { return x0 + (x1 - x0) * std::log10(ratio) / d1; };
+  std::string s = fmt::format(
+      "<svg class=\"candidates\" width=\"{0}\" height=\"{1}\" viewBox=\"0 0 {0} {1}\" "
+      "role=\"img\">\n<title>Every candidate's median time over the winner's, per problem, "
+      "coloured by family</title>\n",
+      W, H);
+  const int bottom = top + static_cast<int>(lanes.size()) * laneh;
+  for (int k = 0; k <= d1; k += dstep)
+    s += fmt::format(
+        "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#d0d7de\"/>"
+        "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\" fill=\"#57606a\">{4}×</text>\n",
+        X(std::pow(10.0, k)), top - 4, bottom, bottom + 14, decade_text(k));
+  s += fmt::format(
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#57606a\">median time over the "
+      "winner's (log scale; 1× is the winner)</text>\n",
+      (x0 + x1) / 2, H - 6);
+  // Family legend across the top, one fixed-width slot each.
+  const int slot = std::max(60, (W - x0) / std::max<int>(1, static_cast<int>(m.families.size())));
+  for (std::size_t f = 0; f < m.families.size(); ++f) {
+    const int lx = x0 + static_cast<int>(f) * slot;
+    s += fmt::format(
+        "<circle cx=\"{}\" cy=\"14\" r=\"4\" fill=\"{}\"/><text x=\"{}\" y=\"18\">{}</text>\n",
+        lx, family_color(m, m.families[f]), lx + 8, html_escape(clip(m.families[f], 10)));
+  }
+  const auto nf = std::max<std::size_t>(1, m.families.size());
+  for (std::size_t l = 0; l < lanes.size(); ++l) {
+    const Lane& lane = lanes[l];
+    const Row& r = m.rows[lane.row];
+    const int y = top + static_cast<int>(l) * laneh;
+    s += fmt::format(
+        "<text x=\"{}\" y=\"{}\" text-anchor=\"end\">{}<title>{}</title></text>\n", x0 - 8,
+        y + 16, html_escape(clip(r.e->problem.name, 20)), html_escape(r.e->problem.name));
+    for (const Dot& d : lane.dots) {
+      const auto fi = static_cast<std::size_t>(
+          std::find(m.families.begin(), m.families.end(), d.c->family) - m.families.begin());
+      const double dy = 4 + (laneh - 8) * (static_cast<double>(fi % nf) + 0.5) / static_cast<double>(nf);
+      s += fmt::format(
+          "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2.5\" fill=\"{}\" fill-opacity=\"0.75\">"
+          "<title>{}: {} ms ({}× the winner)</title></circle>\n",
+          X(d.ratio), y + dy, family_color(m, d.c->family), html_escape(d.c->kernel),
+          ms_text(d.c->time->median_ms), sig(d.ratio, 3));
+    }
+    s += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#57606a\">{} timed · {} failed · {} not supported</text>\n",
+                     x1 + 10, y + 16, lane.dots.size(), lane.failed, lane.not_supported);
+  }
+  return s + "</svg>\n";
+}
+
+// The roofline's points by number: what each hover title says, for readers without a pointer.
+Grid roofline_legend(const Model& m) {
+  Grid g{{"#", "problem", "FLOP/byte", "winner GFLOP/s", "cuDNN GFLOP/s", "% copy bw"}};
+  for (std::size_t i = 0; i < m.rows.size(); ++i) {
+    const Row& r = m.rows[i];
+    g.rows.push_back({num(fmt::format("{}", i + 1)), code(r.e->problem.name), num(sig(r.intensity, 3)),
+                      r.win.has ? num(rate_text(r.win.gflops)) : na_cell(r.win.na),
+                      r.cudnn.has ? num(rate_text(r.cudnn.gflops)) : na_cell(r.cudnn.na),
+                      num(pct_text(r.win.share))});
+  }
+  return g;
+}
+
 constexpr const char* kCss = R"(
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0;
        color: #1f2328; background: #fff; }
@@ -290,6 +418,10 @@ th, td { border: 1px solid #d0d7de; padding: 3px 8px; text-align: left; vertical
 th { background: #f6f8fa; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 td.na { color: #6e7781; font-style: italic; }
+td.bad { color: #a40e26; background: #ffebe9; font-weight: 600; }
+nav.toc { background: #f6f8fa; border: 1px solid #d0d7de; padding: 8px 16px; margin: 12px 0; }
+nav.toc ol { margin: 4px 0; padding-left: 20px; } nav.toc li { margin: 1px 0; }
+nav.toc ol.problems { columns: 4 12em; }
 code { font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; }
 .scroll { overflow-x: auto; }
 section.problem { margin-top: 28px; }
@@ -311,33 +443,52 @@ std::string render_html(const Model& m, const Table* vs) {
       "<h1>{0}</h1>\n",
       title, kCss);
   out += html_grid(meta_grid(t), "meta");
-  out += "<h2>Summary</h2>\n" + html_grid(summary_grid(m), "summary");
+  out += "<nav class=\"toc\"><strong>Contents</strong><ol>"
+         "<li><a href=\"#summary\">Summary</a></li><li><a href=\"#roofline\">Roofline</a></li>"
+         "<li><a href=\"#candidates\">Every candidate</a></li>";
+  if (vs) out += "<li><a href=\"#comparison\">Comparison</a></li>";
+  out += "<li><a href=\"#problems\">Problems</a></li><li><a href=\"#families\">Best of each "
+         "family</a></li><li><a href=\"#launch\">Winners and launch configurations</a></li>"
+         "<li><a href=\"#per-problem\">Per problem</a><ol class=\"problems\">";
+  for (std::size_t i = 0; i < m.rows.size(); ++i)
+    out += fmt::format("<li><a href=\"#{}\">{}</a></li>", anchor_of(i, m.rows[i].e->problem.name),
+                       html_escape(m.rows[i].e->problem.name));
+  out += "</ol></li></ol></nav>\n";
+  out += "<h2 id=\"summary\">Summary</h2>\n" + html_grid(summary_grid(m), "summary");
   out +=
-      "<h2>Roofline</h2>\n<p>Each problem's winner (dots, coloured by family) and cuDNN "
-      "(squares); the dashed roof is the copy bandwidth times the arithmetic intensity.</p>\n";
+      "<h2 id=\"roofline\">Roofline</h2>\n<p>Each problem's winner (dots, coloured by family) and "
+      "cuDNN (squares); the dashed roof is the copy bandwidth times the arithmetic intensity. "
+      "Hover over a point for its problem; the table below lists them by number.</p>\n";
   out += roofline(m);
+  out += "<details><summary>Roofline points</summary>\n" + html_grid(roofline_legend(m), "roofline-points") +
+         "</details>\n";
+  out += "<h2 id=\"candidates\">Every candidate</h2>\n<p>Each dot is one candidate's median time "
+         "over the winner's, coloured by family: how the tile space behaves per problem.</p>\n";
+  out += candidate_chart(m);
   if (vs) {
     auto rows = build_vs(t, *vs);
-    out += "<h2>Comparison</h2>\n";
+    out += "<h2 id=\"comparison\">Comparison</h2>\n";
     out += fmt::format("<p>A: this table ({}). B: {}. Problems are matched by key.</p>\n",
                        html_escape(table_label(t)), html_escape(table_label(*vs)));
     out += html_grid(vs_grid(rows), "vs");
     out += fmt::format("<p>{}</p>\n", html_escape(vs_summary(rows)));
   }
   out +=
-      "<h2>Problems</h2>\n<p>GB/s counts input, output and weights once each; % copy bw is of "
+      "<h2 id=\"problems\">Problems</h2>\n<p>GB/s counts input, output and weights once each; % copy bw is of "
       "the copy bandwidth above.</p>\n";
   out += html_grid(overview_grid(m), "overview");
-  out += "<h2>Best of each family (median ms; the winner in bold)</h2>\n";
+  out += "<h2 id=\"families\">Best of each family</h2>\n<p>Median ms; the winner in bold. A "
+         "family that cannot run a shape says \"not supported\"; one whose candidates ran and "
+         "failed says FAILED.</p>\n";
   out += html_grid(family_grid(m), "families");
-  out += "<h2>Winners and launch configurations</h2>\n" + html_grid(launch_grid(m), "launch");
-  out += "<h2>Per problem</h2>\n";
+  out += "<h2 id=\"launch\">Winners and launch configurations</h2>\n" + html_grid(launch_grid(m), "launch");
+  out += "<h2 id=\"per-problem\">Per problem</h2>\n";
   for (std::size_t i = 0; i < m.rows.size(); ++i) {
     const Row& r = m.rows[i];
     out += fmt::format(
-        "<section class=\"problem\" id=\"problem-{}\">\n<h3>{}</h3>\n"
+        "<section class=\"problem\" id=\"{}\">\n<h3>{}</h3>\n"
         "<p class=\"shape\">{}</p>\n",
-        i, html_escape(r.e->problem.name), html_escape(problem_line(r, m.bw)));
+        html_escape(anchor_of(i, r.e->problem.name)), html_escape(r.e->problem.name), html_escape(problem_line(r, m.bw)));
     out += bar_chart(m, r);
     out += html_grid(problem_grid(r), "problem");
     out += "</section>\n";

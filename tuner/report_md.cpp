@@ -3,6 +3,7 @@
 
 #include <string_view>
 
+#include "escape.hpp"
 #include "report_model.hpp"
 
 namespace dwt::report {
@@ -23,13 +24,8 @@ std::string md_escape(std::string_view s) {
 }
 
 std::string md_cell(const Cell& c) {
-  if (c.code) {
-    // GitHub still splits table cells on '|' inside code spans.
-    std::string s;
-    for (char ch : c.text) s += ch == '|' ? std::string("\\|") : std::string(1, ch);
-    return fmt::format("`{}`", s);
-  }
-  return c.strong ? fmt::format("**{}**", md_escape(c.text)) : md_escape(c.text);
+  if (c.code) return md_code_span(c.text);
+  return c.strong || c.bad ? fmt::format("**{}**", md_escape(c.text)) : md_escape(c.text);
 }
 
 std::string md_grid(const Grid& g) {
@@ -56,7 +52,16 @@ std::string render_md(const Model& m, const Table* vs) {
   const Table& t = m.t;
   std::string out = fmt::format("# dwtune report: {}\n\n", md_escape(t.meta.config_name));
   out += md_grid(meta_grid(t));
-  out += "## Summary\n\n" + md_grid(summary_grid(m));
+  // Contents: GitHub gives each heading an anchor from its text; problems get explicit ones.
+  out += "Contents: [Summary](#summary)";
+  if (vs) out += " · [Comparison](#comparison)";
+  out += " · [Problems](#problems) · [Best of each family](#best-of-each-family) · "
+         "[Winners and launch configurations](#winners-and-launch-configurations) · "
+         "[Per problem](#per-problem):";
+  for (std::size_t i = 0; i < m.rows.size(); ++i)
+    out += fmt::format(" [{}](#{})", md_code_span(m.rows[i].e->problem.name),
+                       anchor_of(i, m.rows[i].e->problem.name));
+  out += "\n\n## Summary\n\n" + md_grid(summary_grid(m));
   if (vs) {
     auto rows = build_vs(t, *vs);
     out += "## Comparison\n\n";
@@ -68,12 +73,15 @@ std::string render_md(const Model& m, const Table* vs) {
       "## Problems\n\nGB/s counts input, output and weights once each; % copy bw is of the "
       "copy bandwidth above.\n\n";
   out += md_grid(overview_grid(m));
-  out += "## Best of each family (median ms; the winner in bold)\n\n" + md_grid(family_grid(m));
+  out += "## Best of each family\n\nMedian ms; the winner in bold. A family that cannot run a "
+         "shape says \"not supported\"; one whose candidates ran and failed says FAILED.\n\n" +
+         md_grid(family_grid(m));
   out += "## Winners and launch configurations\n\n" + md_grid(launch_grid(m));
   out += "## Per problem\n\n";
-  for (const auto& r : m.rows) {
-    out += fmt::format("### {}\n\n{}\n\n", md_escape(r.e->problem.name),
-                       md_escape(problem_line(r, m.bw)));
+  for (std::size_t i = 0; i < m.rows.size(); ++i) {
+    const Row& r = m.rows[i];
+    out += fmt::format("<a id=\"{}\"></a>\n\n### {}\n\n{}\n\n", anchor_of(i, r.e->problem.name),
+                       md_code_span(r.e->problem.name), md_escape(problem_line(r, m.bw)));
     out += md_grid(problem_grid(r));
   }
   return out;

@@ -29,6 +29,8 @@ std::string pct_text(double share);
 std::string x_text(double s);
 std::string opt_x_text(const std::optional<double>& s);
 std::string na_text(const std::string& why);
+// "win 2.50×" / "LOSS 0.79×" against one baseline, "n/a" without one.
+std::string verdict_text(const std::optional<double>& speedup);
 double geomean(const std::vector<double>& v);
 std::string params_text(const std::vector<KernelParam>& ps, std::string_view sep);
 std::string dim3_text(const unsigned (&d)[3]);
@@ -41,6 +43,10 @@ struct Measure {
   std::string kernel;  // kernel name, or cuDNN's algorithm
   bool has = false;
   std::string na;  // why there is no time
+  // What happened, as the CSV's disposition column says it: passed, not_supported, failed,
+  // not_run (no candidate of this family was tried), not_recorded (the table kept no candidates
+  // to tell), problem_failed, or unavailable (cuDNN).
+  std::string state;
   TimingStats time;
   double gbps = 0, share = kNaN, gflops = 0;
   std::optional<double> vs_naive, vs_cudnn;  // naive / cuDNN median over this median
@@ -55,6 +61,10 @@ struct Row {
   double floor_share = kNaN;     // floor_ms / the winner's median: the share of the floor reached
   std::vector<Measure> fam;  // in Model::families order
   Measure cudnn, win;
+  // From the kept candidates; -1 when the table kept none (tuned without --keep-all).
+  int not_supported = -1;
+  // The baselines that beat the winner ("cuDNN", "naive"); empty when it beats every one timed.
+  std::vector<std::string> losses;
 };
 
 struct Model {
@@ -93,6 +103,7 @@ std::string table_label(const Table& t);
 struct Cell {
   std::string text;
   bool strong = false, code = false, na = false, num = false;
+  bool bad = false;  // a loss or a failure: HTML marks it, markdown makes it bold
 };
 inline Cell txt(std::string s) { return Cell{std::move(s)}; }
 inline Cell num(std::string s, bool strong = false) {
@@ -100,6 +111,15 @@ inline Cell num(std::string s, bool strong = false) {
 }
 inline Cell code(std::string s) { return Cell{std::move(s), false, true}; }
 inline Cell na_cell(const std::string& why) { return Cell{na_text(why), false, false, true}; }
+// A measure without a time, as its state reads: "not supported", "FAILED (1 incorrect)", ...
+Cell state_cell(const Measure& x);
+inline Cell bad_num(std::string s) {
+  Cell c = num(std::move(s));
+  c.bad = true;
+  return c;
+}
+// An anchor-safe id for a problem's section (letters, digits, '-' and '_').
+std::string anchor_of(std::size_t index, const std::string& name);
 
 struct Grid {
   Grid(std::vector<std::string> h) : head(std::move(h)) {}
@@ -113,6 +133,8 @@ Grid overview_grid(const Model& m);
 Grid family_grid(const Model& m);
 Grid launch_grid(const Model& m);
 Grid problem_grid(const Row& r);
+// Candidates of a problem as counted: passed / run (not counting unsupported ones) / supported.
+std::string candidates_text(const Row& r);
 std::string problem_line(const Row& r, double bw);
 Grid vs_grid(const std::vector<VsRow>& rows);
 std::string vs_summary(const std::vector<VsRow>& rows);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -349,15 +350,18 @@ void write_table_atomic(const Table& t, const std::filesystem::path& path) {
   }
 }
 
-Table merge_tables(const std::vector<Table>& tables) {
+Table merge_tables(const std::vector<Table>& tables, const std::vector<std::string>& names) {
   if (tables.empty()) throw TableError("merge: no tables given");
+  auto name = [&](std::size_t i) {
+    return i < names.size() ? names[i] : fmt::format("table {}", i + 1);
+  };
   const std::string& gpu = tables.front().meta.gpu_name;
   for (std::size_t i = 1; i < tables.size(); ++i)
     if (tables[i].meta.gpu_name != gpu)
       throw TableError(fmt::format(
-          "merge: table {} is from \"{}\" but table 1 is from \"{}\"; tables of different GPU "
+          "merge: {} is from \"{}\" but {} is from \"{}\"; tables of different GPU "
           "models are not merged (meta/gpu_name)",
-          i + 1, tables[i].meta.gpu_name, gpu));
+          name(i), tables[i].meta.gpu_name, name(0), gpu));
 
   Table out;
   out.schema = kTableSchema;
@@ -366,7 +370,10 @@ Table merge_tables(const std::vector<Table>& tables) {
   std::set<std::string> dates, revisions;
   double bw_lo = std::numeric_limits<double>::infinity(), bw_hi = 0;
   std::size_t total = 0;
+  std::vector<std::string> configs;  // every config joined, in order of first appearance
   for (const auto& t : tables) {
+    if (std::find(configs.begin(), configs.end(), t.meta.config_name) == configs.end())
+      configs.push_back(t.meta.config_name);
     dates.insert(t.meta.date);
     revisions.insert(t.meta.git_revision);
     bw_lo = std::min(bw_lo, t.meta.copy_bandwidth_gbps);
@@ -380,6 +387,7 @@ Table merge_tables(const std::vector<Table>& tables) {
         out.entries[it->second] = e;
     }
   }
+  out.meta.config_name = fmt::format("{}", fmt::join(configs, " + "));
   if (tables.size() > 1) {
     auto join = [](const std::set<std::string>& s) {
       return fmt::format("{}", fmt::join(s, ", "));

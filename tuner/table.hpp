@@ -140,7 +140,8 @@ void write_table_atomic(const Table& t, const std::filesystem::path& path);
 // beats a failed one, then the smaller winner median wins, and on a tie the earlier table's entry
 // stays. Metadata comes from the first table, with a note in meta.notes naming what was joined
 // (each entry's bw_share stays relative to the copy bandwidth of its own run).
-// No tables at all: TableError.
-Table merge_tables(const std::vector<Table>& tables);
+// meta.config_name joins the distinct config names with " + ". `names` (the files, for messages;
+// "table I" where absent) name the tables that disagree. No tables at all: TableError.
+Table merge_tables(const std::vector<Table>& tables, const std::vector<std::string>& names = {});
 
 }  // namespace dwt

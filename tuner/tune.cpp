@@ -17,6 +17,7 @@
 
 #include "cuda_check.hpp"
 #include "cudnn_baseline.hpp"
+#include "kernel_glob.hpp"
 #include "device.hpp"
 #include "errors.hpp"
 #include "format.hpp"
@@ -33,13 +34,15 @@ std::atomic<bool> g_interrupted{false};
 
 std::vector<const Operation*> candidates_for(const ConvShape& s, const DeviceLimits& lim,
                                              const std::vector<std::string>& families,
-                                             std::vector<CandidateResult>* refused) {
+                                             std::vector<CandidateResult>* refused,
+                                             const std::vector<std::string>& kernels) {
   std::vector<const Operation*> out;
   for (const Operation* op : registry()) {
     const KernelDesc& d = op->desc();
     if (d.dtype != s.dtype || d.layout != s.layout) continue;
     if (!families.empty() && std::find(families.begin(), families.end(), d.family) == families.end())
       continue;
+    if (!kernel_selected(d.name, kernels)) continue;
     const Support sup = op->supports(s, lim);
     if (sup) {
       out.push_back(op);
@@ -246,7 +249,7 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, Cudnn
   };
   std::vector<CandidateResult> results;
   std::vector<const Operation*> ops =
-      strategy_candidates(candidates_for(p, lim, opt.variants, &results), p, opt, model);
+      strategy_candidates(candidates_for(p, lim, opt.variants, &results, opt.kernels), p, opt, model);
 
   std::string too_large;
   std::optional<ProblemBuffers> buf = allocate_if_fits(p, too_large);

@@ -31,6 +31,7 @@ struct TuneOptions {
   std::vector<std::filesystem::path> model_tables;  // --model: tables the cost model is fitted on
   bool early_stop = true;             // --no-early-stop: every verified candidate gets the full count
   StopRule stop;
+  std::vector<std::string> kernels;   // --kernels: globs over instantiation names; empty: all
   std::uint64_t seed = 1;
   std::vector<int> devices;  // empty: device 0
   int shard_index = 0, shard_count = 1;
@@ -49,11 +50,13 @@ TableMeta device_meta(int device);
 
 // --- Pieces without a GPU, tested on the CPU. ---
 
-// The candidates for `s` on a device with `lim`, restricted to `families` (empty: all). Those whose
-// support check says no are appended to `refused` as not_supported (when non-null).
+// The candidates for `s` on a device with `lim`, restricted to `families` and to names matching
+// `kernels` (globs; empty: all). Those whose support check says no are appended to `refused` as
+// not_supported (when non-null).
 std::vector<const Operation*> candidates_for(const ConvShape& s, const DeviceLimits& lim,
                                              const std::vector<std::string>& families,
-                                             std::vector<CandidateResult>* refused);
+                                             std::vector<CandidateResult>* refused,
+                                             const std::vector<std::string>& kernels = {});
 // Seeded, reproducible sample of `budget` candidates (all of them when budget >= their number).
 std::vector<const Operation*> sample_candidates(std::vector<const Operation*> ops, int budget,
                                                 std::uint64_t seed, const std::string& problem_key);

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <set>
 #include <fstream>
+#include <regex>
 #include <string>
 
 #include "device.hpp"
@@ -80,6 +81,48 @@ TEST(Cli, ShapesOfEdgeConfigHaveTheRightOutputSizes) {
   EXPECT_TRUE(saw_stride);
 }
 
+// Shapes on the command line, beside or instead of a config; the same default config everywhere.
+TEST(Cli, ProblemsOnTheCommandLine) {
+  CmdResult r = run("shapes --json --problem n=32,c=128,h=128,w=256,k=3x7 --problem name=s2,n=1,c=8,h=9,w=9,k=3,s=2,p=1",
+                    false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  auto arr = nlohmann::json::parse(r.out);
+  ASSERT_EQ(arr.size(), 2u);
+  EXPECT_EQ(arr[0].at("name"), "n32_c128_h128_w256_k3x7");
+  EXPECT_EQ(arr[0].at("out_h"), 126);
+  EXPECT_EQ(arr[0].at("out_w"), 250);
+  EXPECT_EQ(arr[1].at("name"), "s2");
+  EXPECT_EQ(arr[1].at("out_w"), 5);
+  // Beside --config: the config's problems, then these.
+  r = run("shapes --json --config builtin:kernelbench --problem n=1,c=8,h=9,w=9,k=3", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  arr = nlohmann::json::parse(r.out);
+  EXPECT_EQ(arr.back().at("name"), "n1_c8_h9_w9_k3");
+  // A name taken by the config is refused.
+  r = run("shapes --config builtin:kernelbench --problem name=kb85,n=1,c=8,h=9,w=9,k=3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("\"kb85\""), std::string::npos) << r.out;
+  // No --config and no --problem: builtin:kernelbench, for shapes as for tune.
+  r = run("shapes");
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("kb85"), std::string::npos) << r.out;
+}
+
+TEST(Cli, MaxProblemsCapsWhatAConfigMayExpandTo) {
+  CmdResult r = run("shapes --config builtin:networks --max-problems 3");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("limit of 3"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--max-problems"), std::string::npos) << r.out;
+  EXPECT_EQ(run("shapes --config builtin:networks --max-problems 100000").code, 0);
+  // The flag wins over the environment variable.
+  const std::string cmd = "DWTUNE_MAX_PROBLEMS=2 " + binary() + " shapes --max-problems 100 >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(cmd.c_str())), 0);
+  const std::string env = "DWTUNE_MAX_PROBLEMS=2 " + binary() + " shapes >/dev/null 2>&1";
+  EXPECT_EQ(WEXITSTATUS(std::system(env.c_str())), 2);
+  r = run("shapes --problem n=1,c=8,h=9,w=9,k=3 --problem n=2,c=8,h=9,w=9,k=3 --max-problems 1");
+  EXPECT_EQ(r.code, 2) << r.out;
+}
+
 TEST(Cli, BrokenConfigsExitTwoNamingFileProblemAndField) {
   const fs::path bad_json = write_temp("dwtune-cli-bad.json", "{\"problems\": [");
   CmdResult r = run("shapes --config " + bad_json.string());
@@ -143,7 +186,15 @@ TEST(Cli, BadValuesAreRefusedBeforeAnyDeviceIsOpened) {
       {"tune --out " + out + " --warmup -1", "--warmup"},
       {"tune --out " + out + " --variants naive,frobnicate", "frobnicate"},
       {"verify --config builtin:edge --variants frobnicate", "frobnicate"},
-      {"report t.json -o \"\"", "--output"},
+      {"report t.json -o \"\"", "--out"},
+      {"report t.json --out \"\"", "--out"},
+      {"merge t.json --out \"\"", "--out"},
+      {"tune -o \"\"", "--out"},
+      {"tune --out " + out + " --kernels 'nosuchkernel*'", "nosuchkernel*"},
+      {"verify --kernels 'nosuchkernel*'", "nosuchkernel*"},
+      {"tune --out " + out + " --problem n=1,c=8,zz=2", "zz=2"},
+      {"tune --out " + out + " --problem n=1,c=8,h=9,w=9", "kernel"},
+      {"verify --problem n=1,c=8,h=9,w=9,k=3 --max-problems 0", "--max-problems"},
       {"merge t.json -o -", "-o -"},
   };
   for (const Case& c : cases) {
@@ -175,6 +226,8 @@ TEST(Cli, MergeRefusesTablesOfDifferentGpuModels) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.out.find("H100"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("H200"), std::string::npos) << r.out;
+  // Named by file, not by position.
+  EXPECT_NE(r.out.find("results/h200/table.json"), std::string::npos) << r.out;
   EXPECT_FALSE(fs::exists(out));
 }
 
@@ -241,10 +294,76 @@ TEST_F(CliOutput, NonRegularTargetsAreRefusedNamingThePath) {
 TEST_F(CliOutput, ReportGoesToStandardOutputWithDashAndToAFileOtherwise) {
   const CmdResult dash = run("report " + table_.string() + " --format csv -o -", false);
   EXPECT_EQ(dash.code, 0);
-  EXPECT_EQ(dash.out.rfind("problem,key,", 0), 0u) << dash.out.substr(0, 100);
+  EXPECT_EQ(dash.out.rfind("problem,", 0), 0u) << dash.out.substr(0, 100);
   const fs::path md = dir_ / "r.md";
   EXPECT_EQ(run("report " + table_.string() + " -o " + md.string()).code, 0);
   EXPECT_EQ(text(md), run("report " + table_.string(), false).out);
+  // One spelling everywhere: --out works where -o does.
+  const fs::path md2 = dir_ / "r2.md";
+  EXPECT_EQ(run("report " + table_.string() + " --out " + md2.string()).code, 0);
+  EXPECT_EQ(text(md2), text(md));
+  const fs::path merged = dir_ / "m.json";
+  EXPECT_EQ(run("merge " + table_.string() + " --out " + merged.string()).code, 0);
+  EXPECT_TRUE(fs::exists(merged));
+}
+
+// Issue 16: every command that README.md and bench/README.md show in a ```sh block is run, from a
+// directory laid out like the repository (build/, configs/, results/, a table.json): GPU-free ones
+// must succeed, the others must get past every flag and stop only for want of a GPU (exit 3), so
+// an example that goes stale (a renamed flag, a missing file) fails here.
+TEST_F(CliOutput, EveryCommandInTheReadmesRuns) {
+  std::string why;
+  const bool gpu = false;
+  if (dwt::gpu_available(&why)) GTEST_SKIP() << "a GPU is present: these commands would run for real";
+  const fs::path bin = fs::path(binary()).parent_path();
+  fs::create_directory_symlink(bin, dir_ / "build");
+  fs::create_directory_symlink(source_dir() / "configs", dir_ / "configs");
+  fs::create_directory_symlink(source_dir() / "results", dir_ / "results");
+  int ran = 0;
+  for (const char* doc : {"README.md", "bench/README.md"}) {
+    std::ifstream in(source_dir() / doc);
+    std::string line, cmd;
+    bool in_sh = false;
+    while (std::getline(in, line)) {
+      if (line.rfind("```", 0) == 0) {
+        in_sh = !in_sh && line == "```sh";
+        continue;
+      }
+      if (!in_sh || line.empty() || line[0] == '#') continue;
+      cmd += line;
+      if (!cmd.empty() && cmd.back() == '\\') {
+        cmd.pop_back();
+        continue;
+      }
+      // One command per `&&` piece; setup, ctest and cmake are the build's, not ours.
+      std::size_t pos = 0;
+      while (pos <= cmd.size()) {
+        const auto amp = cmd.find("&&", pos);
+        std::string piece = cmd.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+        pos = amp == std::string::npos ? cmd.size() + 1 : amp + 2;
+        const auto b = piece.find("build/dwtune");
+        if (b == std::string::npos || piece.find("--target") != std::string::npos) continue;
+        piece = piece.substr(b);  // compute-sanitizer ... runs the same command
+        if (const auto redirect = piece.find(" > "); redirect != std::string::npos)
+          piece = piece.substr(0, redirect);
+        const bool gpu_free = piece.find("--benchmark_list_tests") != std::string::npos ||
+                              piece.find(" --help") != std::string::npos ||
+                              std::regex_search(piece, std::regex("^build/dwtune (list|shapes|report|merge)"));
+        const std::string full = "cd " + dir_.string() + " && " + piece + " >/dev/null 2>" +
+                                 (dir_ / "err.txt").string();
+        const int status = std::system(full.c_str());
+        const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        ++ran;
+        if (gpu_free || gpu)
+          EXPECT_EQ(code, 0) << doc << ": " << piece << "\n" << text(dir_ / "err.txt");
+        else
+          EXPECT_EQ(code, 3) << doc << ": " << piece << "\n" << text(dir_ / "err.txt");
+      }
+      cmd.clear();
+    }
+  }
+  EXPECT_GE(ran, 10);
+  std::printf("ran %d documented commands\n", ran);
 }
 
 }  // namespace

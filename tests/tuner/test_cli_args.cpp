@@ -4,6 +4,7 @@
 #include <string>
 
 #include "cli.hpp"
+#include "kernel_glob.hpp"
 
 namespace dwt {
 namespace {
@@ -52,6 +53,42 @@ TEST(CliArgs, WholeNumbersHaveNoSignAndAShortRange) {
     EXPECT_NE(verdict(seed, bad), "") << '"' << bad << '"';
   EXPECT_NE(verdict(cli::path_check(), ""), "");
   EXPECT_EQ(verdict(cli::path_check(), "-"), "");
+}
+
+TEST(CliArgs, ProblemSpecIsTheConfigObjectItStandsFor) {
+  const auto j = parse_problem_spec("n=32,c=128,h=128,w=256,k=3x7");
+  EXPECT_EQ(j, nlohmann::json::parse(R"({"name": "n32_c128_h128_w256_k3x7", "n": 32, "c": 128,
+                                         "h": 128, "w": 256, "kernel": [3, 7]})"));
+  const auto k = parse_problem_spec("name=x,n=1,c=8,h=9,w=9,kernel=3,s=2x1,p=1,d=2,m=2,bias,dtype=f16,layout=nchw");
+  EXPECT_EQ(k.at("name"), "x");
+  EXPECT_EQ(k.at("kernel"), 3);
+  EXPECT_EQ(k.at("stride"), nlohmann::json::parse("[2, 1]"));
+  EXPECT_EQ(k.at("multiplier"), 2);
+  EXPECT_EQ(k.at("bias"), true);
+  EXPECT_EQ(k.at("dtype"), "f16");
+  EXPECT_EQ(parse_problem_spec("n=1,bias=false").at("bias"), false);
+  for (const char* bad : {"n=1,q=2", "n=x", "n=1,n=2", "k=3x", "k=x3", "n", "n=", "bias=maybe", "n=-1", ""})
+    EXPECT_THROW(parse_problem_spec(bad), std::invalid_argument) << '"' << bad << '"';
+  try {
+    parse_problem_spec("n=1,q=2");
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("\"q=2\""), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(verdict(cli::problem_check(), "n=1,c=1,h=4,w=4,k=3"), "");
+  EXPECT_NE(verdict(cli::problem_check(), "n=1,zz=1"), "");
+}
+
+TEST(CliArgs, KernelGlobsMustEachMatchACompiledName) {
+  const std::vector<std::string> names{"naive_f32_nchw", "vectorized_f32_nchw_k3x7_r32", "smem_f32_nchw_k3x3"};
+  EXPECT_TRUE(parse_kernel_globs("", names).empty());
+  EXPECT_EQ(parse_kernel_globs("naive_*,*_k3x7_*", names),
+            (std::vector<std::string>{"naive_*", "*_k3x7_*"}));
+  EXPECT_THROW(parse_kernel_globs("naive_*,regblock_*", names), std::invalid_argument);
+  EXPECT_THROW(parse_kernel_globs("naive_*,", names), std::invalid_argument);
+  EXPECT_TRUE(kernel_selected("vectorized_f32_nchw_k3x7_r32", {"*_k3x7_*"}));
+  EXPECT_FALSE(kernel_selected("smem_f32_nchw_k3x3", {"*_k3x7_*"}));
+  EXPECT_TRUE(kernel_selected("anything", {}));
+  EXPECT_TRUE(kernel_selected("smem_f32_nchw_k3x3", {"smem_f32_nchw_k3x[35]"}));
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "report.hpp"
@@ -69,8 +70,10 @@ struct CsvRow {
 };
 CsvRow csv_row(const std::vector<std::vector<std::string>>& rows, const std::string& problem,
                const std::string& row) {
-  for (std::size_t i = 1; i < rows.size(); ++i)
-    if (rows[i].at(0) == problem && rows[i].at(2) == row) return {rows[0], rows[i]};
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    CsvRow r{rows[0], rows[i]};
+    if (r["problem"] == problem && r["family"] == row) return r;
+  }
   ADD_FAILURE() << "no csv row " << problem << " / " << row;
   return {rows[0], std::vector<std::string>(rows[0].size())};
 }
@@ -103,16 +106,17 @@ TEST(Report, MarkdownFamiliesSpeedupsAndSummary) {
   EXPECT_TRUE(has(md, "b60533c0ffee"));
   EXPECT_TRUE(has(md, "2025-11-26T01:00:00Z"));
   EXPECT_TRUE(has(md, "10 warm-up and 50 timed runs"));
-  // Best of each family, in family order, the winner in bold; missing ones say why.
-  EXPECT_TRUE(has(md, "| kb85 | 2.000 | 0.8000 | 0.5000 | **0.4000** | 1.000 |")) << md;
-  EXPECT_TRUE(has(md, "| kb82 | 2.400 | 1.200 | **0.6000** | 0.6400 | 1.800 |")) << md;
+  // Best of each family, in family order, the winner in bold; missing ones say what happened
+  // (issue 16: "not supported" is not a failure; a failure says FAILED, in bold).
+  EXPECT_TRUE(has(md, "| `kb85` | 2.000 | 0.8000 | 0.5000 | **0.4000** | 1.000 |")) << md;
+  EXPECT_TRUE(has(md, "| `kb82` | 2.400 | 1.200 | **0.6000** | 0.6400 | 1.800 |")) << md;
   EXPECT_TRUE(has(md,
-                  "| edge_s2_f16 | 0.1000 | **0.05000** | n/a (1 not_supported) | "
-                  "n/a (1 incorrect, 1 not_supported) | n/a (cuDNN not built in) |"))
+                  "| `edge_s2_f16` | 0.1000 | **0.05000** | not supported | "
+                  "**FAILED (1 incorrect, 1 not_supported)** | n/a (cuDNN not built in) |"))
       << md;
   EXPECT_TRUE(has(md,
-                  "| huge | n/a (no passing candidate) | n/a (no passing candidate) | "
-                  "n/a (no passing candidate) | n/a (no passing candidate) | "
+                  "| `huge` | n/a (problem failed) | n/a (problem failed) | "
+                  "n/a (problem failed) | n/a (problem failed) | "
                   "n/a (out of memory) |"))
       << md;
   // Overview: winner, time, GB/s, share, speedups (naive 2.0 / 0.4 = 5, cuDNN 1.0 / 0.4 = 2.5).
@@ -120,11 +124,11 @@ TEST(Report, MarkdownFamiliesSpeedupsAndSummary) {
   EXPECT_TRUE(has(md, fmt::format("| vectorized | 0.4000 | {:.0f} | {:.1f}% | ", gbps85,
                                   winner_share(t, 0) * 100)))
       << md;
-  EXPECT_TRUE(has(md, "| 5.00× | 1.000 | 2.50× |")) << md;
+  EXPECT_TRUE(has(md, "| 5.00× | 1.000 | 2.50× | beats cuDNN (2.50×), naive (5.00×) |")) << md;
   EXPECT_TRUE(has(md, "| 4.00× | 1.800 | 3.00× |")) << md;
-  EXPECT_TRUE(has(md, "| 2.00× | n/a (cuDNN not built in) | n/a |")) << md;
+  EXPECT_TRUE(has(md, "| 2.00× | n/a (cuDNN not built in) | n/a | beats naive (2.00×) |")) << md;
   EXPECT_TRUE(has(md,
-                  "| huge | N512 C512 H512 W512 k3x3 s1x1 p0x0 d1x1 m1 f32 nchw → 510×510 | "
+                  "| `huge` | N512 C512 H512 W512 k3x3 s1x1 p0x0 d1x1 m1 f32 nchw → 510×510 | "
                   "n/a (out of memory: buffers need 137 GB) |"))
       << md;
   // Summary: geometric means over the problems that have both numbers.
@@ -145,11 +149,17 @@ TEST(Report, MarkdownFamiliesSpeedupsAndSummary) {
   EXPECT_TRUE(has(md, "| problems | 4 (3 tuned, 1 without a passing candidate) |")) << md;
   // Winner launch configuration.
   const auto& w = *t.entries[0].winner;
-  EXPECT_TRUE(has(md, fmt::format("| kb85 | `{}` | th=4, tw=4 | {}x{}x{} | 32x8x1 | 0 | 12 / 16 |",
+  EXPECT_TRUE(has(md, fmt::format("| `kb85` | `{}` | th=4, tw=4 | {}x{}x{} | 32x8x1 | 0 | 12 / 16 (unsupported ones included) |",
                                   w.kernel, w.launch.grid[0], w.launch.grid[1], w.launch.grid[2])))
       << md;
   // Per problem: every family's row with its own speedups (smem 0.8: 2.0/0.8 = 2.5x naive).
-  EXPECT_TRUE(has(md, "### kb85"));
+  EXPECT_TRUE(has(md, "### `kb85`"));
+  // Passed / run does not count unsupported candidates where the table kept them.
+  EXPECT_TRUE(has(md, "| 12288 | 6 / 8 (2 not supported) |")) << md;
+  // Contents: a link to every section and problem.
+  EXPECT_TRUE(has(md, "Contents: [Summary](#summary)")) << md;
+  EXPECT_TRUE(has(md, "[`huge`](#p3-huge)")) << md;
+  EXPECT_TRUE(has(md, "<a id=\"p3-huge\"></a>")) << md;
   EXPECT_TRUE(has(md, "| **vectorized (winner)** | **0.4000** | 0.3920 | 0.4280 | 50 |")) << md;
   EXPECT_TRUE(has(md, "| 2.50× | 1.25× |")) << md;
   EXPECT_TRUE(has(md, "| cuDNN (IMPLICIT_PRECOMP_GEMM) | 1.000 |")) << md;
@@ -163,8 +173,28 @@ TEST(Report, CsvOneRowPerProblemAndFamilyPlusCudnn) {
   for (const auto& r : rows) EXPECT_EQ(r.size(), rows[0].size());
   EXPECT_EQ(rows[0].at(0), "problem");
 
+  // Issue 16: one column per shape field and tile parameter, the GPU, a disposition, a re-run.
   const CsvRow v = csv_row(rows, "kb85", "vectorized");
-  EXPECT_EQ(v["status"], "ok");
+  EXPECT_EQ(v["disposition"], "winner");
+  EXPECT_EQ(v["n"], "32");
+  EXPECT_EQ(v["c"], "128");
+  EXPECT_EQ(v["h"], "128");
+  EXPECT_EQ(v["w"], "256");
+  EXPECT_EQ(v["kh"], "3");
+  EXPECT_EQ(v["kw"], "7");
+  EXPECT_EQ(v["stride_h"], "1");
+  EXPECT_EQ(v["dtype"], "f32");
+  EXPECT_EQ(v["layout"], "nchw");
+  EXPECT_EQ(v["out_w"], "250");
+  EXPECT_EQ(v["gpu"], "NVIDIA H200");
+  EXPECT_EQ(v["kernel"], t.entries[0].winner->kernel);
+  EXPECT_EQ(v["param_th"], "4");
+  EXPECT_EQ(v["param_tw"], "4");
+  EXPECT_DOUBLE_EQ(std::stod(v["cudnn_ms"]), 1.0);
+  EXPECT_DOUBLE_EQ(std::stod(v["naive_ms"]), 2.0);
+  EXPECT_EQ(v["rerun"], "dwtune tune --problem name=kb85,n=32,c=128,h=128,w=256,k=3x7,s=1x1,p=0x0,"
+                        "d=1x1,m=1,dtype=f32,layout=nchw --kernels " + t.entries[0].winner->kernel +
+                        " --out rerun.json");
   EXPECT_EQ(v["winner"], "true");
   EXPECT_EQ(v["key"], t.entries[0].problem.key());
   EXPECT_DOUBLE_EQ(std::stod(v["median_ms"]), 0.4);
@@ -173,11 +203,11 @@ TEST(Report, CsvOneRowPerProblemAndFamilyPlusCudnn) {
   EXPECT_DOUBLE_EQ(std::stod(v["gbps"]), t.entries[0].problem.bytes() / 0.4e6);
   EXPECT_DOUBLE_EQ(std::stod(v["bw_share"]), winner_share(t, 0));
   EXPECT_DOUBLE_EQ(std::stod(v["gflops"]), t.entries[0].problem.flops() / 0.4e6);
-  EXPECT_EQ(v["params"], "th=4;tw=4");
   EXPECT_EQ(v["block"], "32x8x1");
 
   const CsvRow s = csv_row(rows, "kb82", "smem");
   EXPECT_EQ(s["winner"], "false");
+  EXPECT_EQ(s["disposition"], "slower");
   EXPECT_DOUBLE_EQ(std::stod(s["speedup_vs_naive"]), 2.0);
   EXPECT_DOUBLE_EQ(std::stod(s["speedup_vs_cudnn"]), 1.5);
   EXPECT_EQ(s["smem_bytes"], "12288");
@@ -187,13 +217,18 @@ TEST(Report, CsvOneRowPerProblemAndFamilyPlusCudnn) {
   EXPECT_DOUBLE_EQ(std::stod(c["speedup_vs_naive"]), 2.4 / 1.8);
 
   const CsvRow nc = csv_row(rows, "edge_s2_f16", "cudnn");
-  EXPECT_EQ(nc["status"], "n/a");
+  EXPECT_EQ(nc["disposition"], "unavailable");
   EXPECT_EQ(nc["reason"], "cuDNN not built in");
   EXPECT_EQ(nc["median_ms"], "");
   // A reason with a comma is quoted.
   EXPECT_EQ(csv_row(rows, "edge_s2_f16", "vectorized")["reason"], "1 incorrect, 1 not_supported");
+  EXPECT_EQ(csv_row(rows, "edge_s2_f16", "vectorized")["disposition"], "failed");
+  EXPECT_EQ(csv_row(rows, "edge_s2_f16", "regblock")["disposition"], "not_supported");
+  EXPECT_EQ(csv_row(rows, "edge_s2_f16", "regblock")["reason"], "not supported: stride 2 needs the smem path");
+  EXPECT_EQ(csv_row(rows, "edge_s2_f16", "regblock")["rerun"].substr(0, 38), "dwtune tune --problem name=edge_s2_f16");
+  EXPECT_NE(csv_row(rows, "edge_s2_f16", "regblock")["rerun"].find("--kernels 'regblock_*'"), std::string::npos);
   EXPECT_TRUE(has(csv, ",\"1 incorrect, 1 not_supported\","));
-  EXPECT_EQ(csv_row(rows, "huge", "naive")["status"], "n/a");
+  EXPECT_EQ(csv_row(rows, "huge", "naive")["disposition"], "problem_failed");
 }
 
 TEST(Report, CsvQuotesNamesWithCommasAndQuotes) {
@@ -212,7 +247,19 @@ TEST(Report, HtmlSelfContainedWithOneChartPerProblem) {
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_EQ(count(html, "<svg class=\"chart\""), t.entries.size());
   EXPECT_EQ(count(html, "<svg class=\"roofline\""), 1u);
-  EXPECT_EQ(count(html, "<svg"), t.entries.size() + 1);
+  // Plus the chart of every candidate (the sample keeps candidates for one problem).
+  EXPECT_EQ(count(html, "<svg class=\"candidates\""), 1u);
+  EXPECT_EQ(count(html, "<svg"), t.entries.size() + 2);
+  // Contents with a link to every problem's section.
+  EXPECT_TRUE(has(html, "<nav class=\"toc\">"));
+  for (std::size_t i = 0; i < t.entries.size(); ++i)
+    EXPECT_TRUE(has(html, fmt::format("<a href=\"#p{}-", i))) << i;
+  EXPECT_TRUE(has(html, "<section class=\"problem\" id=\"p0-kb85\">"));
+  // The roofline's points have hover titles and no text labels that could overlap.
+  const auto roof = html.substr(html.find("<svg class=\"roofline\""));
+  const auto roof_svg = roof.substr(0, roof.find("</svg>"));
+  EXPECT_FALSE(has(roof_svg, ">kb85</text>")) << roof_svg;
+  EXPECT_TRUE(has(roof_svg, "<title>1. kb85: "));
   for (const auto& e : t.entries) {
     EXPECT_TRUE(has(html, fmt::format("data-problem=\"{}\"", e.problem.name))) << e.problem.name;
     EXPECT_TRUE(has(html, fmt::format("<h3>{}</h3>", e.problem.name)));
@@ -242,7 +289,56 @@ TEST(Report, HtmlEscapesText) {
   EXPECT_TRUE(has(html, "data-problem=\"x&lt;y&amp;&quot;z&#39;\""));
   EXPECT_TRUE(has(html, "n/a (&lt;b&gt;not built&lt;/b&gt;)"));
   const std::string md = render_report(t, nullptr, ReportFormat::md);
-  EXPECT_TRUE(has(md, "x\\<y&\"z'"));
+  EXPECT_TRUE(has(md, "`x<y&\"z'`"));  // a code span: nothing inside is markup
+}
+
+// Issue 19: untrusted names stay text in every format.
+TEST(Report, NamesCannotBreakOutOfCodeSpansOrBecomeFormulas) {
+  Table t = sample::table();
+  t.entries[0].problem.name = "=cmd|calc";
+  t.entries[0].winner->kernel = "k`` | **x**";
+  t.entries[0].family_best.at("vectorized").kernel = "k`` | **x**";
+  const std::string md = render_report(t, nullptr, ReportFormat::md);
+  EXPECT_TRUE(has(md, "| ```k`` \\| **x**``` |")) << md;
+  EXPECT_TRUE(has(md, "| `=cmd\\|calc` |")) << md;
+  const std::string csv = render_report(t, nullptr, ReportFormat::csv);
+  const auto rows = parse_csv(csv);
+  EXPECT_EQ(rows.at(1).at(0), "'=cmd|calc");
+  for (const auto& r : rows) EXPECT_EQ(r.size(), rows[0].size());
+  // A negative plain number stays a number, and nothing starts with a formula character.
+  for (const auto& r : rows)
+    for (const auto& cell : r)
+      if (!cell.empty() && std::string_view("=+@").find(cell[0]) != std::string_view::npos)
+        ADD_FAILURE() << cell;
+}
+
+// Issue 16: every row where a baseline beats the winner says so, in every format.
+TEST(Report, EveryLossAgainstABaselineIsMarked) {
+  Table t = sample::table();
+  t.entries[1].cudnn.time = sample::timing(0.3);  // cuDNN beats regblock's 0.6
+  const std::string md = render_report(t, nullptr, ReportFormat::md);
+  EXPECT_TRUE(has(md, "| **0.50×** | **LOSES to cuDNN (0.50×); beats naive (4.00×)** |")) << md;
+  EXPECT_EQ(count(md, "LOSES to"), 1u);
+  EXPECT_TRUE(has(md, "| cuDNN faster than the winner | 1 problem |")) << md;
+  const std::string html = render_report(t, nullptr, ReportFormat::html);
+  EXPECT_EQ(count(html, "<td class=\"bad\">LOSES to"), 1u);
+  EXPECT_EQ(count(html, "<td class=\"num bad\">0.50×</td>"), 1u);
+  const auto rows = parse_csv(render_report(t, nullptr, ReportFormat::csv));
+  EXPECT_DOUBLE_EQ(std::stod(csv_row(rows, "kb82", "regblock")["speedup_vs_cudnn"]), 0.5);
+}
+
+// Issue 19: axis ticks are bounded whatever the values (no loop that runs away).
+TEST(Report, HtmlAxesStayBoundedOnExtremeValues) {
+  for (const double ms : {1e-300, 1e-30, 1e30, 5e-324}) {
+    Table t = sample::table();
+    t.entries[0].winner->time = sample::timing(ms);
+    t.entries[0].family_best.at("vectorized").time = sample::timing(ms);
+    t.entries[1].cudnn.time = sample::timing(1 / ms);
+    const std::string html = render_report(t, nullptr, ReportFormat::html);
+    EXPECT_LT(count(html, "<line"), 400u) << ms;
+    EXPECT_FALSE(has(html, "nan")) << ms;
+    EXPECT_FALSE(has(html, "=\"inf")) << ms;
+  }
 }
 
 TEST(Report, EmptyTableStillRenders) {
@@ -273,16 +369,16 @@ TEST(Report, VsComparisonInEveryFormat) {
   const std::string md = render_report(a, &b, ReportFormat::md);
   EXPECT_TRUE(has(md, "## Comparison"));
   EXPECT_TRUE(has(md, "2025-12-01T00:00:00Z"));
-  EXPECT_TRUE(has(md, fmt::format("| kb85 | `{}` | 0.4000 | `{}` | 0.8000 | 2.00× |",
+  EXPECT_TRUE(has(md, fmt::format("| `kb85` | `{}` | 0.4000 | `{}` | 0.8000 | 2.00× |",
                                   a.entries[0].winner->kernel, b.entries[0].winner->kernel)))
       << md;
   EXPECT_TRUE(has(md, "| 0.6000 | `smem_f32_nchw_k3x3_b_wins` | 0.3000 | 0.50× |")) << md;
   EXPECT_TRUE(has(md,
-                  "| edge_s2_f16 | `smem_f16_nchw_k5x5_th4_tw4` | 0.05000 | "
+                  "| `edge_s2_f16` | `smem_f16_nchw_k5x5_th4_tw4` | 0.05000 | "
                   "n/a (not in this table) | n/a | n/a (only in A) |"))
       << md;
   EXPECT_TRUE(has(md,
-                  "| kb84 | n/a (not in this table) | n/a | `vectorized_f32_nchw_k3x3_th4_tw4` "
+                  "| `kb84` | n/a (not in this table) | n/a | `vectorized_f32_nchw_k3x3_th4_tw4` "
                   "| 1.000 | n/a (only in B) |"))
       << md;
   EXPECT_TRUE(has(md, "n/a (no winner in both)")) << md;
@@ -310,7 +406,7 @@ TEST(Report, VsComparisonInEveryFormat) {
   EXPECT_EQ(find("huge")["b_over_a"], "");
 
   const std::string html = render_report(a, &b, ReportFormat::html);
-  EXPECT_TRUE(has(html, "<h2>Comparison</h2>"));
+  EXPECT_TRUE(has(html, "<h2 id=\"comparison\">Comparison</h2>"));
   EXPECT_TRUE(has(html, "<td class=\"num\">2.00×</td>"));
   EXPECT_TRUE(has(html, "<td class=\"num\">0.50×</td>"));
   EXPECT_TRUE(has(html, "n/a (only in B)"));

@@ -426,6 +426,22 @@ TEST(Table, MergeDisjointUnion) {
   EXPECT_NE(m.meta.notes[0].find("2025-11-27"), std::string::npos) << m.meta.notes[0];
 }
 
+// Issue 16: a union of configs is named as one, and a refused table by its file.
+TEST(Table, MergeNamesEveryConfigAndTheFileThatDiffers) {
+  Table a = sample::table(), b = sample::table(), c = sample::table();
+  b.meta.config_name = "networks";
+  EXPECT_EQ(merge_tables({a, b, c}).meta.config_name, "kernelbench-depthwise + networks");
+  EXPECT_EQ(merge_tables({a, c}).meta.config_name, "kernelbench-depthwise");
+  b.meta.gpu_name = "NVIDIA H100";
+  try {
+    merge_tables({a, b}, {"x/a.json", "y/b.json"});
+    FAIL();
+  } catch (const TableError& e) {
+    EXPECT_NE(std::string(e.what()).find("y/b.json is from \"NVIDIA H100\" but x/a.json"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Table, MergeSameKeyKeepsFasterWinner) {
   const Table s = sample::table();
   Table slow = only(s, {0}), fast = only(s, {0});
