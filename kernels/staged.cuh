@@ -137,7 +137,7 @@ __device__ __forceinline__ void smem_window(float (&xt)[WW], const T* row, bool 
 template <class T, int KH, int KW, int ROWS, int TW, int BX, int BY, int S, int RU, int MINB>
 __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  constexpr int RS = KH * RU;    // input rows per stage
+  constexpr int RS = KH * RU;      // input rows per stage
   constexpr int WW = TW + KW - 1;  // a thread's input window per row
   using Storage = StagedStorage<T, KW, TW, BX, BY, S, RS>;
   constexpr int V = Storage::kVec, SW = Storage::kRowElems;
@@ -147,6 +147,7 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
   const int ty = BY > 1 ? static_cast<int>(threadIdx.y) : 0;
   extern __shared__ __align__(128) unsigned char staged_smem[];
   Storage& smem = *reinterpret_cast<Storage*>(staged_smem);
+  T* const buf = smem.stage[ty][0];  // this ring's slots: (slot, RS rows at pitch SW)
   __shared__ __align__(8) std::uint64_t bars[BY][S];
   StageRing<S> ring{bars[ty]};
   // Every thread of the ring is done with a slot (and, for plain loads, a slot is filled).
@@ -160,7 +161,7 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
   const ConvShape& s = a.s;
   const int OH = static_cast<int>(s.out_h()), OW = static_cast<int>(s.out_w());
   const int H = static_cast<int>(s.h), W = static_cast<int>(s.w);
-  const std::int64_t planes = s.n * s.out_c();
+  const std::int64_t OC = s.out_c(), planes = s.n * OC;
   const int row_blocks = (OH + ROWS - 1) / ROWS;
   const int c0 = static_cast<int>(blockIdx.x) * Storage::kSegment;  // ring's first output column
   const int first = c0 - s.pw;                                        // its first input column
@@ -168,10 +169,9 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
   const int off = first - a0;
   // Stage-row columns [lo, hi) receive input columns [a0 + lo, a0 + hi); the rest are padding.
   const int lo = min(max(-a0, 0), SW), hi = max(min(W - a0, SW), lo);
-  const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
   // Uniform over the grid: rows are whole vectors and the input starts on 16 bytes.
   const bool bulk = W % V == 0 && aligned16(a.x);
-  // Whole rows: no padding columns and one ring spans the row, so a stage is RS consecutive input
+  // Whole rows: no padding columns and one block spans the row, so a stage is RS consecutive input
   // rows, stored at pitch W, and one bulk copy brings them all. Columns past the row are read only
   // by outputs past the row, which are never stored.
   const bool whole = bulk && s.pw == 0 && W <= Storage::kSegment;
@@ -183,48 +183,56 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
     if (tx == 0) ring.init();
     if (!whole) {
       // Cells no copy writes (columns outside the input) read as zero for good.
-      const int pad_cells = SW - (hi - lo);
-      T* const rows = smem.stage[ty][0];
+      const int pad_cells = SW - (hi - lo);  // per stage row
       for (int i = tx; i < S * RS * pad_cells; i += BX) {
         const int r = i / pad_cells, j = i - r * pad_cells;
-        rows[r * SW + (j < lo ? j : hi + (j - lo))] = from_float<T>(0.0f);
+        buf[r * SW + (j < lo ? j : hi + (j - lo))] = from_float<T>(0.0f);
       }
     }
   }
   __syncthreads();
 
   for (std::int64_t plane = blockIdx.z; plane < planes; plane += gridDim.z) {
-    const Plane<T> pl(a, plane);
+    const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
+    const T* __restrict__ xp = static_cast<const T*>(a.x) + (n * s.c + ic) * s.h * s.w;
+    const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
+    T* __restrict__ yp = static_cast<T*>(a.y) + plane * s.out_h() * s.out_w();
     float wr[KH][KW];
-    pl.template load_filter<KH, KW>(wr);
+#pragma unroll
+    for (int i = 0; i < KH; ++i)
+#pragma unroll
+      for (int j = 0; j < KW; ++j) wr[i][j] = ldg_f(wp + i * KW + j);
+    const float b = bias_of<T>(a, oc);
 
     for (int rb = static_cast<int>(blockIdx.y) * BY + ty; rb < row_blocks;
          rb += static_cast<int>(gridDim.y * BY)) {
       const int oh0 = rb * ROWS, ih0 = oh0 - s.ph;
       const int nrows = OH - oh0 < ROWS ? OH - oh0 : ROWS;
-      const int strip_rows = nrows + KH - 1;  // input rows of the strip
-      const int nst = (strip_rows + RS - 1) / RS;  // its stages
+      const int total = nrows + KH - 1;        // input rows of the strip
+      const int nst = (total + RS - 1) / RS;  // its stages
       // Rows past the strip feed only output rows past it, so they may hold anything; rows outside
       // the plane (padding) must read as zero.
       auto in_plane = [&](int t) { return ih0 + t >= 0 && ih0 + t < H; };
-      auto copied = [&](int t) { return t < strip_rows && in_plane(t); };
-      // Thread 0: stage k's copies into its slot.
+      // Thread 0: stage k's copies into its slot; its mbarrier expects their bytes.
       auto issue = [&](int k) {
-        const int t0 = k * RS;
-        T* const dst = smem.stage[ty][ring.slot(k)];
-        const T* const src = pl.x + std::int64_t{ih0 + t0} * W;
-        if (whole && t0 + RS <= strip_rows && in_plane(t0) && in_plane(t0 + RS - 1)) {
+        const int slot = ring.slot(k), t0 = k * RS;
+        T* const dst = buf + slot * RS * SW;
+        const T* const src = xp + std::int64_t{ih0 + t0} * W;
+        if (whole && t0 + RS <= total && in_plane(t0) && in_plane(t0 + RS - 1)) {
           const std::uint32_t bytes = static_cast<std::uint32_t>(RS * W) * sizeof(T);
-          Tma::copy(dst, src, bytes, ring.issue(k, bytes));
+          Tma::arrive_expect(&ring.bar[slot], bytes);
+          Tma::copy(dst, src, bytes, &ring.bar[slot]);
           return;
         }
+        const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
         std::uint32_t bytes = 0;
         for (int r = 0; r < RS; ++r)
-          if (copied(t0 + r)) bytes += row_bytes;
-        std::uint64_t* const bar = ring.issue(k, bytes);
+          if (t0 + r < total && in_plane(t0 + r)) bytes += row_bytes;
+        Tma::arrive_expect(&ring.bar[slot], bytes);
         if (row_bytes == 0) return;
         for (int r = 0; r < RS; ++r)
-          if (copied(t0 + r)) Tma::copy(dst + r * pitch + lo, src + std::int64_t{r} * W + a0 + lo, row_bytes, bar);
+          if (t0 + r < total && in_plane(t0 + r))
+            Tma::copy(dst + r * pitch + lo, src + std::int64_t{r} * W + a0 + lo, row_bytes, &ring.bar[slot]);
       };
       if (bulk && tx == 0)
         for (int k = 0; k < S && k < nst; ++k) issue(k);
@@ -233,22 +241,22 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
 #pragma unroll
       for (int k = 0; k < KH; ++k)
 #pragma unroll
-        for (int j = 0; j < TW; ++j) acc[k][j] = pl.bias;
-      T* __restrict__ y0 = pl.y + static_cast<std::int64_t>(oh0) * OW;
+        for (int j = 0; j < TW; ++j) acc[k][j] = b;
+      T* __restrict__ y0 = yp + static_cast<std::int64_t>(oh0) * OW;
       // Whether every row of the strip's stages lies inside the plane: no row needs zeroing.
       const bool inside = ih0 >= 0 && ih0 + nst * RS <= H;
 
 #pragma unroll 1
       for (int k = 0; k < nst; ++k) {
-        T* const stage = smem.stage[ty][ring.slot(k)];
+        T* const stage = buf + ring.slot(k) * RS * SW;
         if (bulk) {
           ring.wait(k);
         } else {
-          // Plain loads, zero outside the input; the slot was released by the last ring_sync.
+          // Plain loads, zero outside the input; the slot was released by the last barrier.
           for (int i = tx; i < RS * SW; i += BX) {
             const int r = i / SW, col = a0 + (i - r * SW);
             const bool in = in_plane(k * RS + r) && col >= 0 && col < W;
-            stage[i] = in ? pl.x[std::int64_t{ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
+            stage[i] = in ? xp[std::int64_t{ih0 + k * RS + r} * W + col] : from_float<T>(0.0f);
           }
           ring_sync();
         }
@@ -262,7 +270,7 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
             smem_window<T, WW, TW, true>(xt, row, ok);
           else
             smem_window<T, WW, TW, false>(xt, row, ok);
-          strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), nrows, pl.bias, y0, ow0, OW);
+          strip_row<T, KH, KW, TW, false>(acc, wr, xt, r % KH, t - (KH - 1), nrows, b, y0, ow0, OW);
         }
         ring_sync();  // release: every thread of the ring is done with the slot
         if (bulk && tx == 0 && k + S < nst) issue(k + S);
