@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -78,6 +79,11 @@ std::string default_what(const KernelDesc& d) {
   return fmt::format("{} kernel for any filter size", d.family);
 }
 
+// Where a kernel stands in the default order (smaller first); the model's tie-break too.
+auto default_rank(const KernelDesc& d) {
+  return std::tuple(d.needs.kh == 0, d.rank.preference < 0, d.rank.preference, !d.rank.default_tile);
+}
+
 // The default rule, from what families declare (KernelDesc::rank): kernels compiled for a filter size
 // before run-time-size ones; then families by preference; within one, the declared default tile
 // first, then registry order. The first that supports s wins.
@@ -89,9 +95,7 @@ Choice default_choice(const ConvShape& s, const DeviceLimits& lim,
     if (d.rank.preference >= 0 && d.dtype == s.dtype && d.layout == s.layout) order.push_back(op);
   }
   std::stable_sort(order.begin(), order.end(), [](const Operation* a, const Operation* b) {
-    const KernelDesc &x = a->desc(), &y = b->desc();
-    return std::tuple(x.needs.kh == 0, x.rank.preference, !x.rank.default_tile) <
-           std::tuple(y.needs.kh == 0, y.rank.preference, !y.rank.default_tile);
+    return default_rank(a->desc()) < default_rank(b->desc());
   });
   std::string last_no;
   for (const Operation* op : order) {
@@ -114,7 +118,7 @@ struct DeviceInfo {
 };
 
 struct ShapeKey {
-  int device;
+  int device = -1;
   ConvShape s;
   bool operator==(const ShapeKey& o) const {
     const ConvShape& a = s;
@@ -158,7 +162,7 @@ class Dispatcher {
         try {
           table_ = std::make_shared<const TuningTable>(read_tuning_table(path));
         } catch (const std::exception& e) {
-          std::fprintf(stderr, "dwtune: warning: DWTUNE_TABLE not used, default kernels apply: %s\n",
+          std::fprintf(stderr, "dwtune: warning: DWTUNE_TABLE not used, built-in choices apply: %s\n",
                        e.what());
         }
       }
@@ -174,7 +178,7 @@ class Dispatcher {
       warned_.clear();
     }
     std::unique_lock lk(cache_mu_);
-    ++generation_;
+    generation_.fetch_add(1, std::memory_order_release);
     cache_.clear();
   }
 
@@ -185,7 +189,7 @@ class Dispatcher {
     if (!warned_.insert(device).second) return;
     std::fprintf(stderr,
                  "dwtune: warning: the tuning table is for \"%s\", device %d is \"%s\"; the table is "
-                 "not used on it, default kernels apply\n",
+                 "not used on it, built-in choices apply\n",
                  t.gpu_name.c_str(), device, gpu_name.c_str());
   }
 
@@ -201,28 +205,56 @@ class Dispatcher {
     return devices_.emplace(device, std::move(info)).first->second;
   }
 
-  // with_reason = false spares conv2d a string copy per call (the reason still comes when op is null).
-  Choice choose(const ConvShape& s, int dev, bool with_reason = true) {
+  // The choice for s on `dev`, computed once per shape and device (until the next table change).
+  Choice choose(const ConvShape& s, int dev) {
     const ShapeKey key{dev, s};
     std::uint64_t gen = 0;
     {
       std::shared_lock lk(cache_mu_);
-      if (auto it = cache_.find(key); it != cache_.end()) {
-        if (with_reason || !it->second.op) return it->second;
-        return {it->second.op, {}};
-      }
-      gen = generation_;
+      if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+      gen = generation_.load(std::memory_order_acquire);
     }
     const std::shared_ptr<const TuningTable> t = table();
     const DeviceInfo info = device(dev);
     if (t) warn_if_foreign(*t, dev, info.name);
-    Choice c = choose_kernel(s, t.get(), info.name, info.lim);
+    const std::shared_ptr<const TuningTable> shipped = shipped_table(info.name);
+    Knowledge k;
+    k.table = t.get();
+    k.shipped = shipped.get();
+    k.model = &builtin_model();
+    Choice c = choose_kernel(s, k, info.name, info.lim, registry());
     std::unique_lock lk(cache_mu_);
-    if (gen == generation_) {
+    if (gen == generation_.load(std::memory_order_relaxed)) {
       if (cache_.size() >= kMaxCachedChoices) cache_.clear();
       cache_.emplace(key, c);
     }
     return c;
+  }
+
+  // conv2d's path: the kernel only. The thread's previous shape answers with a comparison, a shape
+  // seen before with a hash lookup under a shared lock; neither allocates nor builds a string.
+  const Operation* kernel_for(const ConvShape& s, int dev) {
+    struct Last {
+      std::uint64_t gen = ~std::uint64_t{0};
+      ShapeKey key{};
+      const Operation* op = nullptr;
+    };
+    thread_local Last last;
+    const ShapeKey key{dev, s};
+    const std::uint64_t gen = generation_.load(std::memory_order_acquire);
+    if (last.gen == gen && last.op && last.key == key) return last.op;
+    const Operation* op = nullptr;
+    {
+      std::shared_lock lk(cache_mu_);
+      if (auto it = cache_.find(key); it != cache_.end()) op = it->second.op;
+    }
+    if (!op) {
+      const Choice c = choose(s, dev);
+      if (!c.op) throw std::runtime_error("dwt::conv2d: " + c.reason);
+      op = c.op;
+    }
+    last = {gen, key, op};
+    return op;
   }
 
  private:
@@ -234,59 +266,135 @@ class Dispatcher {
   std::mutex dev_mu_;
   std::map<int, DeviceInfo> devices_;
 
-  std::shared_mutex cache_mu_;  // cache_, generation_
+  std::shared_mutex cache_mu_;  // cache_; generation_ changes under it
   std::unordered_map<ShapeKey, Choice, ShapeKeyHash> cache_;
-  std::uint64_t generation_ = 0;
+  std::atomic<std::uint64_t> generation_{0};
 };
 
 }  // namespace
 
-Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,
+namespace {
+
+// Step 1 on one table: its entry of s's key, if that entry's winner can run s.
+const Operation* exact_in(const TuningTable& t, const ConvShape& s, const std::string& key,
+                          const DeviceLimits& lim, const std::vector<const Operation*>& ops,
+                          std::string_view what, std::string& reason, std::string& note) {
+  std::string why;
+  for (const TunedEntry& e : t.entries) {
+    if (!usable(e) || e.problem.key() != key) continue;
+    if (const Operation* op = usable_winner(e, s, lim, ops, why)) {
+      reason = fmt::format("exact: {} {} ({})", what, label(e), op->desc().name);
+      return op;
+    }
+    note += fmt::format("exact {} {}: {}; ", what, label(e), why);
+    break;
+  }
+  return nullptr;
+}
+
+// Step 3 on one table: the nearest entry of s's class (see dispatch.hpp), if its winner can run s.
+const Operation* nearest_in(const TuningTable& t, const ConvShape& s, std::string_view exclude,
+                            const DeviceLimits& lim, const std::vector<const Operation*>& ops,
+                            std::string_view what, std::string& reason, std::string& note) {
+  const TunedEntry* nearest = nullptr;
+  Distance best{};
+  for (std::size_t i = 0; i < t.entries.size(); ++i) {
+    const TunedEntry& e = t.entries[i];
+    if (!usable(e) || !same_class(s, e.problem) || e.problem.key() == exclude) continue;
+    const Distance d = distance(s, e.problem, i);
+    if (!nearest || d < best) nearest = &e, best = d;
+  }
+  std::string why;
+  if (!nearest) {
+    note += fmt::format("no {} with a {}x{} filter, stride {}x{}, dilation {}x{}, {} {}; ", what, s.kh,
+                        s.kw, s.sh, s.sw, s.dh, s.dw, to_string(s.dtype), to_string(s.layout));
+  } else if (const Operation* op = usable_winner(*nearest, s, lim, ops, why)) {
+    const ConvShape& e = nearest->problem;
+    reason = fmt::format("nearest: {} {} ({}; outputs x{:.3g}, channels {} vs {}), its winner {}", what,
+                         label(*nearest), e,
+                         static_cast<double>(s.output_elems()) / static_cast<double>(e.output_elems()),
+                         s.c, e.c, op->desc().name);
+    return op;
+  } else {
+    note += fmt::format("nearest {} {}: {}; ", what, label(*nearest), why);
+  }
+  return nullptr;
+}
+
+// Step 2: the supporting kernel of smallest predicted time, if any supporting kernel was measured.
+const Operation* model_pick(const ConvShape& s, const DispatchModel& m, std::string_view gpu_name,
+                            std::string_view exclude, const DeviceLimits& lim,
+                            const std::vector<const Operation*>& ops, std::string& reason,
+                            std::string& note) {
+  const std::vector<Prediction> pred = m.predict_all(s, gpu_name, exclude);
+  const Operation* best = nullptr;
+  Prediction best_p;
+  int supported = 0;
+  for (const Operation* op : ops) {
+    const KernelDesc& d = op->desc();
+    if (d.dtype != s.dtype || d.layout != s.layout || !op->supports(s, lim)) continue;
+    ++supported;
+    const int i = m.signature_index(tile_signature(d.family, d.params));
+    Prediction p;
+    p.log_rel = m.weights().prior;
+    if (i >= 0) p = pred[static_cast<std::size_t>(i)];
+    if (!best || p.log_rel < best_p.log_rel ||
+        (p.log_rel == best_p.log_rel && default_rank(d) < default_rank(best->desc())))
+      best = op, best_p = p;
+  }
+  if (!best || !best_p.measured()) {
+    note += supported ? fmt::format("model: none of the {} supporting kernels was timed on a similar shape; ",
+                                    supported)
+                      : std::string();
+    return nullptr;
+  }
+  reason = fmt::format("model: {} predicted {:.2f}x of best from {} similar tuned shapes ({} in all)",
+                       best->desc().name, std::exp(best_p.log_rel), best_p.similar,
+                       m.samples().size());
+  return best;
+}
+
+}  // namespace
+
+Choice choose_kernel(const ConvShape& s, const Knowledge& k, std::string_view gpu_name,
                      const DeviceLimits& lim, const std::vector<const Operation*>& ops) {
   Problem p;
   static_cast<ConvShape&>(p) = s;
   p.validate();
+  const std::string key = p.key();
+  const bool excluded = !k.exclude_key.empty() && k.exclude_key == key;
 
-  std::string note;  // why the table gave no kernel
-  if (!table) {
-    note = "no tuning table loaded";
-  } else if (table->gpu_name != gpu_name) {
-    note = fmt::format("the table is for \"{}\", this device is \"{}\"", table->gpu_name,
-                       gpu_name);
+  // The tables that apply on this device, with what a reason calls them.
+  std::string note;  // why the sources tried gave no kernel
+  std::vector<std::pair<const TuningTable*, const char*>> tables;
+  if (!k.table) {
+    note = "no tuning table loaded; ";
+  } else if (k.table->gpu_name != gpu_name) {
+    note = fmt::format("the table is for \"{}\", this device is \"{}\"; ", k.table->gpu_name, gpu_name);
   } else {
-    const std::string key = p.key();
-    std::string why;
-    for (const TunedEntry& e : table->entries) {
-      if (!usable(e) || e.problem.key() != key) continue;
-      if (const Operation* op = usable_winner(e, s, lim, ops, why))
-        return {op, fmt::format("exact: tuned entry {} ({})", label(e), op->desc().name)};
-      note = fmt::format("exact entry {}: {}; ", label(e), why);
-      break;
-    }
-    const TunedEntry* nearest = nullptr;
-    Distance best{};
-    for (std::size_t i = 0; i < table->entries.size(); ++i) {
-      const TunedEntry& e = table->entries[i];
-      if (!usable(e) || !same_class(s, e.problem) || e.problem.key() == key) continue;
-      const Distance d = distance(s, e.problem, i);
-      if (!nearest || d < best) nearest = &e, best = d;
-    }
-    if (!nearest) {
-      note += fmt::format(
-          "no tuned entry with a {}x{} filter, stride {}x{}, dilation {}x{}, {} {}", s.kh, s.kw,
-          s.sh, s.sw, s.dh, s.dw, to_string(s.dtype), to_string(s.layout));
-    } else if (const Operation* op = usable_winner(*nearest, s, lim, ops, why)) {
-      const ConvShape& e = nearest->problem;
-      return {op, fmt::format("nearest: tuned entry {} ({}; outputs x{:.3g}, channels {} vs {}), "
-                              "its winner {}",
-                              label(*nearest), e, static_cast<double>(s.output_elems()) /
-                                                      static_cast<double>(e.output_elems()),
-                              s.c, e.c, op->desc().name)};
-    } else {
-      note += fmt::format("nearest entry {}: {}", label(*nearest), why);
-    }
+    tables.emplace_back(k.table, "tuned entry");
   }
+  if (k.shipped && k.shipped->gpu_name == gpu_name) tables.emplace_back(k.shipped, "shipped entry");
+
+  std::string reason;
+  if (!excluded)
+    for (const auto& [t, what] : tables)
+      if (const Operation* op = exact_in(*t, s, key, lim, ops, what, reason, note)) return {op, reason};
+  if (k.model && !k.model->empty())
+    if (const Operation* op = model_pick(s, *k.model, gpu_name, k.exclude_key, lim, ops, reason, note))
+      return {op, reason};
+  for (const auto& [t, what] : tables)
+    if (const Operation* op = nearest_in(*t, s, k.exclude_key, lim, ops, what, reason, note))
+      return {op, reason};
+  if (note.ends_with("; ")) note.resize(note.size() - 2);
   return default_choice(s, lim, ops, note);
+}
+
+Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,
+                     const DeviceLimits& lim, const std::vector<const Operation*>& ops) {
+  Knowledge k;
+  k.table = table;
+  return choose_kernel(s, k, gpu_name, lim, ops);
 }
 
 Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,
@@ -325,15 +433,14 @@ void conv2d(const ConvShape& s, const void* x, const void* w, const void* bias, 
                                        : "dwt::conv2d: bias given but the shape says no bias");
   int dev = 0;
   DWT_CUDA_CHECK(cudaGetDevice(&dev));
-  const Choice c = Dispatcher::get().choose(s, dev, /*with_reason=*/false);
-  if (!c.op) throw std::runtime_error("dwt::conv2d: " + c.reason);
+  const Operation* op = Dispatcher::get().kernel_for(s, dev);
   ConvArgs a;
   a.s = s;
   a.x = x;
   a.w = w;
   a.bias = bias;
   a.y = y;
-  c.op->run(a, stream);
+  op->run(a, stream);
 }
 
 }  // namespace dwt

@@ -1,14 +1,23 @@
 // The dispatch library: run a depthwise convolution with the kernel a tuning table chose for this
-// GPU, or with a fixed default rule where the table has nothing to say.
+// GPU, or, where no table has the shape, the kernel a cost model learned from measurements predicts
+// fastest, or a fixed default rule where nothing is known.
 //
 // How a kernel is chosen for shape s on a device (choose_kernel holds the rules; choose applies them
-// to the current table and a real device):
-//   1. exact    the table has an entry with s's Problem::key() (names are ignored) that passed, and
-//               its winner is compiled in and supports s on this device;
-//   2. nearest  otherwise, of the passed entries with the same filter size, stride, dilation, dtype
-//               and layout, the nearest one (see below), provided its winner supports s on this
-//               device — only that one entry is tried, never the next nearest;
-//   3. default  otherwise the first compiled kernel that supports s in the order families declare
+// to the user's table, the tables built into the library, the built-in model and a real device):
+//   1. exact    the user's table (DWTUNE_TABLE, load_tuning_table) has an entry with s's
+//               Problem::key() (names are ignored) that passed, and its winner is compiled in and
+//               supports s on this device; then the same in the shipped tables: those measured in
+//               results/<gpu>/ and built into the library (shipped_table), of this GPU model;
+//   2. model    otherwise, of the compiled kernels that support s on this device, the one the cost
+//               model (cost_model.hpp, fitted on the --keep-all tables of results/) predicts
+//               fastest relative to the best; kernels no sample timed are taken at the model's
+//               prior; on equal predictions the default order below decides. Skipped when no
+//               supporting kernel was ever timed;
+//   3. nearest  otherwise, of the passed entries of the user's table (then of the shipped one) with
+//               the same filter size, stride, dilation, dtype and layout, the nearest one (see
+//               below), provided its winner supports s on this device — only that one entry is
+//               tried, never the next nearest;
+//   4. default  otherwise the first compiled kernel that supports s in the order families declare
 //               (KernelDesc::rank, see kernels/family.cuh): kernels compiled for s's filter size
 //               before run-time-size ones; then families by preference (staged, band, vectorized,
 //               regblock, naive; smem is never a default); within a family the declared default
@@ -17,7 +26,7 @@
 // |ln(channels ratio)|, then |ln(output width ratio)|, then the fewest differences in padding,
 // multiplier and bias, then the earliest entry in the table.
 // A table whose meta.gpu_name differs from the device's name (cudaDeviceProp::name) is not used on
-// that device: a warning goes to stderr once per device and the default rule applies.
+// that device: a warning goes to stderr once per device and the other sources apply.
 // Of a table, dispatch reads only the GPU name and each entry's key, ok and winner kernel
 // (tuning_table.hpp); other fields are ignored.
 #pragma once
@@ -30,14 +39,15 @@
 #include <string_view>
 #include <vector>
 
+#include "cost_model.hpp"
 #include "operation.hpp"
 #include "problem.hpp"
 #include "tuning_table.hpp"
 
 namespace dwt {
 
-// The kernel chosen for a shape, and why: "exact: tuned entry kb85 ...", "nearest: ...",
-// "default: ...". op is null only when no compiled kernel can serve the shape (reason says why).
+// The kernel chosen for a shape, and why: "exact: tuned entry kb85 ...", "exact: shipped entry ...",
+// "model: ...", "nearest: ...", "default: ...". op is null only when no compiled kernel can serve the shape (reason says why).
 struct Choice {
   const Operation* op = nullptr;
   std::string reason;
@@ -67,8 +77,27 @@ void unload_tuning_table();
 // from there gives a warning on stderr and the default rules (the variable is read only once).
 std::shared_ptr<const TuningTable> tuning_table();
 
-// The rules on their own, without a GPU: `table` may be null; `gpu_name` and `lim` describe the
-// device; `ops` is the set to choose from (the registry in the library).
+// The tables built into the library of GPU model `gpu_name` (results/<gpu>/*table*.json at build
+// time), merged: of one key in two tables the faster entry. Null when none is of that model.
+std::shared_ptr<const TuningTable> shipped_table(std::string_view gpu_name);
+// The files the shipped tables came from, with their GPU and entry count, for messages.
+std::vector<std::string> shipped_table_sources();
+
+// What choose_kernel may draw on; any of them may be null.
+struct Knowledge {
+  const TuningTable* table = nullptr;    // the user's
+  const TuningTable* shipped = nullptr;  // built in (shipped_table)
+  const DispatchModel* model = nullptr;  // learned (builtin_model)
+  // Entries and model samples of this Problem::key() play no part: what dispatch would choose for
+  // a shape it has not seen (check-dispatch). Empty: none excluded.
+  std::string_view exclude_key;
+};
+
+// The rules on their own, without a GPU: `gpu_name` and `lim` describe the device; `ops` is the
+// set to choose from (the registry in the library).
+Choice choose_kernel(const ConvShape& s, const Knowledge& k, std::string_view gpu_name,
+                     const DeviceLimits& lim, const std::vector<const Operation*>& ops);
+// With the user's `table` only (may be null): exact, nearest, default.
 Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,
                      const DeviceLimits& lim, const std::vector<const Operation*>& ops);
 Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_view gpu_name,

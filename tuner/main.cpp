@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "check_dispatch.hpp"
 #include "cli.hpp"
 #include "config.hpp"
 #include "cuda_check.hpp"
@@ -308,6 +309,43 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--gap", ropt.gap_limit, "Gap to the exhaustive winner counted as a hit (default 0.03)")
       ->check(CLI::Range(0.0, 10.0));
 
+  // Issue 13: dispatch's choice on shapes it has not seen, against the best candidate.
+  std::string measured, user_table, check_report = "-";
+  double max_geomean = 0, max_worst = 0;
+  auto* check = app.add_subcommand(
+      "check-dispatch",
+      "Time the kernel dispatch chooses for each problem with the problem's own entry excluded from every "
+      "table and from the cost model, against the best candidate (GPU; --measured replays without one)");
+  add_problem_options(check, src);
+  check->add_option("--out", out, "With --config/--problem: the measured table (every candidate; written atomically)")
+      ->check(cli::path_check());
+  check->add_option("--measured", measured, "Replay a table measured before (with --keep-all) instead of measuring (no GPU)");
+  check->add_option("--table", user_table, "A user tuning table dispatch also consults (as DWTUNE_TABLE)");
+  check->add_option("-o,--report", check_report, "Markdown report (default: standard output)")->check(cli::path_check());
+  check->add_option("--max-geomean", max_geomean, "Exit 1 when the geometric-mean ratio exceeds this (e.g. 1.10)");
+  check->add_option("--max-worst", max_worst, "Exit 1 when any ratio exceeds this (e.g. 1.30)");
+  check->add_option("--reps", topt.timing.reps, "Timed repetitions per candidate (default 25)")
+      ->check(cli::whole_number(1, kIntMax));
+  check->add_option("--kernels", kernels, kernels_help)->check(cli::kernels_check());
+
+  std::uint64_t rseed = 2;
+  std::size_t rcount = 120;
+  RandomProblemOptions ropts;
+  ropts.max_outputs = std::int64_t{1} << 22;
+  ropts.network_percent = 60;
+  ropts.network_scale = true;
+  std::string rdtypes = "f32,f16,bf16";
+  auto* rconfig = app.add_subcommand("random-config",
+                                     "Write a config of seeded random network-like and odd problems (no GPU)");
+  rconfig->add_option("--seed", rseed, "Seed (default 2; fit on another seed than you check on)")->check(seed_check);
+  rconfig->add_option("--count", rcount, "Problems (default 120)")->check(cli::whole_number(1, 100000));
+  rconfig->add_option("--max-outputs", ropts.max_outputs, "Largest output, in elements (default 2^22)")
+      ->check(cli::whole_number(1, std::uint64_t{1} << 34));
+  rconfig->add_option("--network-percent", ropts.network_percent, "Share of network-like problems (default 60)")
+      ->check(CLI::Range(0, 100));
+  rconfig->add_option("--dtypes", rdtypes, "Comma-separated dtypes (default f32,f16,bf16)");
+  rconfig->add_option("-o,--out", output, "Config file to write (default: standard output)")->check(cli::path_check());
+
   if (const auto bad = unknown_command(app, argc, argv)) {
     fmt::print(stderr, "dwtune: {}\n", *bad);
     return kExitInput;
@@ -355,6 +393,63 @@ int main(int argc, char** argv) {
         throw InputError(fmt::format("--devices: {}", e.what()));
       }
       return run_tune(set, topt);
+    }
+    if (*rconfig) {
+      ropts.dtypes.clear();
+      std::string_view rest = rdtypes;
+      while (!rest.empty()) {
+        const auto comma = rest.find(',');
+        ropts.dtypes.push_back(parse_dtype(rest.substr(0, comma), "--dtypes"));
+        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      }
+      if (output != "-") check_output(output, {});
+      write_output(random_config_json(rseed, rcount, ropts), output, {});
+      return kExitOk;
+    }
+    if (*check) {
+      if (measured.empty() == out.empty())
+        throw InputError("check-dispatch: give --config FILE (or --problem) with --out MEASURED.json to measure, "
+                         "or --measured TABLE to replay one");
+      std::vector<std::filesystem::path> read;
+      if (!measured.empty()) read.emplace_back(measured);
+      if (!user_table.empty()) read.emplace_back(user_table);
+      if (check_report != "-") check_output(check_report, read);
+      std::optional<TuningTable> user;
+      if (!user_table.empty()) user = read_tuning_table(user_table);
+      Table t;
+      DeviceLimits lim;
+      int rc = kExitOk;
+      if (measured.empty()) {
+        const ShapeSet set = load_problems(src);
+        topt.out = out;
+        topt.keep_all = true;
+        topt.early_stop = false;  // the chosen kernel's time in full, whatever it is
+        topt.kernels = parse_kernel_globs(kernels, kernel_names());
+        topt.notes.push_back(kCheckDispatchNote);
+        topt.progress = Progress::automatic;
+        check_output(topt.out, config_inputs(src.config));
+        require_gpu();
+        rc = run_tune(set, topt);
+        t = read_table(topt.out);
+        lim = query_device_limits(0);
+      } else {
+        t = read_table(measured);
+        lim = limits_of(t.meta);
+      }
+      const std::shared_ptr<const TuningTable> shipped = shipped_table(t.meta.gpu_name);
+      Knowledge k;
+      k.table = user ? &*user : nullptr;
+      k.shipped = shipped.get();
+      k.model = &builtin_model();
+      const DispatchCheck res = check_dispatch(t, k, lim, registry());
+      if (res.rows.empty())
+        throw InputError(fmt::format("check-dispatch: {} has no problem with its candidates recorded", t.meta.config_name));
+      write_output(render_dispatch_check(res), check_report, read);
+      fmt::print(stderr, "check-dispatch: {} problems, geometric mean {:.3f}x, worst {:.3f}x\n", res.rows.size(),
+                 res.geomean(), res.worst());
+      if ((max_geomean > 0 && res.geomean() > max_geomean) || (max_worst > 0 && res.worst() > max_worst))
+        return kExitRuntime;
+      return rc;
     }
     if (*replay_cmd) {
       ropt.strategy = parse_strategy(replay_strategy);

@@ -27,11 +27,12 @@ class Rng {
 };
 
 // A depthwise layer as networks have them (MobileNet, EfficientNet, ConvNeXt, at small batch).
-void network_like(Rng& r, Problem& p) {
+void network_like(Rng& r, Problem& p, bool scale) {
   static const int channels[] = {8, 16, 24, 32, 40, 48, 64, 72, 96, 112, 120, 144, 160, 192, 240, 288};
+  static const int wide[] = {32, 64, 96, 144, 192, 240, 288, 384, 480, 576, 672, 768, 960, 1152};
   static const int planes[] = {7, 14, 17, 28, 35, 56, 112, 128};
   static const int kernels[] = {3, 3, 3, 5, 5, 7};
-  p.c = r.one_of(channels);
+  p.c = scale ? r.one_of(wide) : r.one_of(channels);
   p.h = p.w = r.one_of(planes);
   p.kh = p.kw = r.one_of(kernels);
   p.sh = p.sw = r.chance(30) ? 2 : 1;
@@ -67,11 +68,14 @@ std::vector<Problem> random_problems(std::uint64_t seed, std::size_t count,
   while (out.size() < count) {
     Problem p;
     p.name = fmt::format("fuzz{}", out.size());
-    if (r.chance(40))
-      network_like(r, p);
+    const bool net = r.chance(opt.network_percent);
+    if (net)
+      network_like(r, p, opt.network_scale);
     else
       odd(r, p);
+    static const int batches[] = {1, 8, 32};
     p.n = r.chance(60) ? 1 : r.pick(2, 4);
+    if (net && opt.network_scale) p.n = r.one_of(batches);
     p.m = r.chance(80) ? 1 : 2;
     p.bias = r.chance(50);
     p.dtype = dtypes ? opt.dtypes[static_cast<std::size_t>(r.pick(0, dtypes - 1))] : DType::f32;

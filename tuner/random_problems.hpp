@@ -16,6 +16,10 @@ struct RandomProblemOptions {
   // Channels, then batch, are cut until the output is at most this big (fuzzing wants many small
   // problems; the CPU reference checks up to 2^22 outputs).
   std::int64_t max_outputs = std::int64_t{1} << 16;
+  int network_percent = 40;  // share of network-like problems (the rest are odd ones)
+  // Network-like problems at network scale: channels up to 1152 and batch 1, 8 or 32 (check-dispatch
+  // wants real layers, fuzzing small ones). Off: the draws are those of earlier versions.
+  bool network_scale = false;
 };
 
 // Ranges: n 1-4, c 1-300, h and w 1-130, kernel 1-7 per axis, stride 1-3, padding 0 to the kernel

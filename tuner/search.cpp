@@ -9,6 +9,7 @@
 #include <random>
 #include <stdexcept>
 
+#include "cost_model.hpp"
 #include "format.hpp"
 
 namespace dwt {
@@ -48,14 +49,8 @@ Strategy parse_strategy(const std::string& s) {
 }
 
 std::string tile_signature(const std::string& family, DType dtype, const std::vector<KernelParam>& params) {
-  std::string s = fmt::format("{}/{}", family, dtype);
-  for (const KernelParam& p : params) {
-    if (p.name == "kh" || p.name == "kw")
-      s += fmt::format(" {}={}", p.name, p.value > 0 ? "fixed" : "any");
-    else
-      s += fmt::format(" {}={}", p.name, p.value);
-  }
-  return s;
+  // The dispatch model's signature (no dtype), with the dtype after the family.
+  return fmt::format("{}/{}", family, dtype) + tile_signature(family, params).substr(family.size());
 }
 
 int budget_for(std::size_t n, double fraction) {

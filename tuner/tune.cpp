@@ -441,6 +441,7 @@ int run_tune(const ShapeSet& set, const TuneOptions& opt_in) {
   meta.notes.push_back(opt.early_stop ? "timing: " + describe(opt.stop)
                                       : "timing: every verified candidate timed in full (--no-early-stop)");
   meta.device_count = static_cast<int>(opt.devices.size());
+  meta.notes.insert(meta.notes.end(), opt.notes.begin(), opt.notes.end());
 
   Table done;
   bool have_done = false;

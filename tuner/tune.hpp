@@ -40,6 +40,7 @@ struct TuneOptions {
   bool with_cudnn = true;
   Progress progress = Progress::automatic;
   TimerSettings timing;
+  std::vector<std::string> notes;  // added to the table's meta.notes (e.g. "check-dispatch: ...")
 };
 
 // Exit code: 0 all problems tuned; 1 a problem failed, the run was interrupted or CUDA failed.

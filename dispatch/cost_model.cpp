@@ -1,0 +1,74 @@
+#include "cost_model.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace dwt {
+
+namespace {
+
+double log2_ratio(double a, double b) { return std::abs(std::log2(std::max(a, 1.0) / std::max(b, 1.0))); }
+
+}  // namespace
+
+std::string tile_signature(std::string_view family, const std::vector<KernelParam>& params) {
+  std::string s(family);
+  for (const KernelParam& p : params) {
+    if (p.name == "kh" || p.name == "kw")
+      s += fmt::format(" {}={}", p.name, p.value > 0 ? "fixed" : "any");
+    else
+      s += fmt::format(" {}={}", p.name, p.value);
+  }
+  return s;
+}
+
+DispatchModel::DispatchModel(std::vector<std::string> signatures, std::vector<ModelSample> samples,
+                             ModelWeights w)
+    : signatures_(std::move(signatures)), samples_(std::move(samples)), w_(w) {
+  for (std::size_t i = 0; i < signatures_.size(); ++i) sig_index_.emplace(signatures_[i], static_cast<int>(i));
+}
+
+int DispatchModel::signature_index(std::string_view sig) const {
+  auto it = sig_index_.find(std::string(sig));
+  return it == sig_index_.end() ? -1 : it->second;
+}
+
+double DispatchModel::distance(const ConvShape& a, std::string_view gpu_a, const ConvShape& b,
+                               std::string_view gpu_b) const {
+  double d = 0;
+  if (a.dtype != b.dtype) d += w_.dtype;
+  if (a.layout != b.layout) d += w_.layout;
+  if (a.kh != b.kh || a.kw != b.kw)
+    d += w_.filter + log2_ratio(double(a.kh) * a.kw, double(b.kh) * b.kw);
+  if (a.sh != b.sh || a.sw != b.sw) d += w_.stride;
+  if (a.dh != b.dh || a.dw != b.dw) d += w_.dilation;
+  d += w_.out_w * log2_ratio(double(a.out_w()), double(b.out_w()));
+  d += w_.out_h * log2_ratio(double(a.out_h()), double(b.out_h()));
+  d += w_.planes * log2_ratio(double(a.n * a.out_c()), double(b.n * b.out_c()));
+  if (gpu_a != gpu_b) d += w_.gpu;
+  return d;
+}
+
+std::vector<Prediction> DispatchModel::predict_all(const ConvShape& s, std::string_view gpu_name,
+                                                   std::string_view exclude_key) const {
+  std::vector<double> num(signatures_.size(), 0.0);
+  std::vector<Prediction> out(signatures_.size());
+  const double near = std::exp(-2.0);
+  for (const ModelSample& m : samples_) {
+    if (!exclude_key.empty() && m.key == exclude_key) continue;
+    const double w = std::exp(-distance(s, gpu_name, m.problem, m.gpu_name));
+    if (w < 1e-12) continue;
+    for (const auto& [sig, rel] : m.rel) {
+      num[sig] += w * rel;
+      out[sig].evidence += w;
+      out[sig].similar += w >= near;
+    }
+  }
+  for (std::size_t i = 0; i < out.size(); ++i)
+    out[i].log_rel = (num[i] + w_.prior_weight * w_.prior) / (out[i].evidence + w_.prior_weight);
+  return out;
+}
+
+}  // namespace dwt

@@ -1,0 +1,92 @@
+// The learned choice for shapes no tuning table holds: a cost model fitted on --keep-all tables
+// (every candidate timed on many problems). For a new shape it predicts each candidate's time
+// relative to the best, as a weighted average over the measured problems that timed the same tile,
+// the weights favouring similar problems; dispatch runs the candidate of smallest prediction.
+// Plain C++ (no CUDA): the build's table embedder, the tuner and the dispatch library share it.
+//
+// Prediction for a tile t on shape s (log of time / best, smaller is better):
+//   (sum_j w_j * r_jt + prior_weight * prior) / (sum_j w_j + prior_weight)
+// over the samples j that timed t, w_j = exp(-distance(s, s_j)); a failed candidate counts as
+// log(10). The prior keeps a tile seen once on a far problem from beating one seen often nearby.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "kernel_desc.hpp"
+#include "problem.hpp"
+
+namespace dwt {
+
+// What a candidate is across problems and dtypes: family and template parameters, a compile-time
+// filter size reduced to "fixed" (k3x7 here and k3x3 there are one tile):
+// "staged kh=fixed kw=fixed rows=16 tw=4 bx=32 by=4 stages=4 stage_rows=3 minb=0".
+std::string tile_signature(std::string_view family, const std::vector<KernelParam>& params);
+
+// The weights of the distance between problems, and the prior (see above). Members are the cost
+// of each difference; ratios are in log2.
+struct ModelWeights {
+  double dtype = 1.5;      // another dtype
+  double layout = 4;       // another layout
+  double filter = 1;       // another filter size (+ |log2 of the filter-area ratio|)
+  double stride = 1.5;     // another stride
+  double dilation = 1;     // another dilation
+  double out_w = 0.6;      // per |log2| of the output-width ratio
+  double out_h = 0.3;      // per |log2| of the output-height ratio
+  double planes = 0.3;     // per |log2| of the (batch x output channels) ratio
+  double gpu = 0.5;        // measured on another GPU model
+  double prior = 0.405;    // log(1.5): what an unmeasured tile is taken to cost
+  double prior_weight = 0.02;
+};
+
+// One measured problem: each timed tile's log(median / best median) there.
+struct ModelSample {
+  Problem problem;
+  std::string key;  // problem.key()
+  std::string gpu_name;
+  std::vector<std::pair<std::uint32_t, float>> rel;  // signature index, log ratio
+};
+
+struct Prediction {
+  double log_rel = 0;     // predicted log(time / best)
+  double evidence = 0;    // sum of the weights of the samples that timed the tile
+  int similar = 0;        // of those, how many weigh at least exp(-2) (near the shape)
+  bool measured() const { return evidence > 0; }
+};
+
+class DispatchModel {
+ public:
+  DispatchModel() = default;
+  DispatchModel(std::vector<std::string> signatures, std::vector<ModelSample> samples, ModelWeights w = {});
+
+  const std::vector<std::string>& signatures() const { return signatures_; }
+  const std::vector<ModelSample>& samples() const { return samples_; }
+  const ModelWeights& weights() const { return w_; }
+  bool empty() const { return samples_.empty(); }
+  // Index of a signature, or -1 when no sample timed it.
+  int signature_index(std::string_view sig) const;
+
+  // How unlike two problems are (0: the same shape on the same GPU).
+  double distance(const ConvShape& a, std::string_view gpu_a, const ConvShape& b,
+                  std::string_view gpu_b) const;
+  // One prediction per signature index, for shape s on `gpu_name`; samples whose key is
+  // `exclude_key` play no part (to score the model on a shape it has not seen).
+  std::vector<Prediction> predict_all(const ConvShape& s, std::string_view gpu_name,
+                                      std::string_view exclude_key = {}) const;
+
+ private:
+  std::vector<std::string> signatures_;
+  std::unordered_map<std::string, int> sig_index_;
+  std::vector<ModelSample> samples_;
+  ModelWeights w_;
+};
+
+// The model built into the library from the --keep-all tables of results/ (generated at build
+// time; empty when there were none).
+const DispatchModel& builtin_model();
+
+}  // namespace dwt
