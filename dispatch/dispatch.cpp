@@ -71,6 +71,17 @@ const Operation* usable_winner(const TunedEntry& e, const ConvShape& s, const De
   return op;
 }
 
+// A choice from a table entry: baseline_faster and its note when the entry's baseline beat the winner.
+Choice from_entry(const Operation* op, const TunedEntry& e, std::string reason) {
+  Choice c{op, std::move(reason)};
+  if (e.baseline_faster()) {
+    c.baseline_faster = true;
+    c.reason += fmt::format("; baseline faster: cuDNN {:.4g} ms vs {:.4g} ms on entry {}", e.baseline_ms,
+                            e.median_ms, label(e));
+  }
+  return c;
+}
+
 // What a default step says of the kernel it took.
 std::string default_what(const KernelDesc& d) {
   if (d.needs.kh != 0)
@@ -259,7 +270,7 @@ Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_v
     for (const TunedEntry& e : table->entries) {
       if (!usable(e) || e.problem.key() != key) continue;
       if (const Operation* op = usable_winner(e, s, lim, ops, why))
-        return {op, fmt::format("exact: tuned entry {} ({})", label(e), op->desc().name)};
+        return from_entry(op, e, fmt::format("exact: tuned entry {} ({})", label(e), op->desc().name));
       note = fmt::format("exact entry {}: {}; ", label(e), why);
       break;
     }
@@ -277,11 +288,12 @@ Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_v
           s.sh, s.sw, s.dh, s.dw, to_string(s.dtype), to_string(s.layout));
     } else if (const Operation* op = usable_winner(*nearest, s, lim, ops, why)) {
       const ConvShape& e = nearest->problem;
-      return {op, fmt::format("nearest: tuned entry {} ({}; outputs x{:.3g}, channels {} vs {}), "
-                              "its winner {}",
-                              label(*nearest), e, static_cast<double>(s.output_elems()) /
-                                                      static_cast<double>(e.output_elems()),
-                              s.c, e.c, op->desc().name)};
+      return from_entry(op, *nearest,
+                        fmt::format("nearest: tuned entry {} ({}; outputs x{:.3g}, channels {} vs {}), "
+                                    "its winner {}",
+                                    label(*nearest), e, static_cast<double>(s.output_elems()) /
+                                                            static_cast<double>(e.output_elems()),
+                                    s.c, e.c, op->desc().name));
     } else {
       note += fmt::format("nearest entry {}: {}", label(*nearest), why);
     }
