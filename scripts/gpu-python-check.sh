@@ -43,18 +43,18 @@ if [ $rc -eq 0 ]; then
   grep -E "^  (ok|FAIL)|^==|failed" "$OUT/torch_check.log"
   record "torch_check" $trc "$(tail -1 "$OUT/torch_check.log")"
 
-  echo "== kernelbench_check.py ($(date +%T))"
-  krc=0
-  python3 "$root/scripts/kernelbench_check.py" "${table_args[@]}" > "$OUT/kernelbench_check.log" 2>&1 || krc=$?
-  grep -E "FAIL|Error" "$OUT/kernelbench_check.log" | head -20
-  record "kernelbench_check" $krc "$(tail -1 "$OUT/kernelbench_check.log")"
-
   echo "== shapes script ($(date +%T))"
   src=0
   cmake --build "$BUILD" --target dwtune > "$OUT/dwtune-build.log" 2>&1 &&
     python3 "$root/tests/python/test_shapes.py" "$BUILD/dwtune" > "$OUT/shapes.log" 2>&1 || src=$?
   cat "$OUT/shapes.log" 2> /dev/null
   record "shapes -> dwtune shapes" $src ""
+
+  echo "== kernelbench_check.py ($(date +%T))"
+  krc=0
+  python3 "$root/scripts/kernelbench_check.py" "${table_args[@]}" > "$OUT/kernelbench_check.log" 2>&1 || krc=$?
+  grep -E "FAIL|Error" "$OUT/kernelbench_check.log" | head -20
+  record "kernelbench_check" $krc "$(tail -1 "$OUT/kernelbench_check.log")"
 
   echo "== pip uninstall ($(date +%T))"
   urc=0
