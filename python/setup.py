@@ -8,7 +8,9 @@ PyTorch that will import the extension (an isolated build would fetch another on
 
 The C++ compiler is the one PyTorch was built with, found by version (torch.__config__.show() names
 its GCC): g++-<that major>, else the system's /usr/bin/g++, else g++ on PATH; dwtune's libraries and
-the extension use the same one (scripts/python-compiler.sh says why an inherited CXX is not trusted).
+the extension use the same one. An inherited CXX is not trusted: the GPU image exports
+CXX=/opt/gcc/bin/g++, and an extension built with it crashed inside ostream << long beside torch's
+libstdc++.
 Optional overrides: DWTUNE_PYTHON_CXX (the compiler), DWTUNE_BUILD_DIR (an existing CMake build of
 dwtune configured with that compiler; its dwtune_dispatch target is built), DWTUNE_CUDA_ARCHITECTURES
 (default: the architecture of the visible GPU, else the project's default).
