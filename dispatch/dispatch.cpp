@@ -72,6 +72,17 @@ const Operation* usable_winner(const TunedEntry& e, const ConvShape& s, const De
   return op;
 }
 
+// A choice from a table entry: baseline_faster and its note when the entry's baseline beat the winner.
+Choice from_entry(const Operation* op, const TunedEntry& e, std::string reason) {
+  Choice c{op, std::move(reason)};
+  if (e.baseline_faster()) {
+    c.baseline_faster = true;
+    c.reason += fmt::format("; baseline faster: cuDNN {:.4g} ms vs {:.4g} ms on entry {}", e.baseline_ms,
+                            e.median_ms, label(e));
+  }
+  return c;
+}
+
 // What a default step says of the kernel it took.
 std::string default_what(const KernelDesc& d) {
   if (d.needs.kh != 0)
@@ -278,12 +289,14 @@ namespace {
 // Step 1 on one table: its entry of s's key, if that entry's winner can run s.
 const Operation* exact_in(const TuningTable& t, const ConvShape& s, const std::string& key,
                           const DeviceLimits& lim, const std::vector<const Operation*>& ops,
-                          std::string_view what, std::string& reason, std::string& note) {
+                          std::string_view what, std::string& reason, std::string& note,
+                          const TunedEntry*& used) {
   std::string why;
   for (const TunedEntry& e : t.entries) {
     if (!usable(e) || e.problem.key() != key) continue;
     if (const Operation* op = usable_winner(e, s, lim, ops, why)) {
       reason = fmt::format("exact: {} {} ({})", what, label(e), op->desc().name);
+      used = &e;
       return op;
     }
     note += fmt::format("exact {} {}: {}; ", what, label(e), why);
@@ -295,7 +308,8 @@ const Operation* exact_in(const TuningTable& t, const ConvShape& s, const std::s
 // Step 3 on one table: the nearest entry of s's class (see dispatch.hpp), if its winner can run s.
 const Operation* nearest_in(const TuningTable& t, const ConvShape& s, std::string_view exclude,
                             const DeviceLimits& lim, const std::vector<const Operation*>& ops,
-                            std::string_view what, std::string& reason, std::string& note) {
+                            std::string_view what, std::string& reason, std::string& note,
+                            const TunedEntry*& used) {
   const TunedEntry* nearest = nullptr;
   Distance best{};
   for (std::size_t i = 0; i < t.entries.size(); ++i) {
@@ -314,6 +328,7 @@ const Operation* nearest_in(const TuningTable& t, const ConvShape& s, std::strin
                          label(*nearest), e,
                          static_cast<double>(s.output_elems()) / static_cast<double>(e.output_elems()),
                          s.c, e.c, op->desc().name);
+    used = nearest;
     return op;
   } else {
     note += fmt::format("nearest {} {}: {}; ", what, label(*nearest), why);
@@ -377,15 +392,17 @@ Choice choose_kernel(const ConvShape& s, const Knowledge& k, std::string_view gp
   if (k.shipped && k.shipped->gpu_name == gpu_name) tables.emplace_back(k.shipped, "shipped entry");
 
   std::string reason;
+  const TunedEntry* used = nullptr;  // the entry a table rule took
   if (!excluded)
     for (const auto& [t, what] : tables)
-      if (const Operation* op = exact_in(*t, s, key, lim, ops, what, reason, note)) return {op, reason};
+      if (const Operation* op = exact_in(*t, s, key, lim, ops, what, reason, note, used))
+        return from_entry(op, *used, reason);
   if (k.model && !k.model->empty())
     if (const Operation* op = model_pick(s, *k.model, gpu_name, k.exclude_key, lim, ops, reason, note))
       return {op, reason};
   for (const auto& [t, what] : tables)
-    if (const Operation* op = nearest_in(*t, s, k.exclude_key, lim, ops, what, reason, note))
-      return {op, reason};
+    if (const Operation* op = nearest_in(*t, s, k.exclude_key, lim, ops, what, reason, note, used))
+      return from_entry(op, *used, reason);
   if (note.ends_with("; ")) note.resize(note.size() - 2);
   return default_choice(s, lim, ops, note);
 }

@@ -27,8 +27,13 @@
 // multiplier and bias, then the earliest entry in the table.
 // A table whose meta.gpu_name differs from the device's name (cudaDeviceProp::name) is not used on
 // that device: a warning goes to stderr once per device and the other sources apply.
-// Of a table, dispatch reads only the GPU name and each entry's key, ok and winner kernel
-// (tuning_table.hpp); other fields are ignored.
+// Baseline: where the entry a table rule took (exact or nearest) records cuDNN's median beside the
+// winner's and cuDNN's was smaller, the choice says so (Choice::baseline_faster, and the reason ends
+// with "baseline faster: ..."). dwt::conv2d still runs the kernel; a caller that has the baseline at
+// hand (the PyTorch extension calls F.conv2d) may run that instead. For a nearest entry the
+// comparison was made on that entry's shape, not on s.
+// Of a table, dispatch reads only the GPU name and each entry's key, ok, winner kernel, the
+// winner's and cuDNN's median times (tuning_table.hpp); other fields are ignored.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -51,6 +56,9 @@ namespace dwt {
 struct Choice {
   const Operation* op = nullptr;
   std::string reason;
+  // The table entry behind an exact or nearest choice measured the baseline (cuDNN) faster than
+  // its winner; false for default choices and where the baseline was not measured.
+  bool baseline_faster = false;
 };
 
 // Runs y = depthwise_conv2d(x, w, bias) for shape s on device pointers, on `stream`, on the current

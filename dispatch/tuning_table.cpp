@@ -28,6 +28,9 @@ TunedEntry read_entry(const Node& n) {
   } else if (e.ok) {
     n.at("winner").fail("null, but ok is true");
   }
+  if (auto cudnn = n.opt("cudnn"))
+    if (auto time = cudnn->opt("time"))
+      if (auto median = time->opt("median_ms")) e.baseline_ms = median->num();
   return e;
 }
 

@@ -1,21 +1,18 @@
 #!/usr/bin/env bash
-# On a GPU machine: the dispatch library and the PyTorch drop-in in one call. Builds dwtune (Release)
-# in BUILD_DIR if needed, runs test_dispatch for real, builds and runs the find_package consumer,
-# builds the extension (scripts/build-python.sh) and runs scripts/kernelbench_check.py; a short
-# summary table comes last. Logs go to $OUT (or ./gpu-out). Extra arguments go to kernelbench_check.py
-# (e.g. --table results/h200/table.json).
-#   scripts/gpu-python-check.sh BUILD_DIR [kernelbench_check.py args...]
+# On a GPU machine: the PyTorch package as a user installs it, and the dispatch library, in one call.
+# pip install --no-build-isolation ./python (which builds dwtune through CMake in
+# python/build/dwtune-cmake), an import from outside the checkout, the shapes script against that
+# build's `dwtune shapes`, scripts/torch_check.py (opcheck, torch.compile, KernelBench-style
+# evaluation, every table layer vs F.conv2d), scripts/kernelbench_check.py, test_dispatch and the
+# find_package consumer; then pip uninstall. Logs go to $OUT (or ./gpu-out). A short summary comes last.
+#   scripts/gpu-python-check.sh [TABLE.json]
 set -uo pipefail
-if [ $# -lt 1 ]; then
-  echo "usage: $0 BUILD_DIR [kernelbench_check.py args...]" >&2
-  exit 2
-fi
 root=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=$1
-shift
+TABLE=${1:-}
 OUT=${OUT:-gpu-out}
-mkdir -p "$OUT" "$BUILD"
-BUILD=$(cd "$BUILD" && pwd)
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+BUILD=$root/python/build/dwtune-cmake
 declare -a summary
 status=0
 record() {  # step, rc, detail
@@ -23,56 +20,52 @@ record() {  # step, rc, detail
   [ "$2" -eq 0 ] || { verdict="FAIL (exit $2)"; status=1; }
   summary+=("$(printf '%-22s %-14s %s' "$1" "$verdict" "$3")")
 }
+export PYTHONUNBUFFERED=1
 
-echo "== configure + build dwtune_dispatch, test_dispatch ($(date +%T))"
-source "$root/scripts/python-compiler.sh"
+echo "== pip install --no-build-isolation ./python ($(date +%T))"
+start=$(date +%s)
 rc=0
-check_build_compiler "$BUILD" || rc=2
-if [ $rc -eq 0 ] && [ ! -f "$BUILD/CMakeCache.txt" ]; then
-  cmake -S "$root" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release > "$OUT/py-configure.log" 2>&1 || rc=$?
-fi
-[ $rc -eq 0 ] && { cmake --build "$BUILD" --target dwtune_dispatch test_dispatch > "$OUT/py-build.log" 2>&1 || rc=$?; }
-[ $rc -eq 0 ] || tail -40 "$OUT/py-configure.log" "$OUT/py-build.log" 2> /dev/null
-record "cmake build" $rc "$BUILD"
+(cd "$root" && python3 -m pip install --no-build-isolation ./python) > "$OUT/pip-install.log" 2>&1 || rc=$?
+grep -E "python/setup.py|Successfully|error" "$OUT/pip-install.log" | head -20
+[ $rc -eq 0 ] || tail -40 "$OUT/pip-install.log"
+record "pip install" $rc "$(( $(date +%s) - start )) s"
 
 if [ $rc -eq 0 ]; then
-  echo "== test_dispatch ($(date +%T))"
+  irc=0
+  (cd /tmp && python3 -c "import dwtune_torch, torch; print('imported', dwtune_torch.__file__, torch.ops.dwtune.conv2d.default)") || irc=$?
+  record "import (outside)" $irc ""
+
+  table_args=()
+  [ -n "$TABLE" ] && table_args=(--table "$TABLE")
+  echo "== torch_check.py ($(date +%T))"
   trc=0
-  "$BUILD/tests/test_dispatch" > "$OUT/test_dispatch.log" 2>&1 || trc=$?
-  grep -E "^\[  (PASSED|FAILED|SKIPPED) +\] [0-9]+ test|^\[  FAILED  \] [A-Z]" "$OUT/test_dispatch.log"
-  skipped=$(grep -oE "^\[  SKIPPED \] [0-9]+" "$OUT/test_dispatch.log" | grep -oE "[0-9]+$" || echo 0)
-  if [ "$skipped" -gt 0 ] && [ $trc -eq 0 ]; then
-    echo "GPU tests skipped: is the GPU visible?"
-    trc=4
-  fi
-  record "test_dispatch" $trc "$(grep -E '^\[  PASSED  \]' "$OUT/test_dispatch.log" | head -1) skipped=$skipped"
+  python3 "$root/scripts/torch_check.py" "${table_args[@]}" > "$OUT/torch_check.log" 2>&1 || trc=$?
+  grep -E "^  (ok|FAIL)|^==|failed" "$OUT/torch_check.log"
+  record "torch_check" $trc "$(tail -1 "$OUT/torch_check.log")"
 
-  echo "== consumer via find_package ($(date +%T))"
-  crc=0
-  bash "$root/scripts/check-consumer.sh" "$BUILD" --run > "$OUT/consumer.log" 2>&1 || crc=$?
-  tail -5 "$OUT/consumer.log"
-  record "consumer" $crc "$(grep -E '^kernel:' "$OUT/consumer.log" | head -1)"
+  echo "== shapes script ($(date +%T))"
+  src=0
+  cmake --build "$BUILD" --target dwtune > "$OUT/dwtune-build.log" 2>&1 &&
+    python3 "$root/tests/python/test_shapes.py" "$BUILD/dwtune" > "$OUT/shapes.log" 2>&1 || src=$?
+  cat "$OUT/shapes.log" 2> /dev/null
+  record "shapes -> dwtune shapes" $src ""
 
-  echo "== build the PyTorch extension ($(date +%T))"
-  prc=0
-  bash "$root/scripts/build-python.sh" "$BUILD" > "$OUT/build-python.log" 2>&1 || prc=$?
-  if [ $prc -eq 0 ]; then tail -1 "$OUT/build-python.log"; else tail -40 "$OUT/build-python.log"; fi
-  record "extension build" $prc ""
+  echo "== kernelbench_check.py ($(date +%T))"
+  krc=0
+  python3 "$root/scripts/kernelbench_check.py" "${table_args[@]}" > "$OUT/kernelbench_check.log" 2>&1 || krc=$?
+  grep -E "FAIL|Error" "$OUT/kernelbench_check.log" | head -20
+  record "kernelbench_check" $krc "$(tail -1 "$OUT/kernelbench_check.log")"
 
-  if [ $prc -eq 0 ]; then
-    echo "== kernelbench_check.py ($(date +%T))"
-    krc=0
-    PYTHONUNBUFFERED=1 python3 "$root/scripts/kernelbench_check.py" "$@" > "$OUT/kernelbench_check.log" 2>&1 || krc=$?
-    grep -E "FAIL|Error" "$OUT/kernelbench_check.log" | head -20
-    record "kernelbench_check" $krc "$(tail -1 "$OUT/kernelbench_check.log")"
-  fi
+  echo "== pip uninstall ($(date +%T))"
+  urc=0
+  python3 -m pip uninstall -y dwtune_torch > "$OUT/pip-uninstall.log" 2>&1 || urc=$?
+  (cd /tmp && ! python3 -c "import dwtune_torch" 2> /dev/null) || urc=9
+  record "pip uninstall" $urc "$(tail -1 "$OUT/pip-uninstall.log")"
 fi
 
 echo
 echo "== summary (logs in $OUT)"
 printf '%s\n' "${summary[@]}"
-if [ -f "$OUT/kernelbench_check.log" ]; then
-  echo
-  sed -n '/^problem /,$p' "$OUT/kernelbench_check.log"
-fi
+[ -f "$OUT/torch_check.log" ] && sed -n '/== every layer/,$p' "$OUT/torch_check.log"
+[ -f "$OUT/kernelbench_check.log" ] && sed -n '/^problem /,$p' "$OUT/kernelbench_check.log"
 exit $status

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """Checks dwtune_torch on a GPU machine: the extension's API (errors, dtypes, parameters, gradients),
-then KernelBench level-1 problems 82-85 as drop-ins: builds Model and ModelNew from get_init_inputs,
+then KernelBench level-1 problems 82-86 as drop-ins: builds Model and ModelNew from get_init_inputs,
 loads Model's state dict into ModelNew, compares their outputs on fresh random inputs, and times both
 (CUDA events, L2 flushed before every repetition, median after warm-up). Prints the speedup table
 last; exits 1 if any check fails, 3 without a CUDA device.
 
-    scripts/build-python.sh build && python3 scripts/kernelbench_check.py [--table TABLE.json]
+    pip install --no-build-isolation ./python && python3 scripts/kernelbench_check.py [--table TABLE.json]
 """
 import argparse
 import importlib
@@ -13,9 +13,6 @@ import os
 import statistics
 import sys
 import traceback
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(ROOT, "python"))
 
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
@@ -159,7 +156,7 @@ def api_checks(checks, dev):
 def kernelbench(checks, dev, args, flush):
     rows = []
     for name in args.problems:
-        mod = importlib.import_module(f"kernelbench.{name}")
+        mod = importlib.import_module(f"dwtune_torch.kernelbench.{name}")
         torch.manual_seed(0)
         init = mod.get_init_inputs()
         model = mod.Model(*init).to(dev).eval()
@@ -181,7 +178,7 @@ def kernelbench(checks, dev, args, flush):
 
         checks.run(f"{name}: ModelNew equals Model", compare)
         row["ok"] = name + ": ModelNew equals Model" not in checks.failed
-        c = new.conv2d
+        c = getattr(new, "conv2d", None) or new.depthwise
         row["kernel"], row["reason"] = dwtune_torch.choose(inputs[0], c.weight, c.bias, c.stride, c.padding,
                                                           c.dilation)
         with torch.no_grad():
@@ -200,7 +197,7 @@ def main():
     ap.add_argument("--table", help="dwtune tuning table to load (else DWTUNE_TABLE or the defaults)")
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--problems", nargs="*", default=["kb82", "kb83", "kb84", "kb85"])
+    ap.add_argument("--problems", nargs="*", default=["kb82", "kb83", "kb84", "kb85", "kb86"])
     ap.add_argument("--skip-api", action="store_true", help="only the KernelBench problems")
     args = ap.parse_args()
     if not torch.cuda.is_available():

@@ -1,5 +1,12 @@
-// dwtune_torch._C: PyTorch tensors in, dwt::conv2d on torch's current stream, a tensor out. The
-// Python side (__init__.py) wraps this forward in an autograd Function.
+// dwtune_torch._C: the operator dwtune::conv2d (TORCH_LIBRARY) and its CUDA kernel, plus choose and
+// the tuning-table functions for Python. The fake (meta) implementation and the autograd formula are
+// registered from Python (dwtune_torch/_op.py) through torch.library.
+//
+// Every call goes one of two ways (route): dwtune's kernel through dwt::conv2d on torch's current
+// stream, or F.conv2d (at::conv2d, groups = C) where dwtune has nothing faster to offer: no kernel
+// for the shape, the tuning table measured cuDNN faster than the tuned winner, a channels_last input
+// (no NHWC kernels yet), an empty tensor. The output's memory format follows the input's either way
+// (out_format), as the fake implementation says.
 #include <ATen/cuda/CUDAContext.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <torch/extension.h>
@@ -82,20 +89,61 @@ dwt::ConvShape shape_of(const at::Tensor& x, const at::Tensor& w, const std::opt
   return s;
 }
 
+// channels_last input (and not also contiguous, as when C == 1 or H == W == 1): the output is
+// channels_last too, as F.conv2d gives it. The same rule is in _op.py's fake implementation.
+bool channels_last(const at::Tensor& x) {
+  return x.dim() == 4 && !x.is_contiguous() && x.is_contiguous(at::MemoryFormat::ChannelsLast);
+}
+
+at::MemoryFormat out_format(const at::Tensor& x) {
+  return channels_last(x) ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+}
+
+// Which way a call goes: op is dwtune's kernel, or null for F.conv2d; reason says why.
+struct Route {
+  const dwt::Operation* op = nullptr;
+  dwt::ConvShape s;
+  std::string reason;
+};
+
+Route route(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& bias,
+            at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation) {
+  Route r;
+  r.s = shape_of(x, w, bias, stride.vec(), padding.vec(), dilation.vec());
+  if (r.s.n == 0 || r.s.h == 0 || r.s.w == 0) {
+    r.reason = "empty input";
+    return r;
+  }
+  // Layouts: NCHW goes to dispatch. NHWC kernels, once compiled in, route here (s.layout = nhwc,
+  // x and y as they are); until then channels_last goes to F.conv2d, which takes cuDNN's NHWC path.
+  if (channels_last(x)) {
+    r.reason = "channels_last input: no NHWC kernel in this build";
+    return r;
+  }
+  dwt::Choice c = dwt::choose(r.s, x.device().index());
+  if (!c.op) {
+    r.reason = "no dwtune kernel: " + c.reason;
+  } else if (c.baseline_faster) {
+    r.reason = c.reason + "; so F.conv2d";
+  } else {
+    r.op = c.op;
+    r.reason = std::move(c.reason);
+  }
+  return r;
+}
+
+// The CUDA kernel of dwtune::conv2d (registered for CPU too, where shape_of refuses the tensors).
 at::Tensor conv2d(const at::Tensor& x_in, const at::Tensor& w_in, const std::optional<at::Tensor>& bias_in,
-                  std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation) {
-  const dwt::ConvShape s = shape_of(x_in, w_in, bias_in, stride, padding, dilation);
+                  at::IntArrayRef stride, at::IntArrayRef padding, at::IntArrayRef dilation) {
+  const Route r = route(x_in, w_in, bias_in, stride, padding, dilation);
   const c10::cuda::CUDAGuard guard(x_in.device());
+  if (!r.op) {
+    // F.conv2d; contiguous(fmt) is a no-op unless cuDNN chose another memory format.
+    return at::conv2d(x_in, w_in, bias_in, stride, padding, dilation, r.s.c).contiguous(out_format(x_in));
+  }
+  const dwt::ConvShape& s = r.s;
   at::Tensor y = at::empty({s.n, s.out_c(), s.out_h(), s.out_w()}, x_in.options(),
                            at::MemoryFormat::Contiguous);
-  if (s.n == 0 || s.h == 0 || s.w == 0) {
-    // Empty batch: nothing to compute. Zero-size spatial input with padding yields zeros + bias.
-    if (y.numel() > 0) {
-      y.zero_();
-      if (bias_in) y.add_(bias_in->view({1, -1, 1, 1}));
-    }
-    return y;
-  }
   const at::Tensor x = x_in.contiguous();
   const at::Tensor w = w_in.contiguous();
   at::Tensor b;
@@ -105,25 +153,28 @@ at::Tensor conv2d(const at::Tensor& x_in, const at::Tensor& w_in, const std::opt
   return y;
 }
 
-// The kernel conv2d would run for these arguments, and why.
+// What conv2d would run for these arguments ("F.conv2d" or a dwtune kernel's name), and why.
 std::tuple<std::string, std::string> choose(const at::Tensor& x, const at::Tensor& w,
                                             const std::optional<at::Tensor>& bias,
                                             std::vector<int64_t> stride, std::vector<int64_t> padding,
                                             std::vector<int64_t> dilation) {
-  const dwt::ConvShape s = shape_of(x, w, bias, stride, padding, dilation);
-  TORCH_CHECK(s.n > 0 && s.h > 0 && s.w > 0, "dwtune_torch.choose: empty input ", x.sizes());
-  const dwt::Choice c = dwt::choose(s, x.device().index());
-  return {c.op ? c.op->desc().name : std::string(), c.reason};
+  Route r = route(x, w, bias, stride, padding, dilation);
+  return {r.op ? r.op->desc().name : std::string("F.conv2d"), std::move(r.reason)};
 }
 
 }  // namespace
 
+TORCH_LIBRARY(dwtune, m) {
+  m.def("conv2d(Tensor x, Tensor weight, Tensor? bias, int[2] stride, int[2] padding, int[2] dilation) "
+        "-> Tensor");
+}
+
+TORCH_LIBRARY_IMPL(dwtune, CUDA, m) { m.impl("conv2d", &conv2d); }
+TORCH_LIBRARY_IMPL(dwtune, CPU, m) { m.impl("conv2d", &conv2d); }
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
-  m.doc() = "dwtune's depthwise conv2d (forward) on PyTorch CUDA tensors";
-  m.def("conv2d", &conv2d, "y = depthwise conv2d(x, weight, bias) on the current CUDA stream",
-        py::arg("x"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
-        py::arg("dilation"));
-  m.def("choose", &choose, "(kernel name, reason) conv2d would use", py::arg("x"), py::arg("weight"),
+  m.doc() = "dwtune's depthwise conv2d: the operator torch.ops.dwtune.conv2d, choose, tuning tables";
+  m.def("choose", &choose, "(what conv2d would run, why)", py::arg("x"), py::arg("weight"),
         py::arg("bias"), py::arg("stride"), py::arg("padding"), py::arg("dilation"));
   m.def("load_tuning_table", [](const std::string& path) { dwt::load_tuning_table(path); },
         "use a dwtune tuning table (JSON) from now on", py::arg("path"));

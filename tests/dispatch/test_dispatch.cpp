@@ -64,6 +64,11 @@ TunedEntry make_entry(const Problem& p, const std::string& winner, double ms = 1
   return e;
 }
 
+TunedEntry with_baseline(TunedEntry e, double baseline_ms) {
+  e.baseline_ms = baseline_ms;
+  return e;
+}
+
 TuningTable make_table(std::string gpu, std::vector<TunedEntry> entries) {
   return {std::move(gpu), std::move(entries)};
 }
@@ -85,6 +90,12 @@ Table full_table(const TuningTable& slim) {
     c.status = Disposition::passed;
     c.time = TimingStats{s.median_ms, s.median_ms, s.median_ms, 10};
     e.winner = c;
+    if (!std::isnan(s.baseline_ms)) {
+      e.cudnn.available = true;
+      e.cudnn.algo = "GEMM";
+      e.cudnn.time = TimingStats{s.baseline_ms, s.baseline_ms, s.baseline_ms, 10};
+      e.speedup_vs_cudnn = s.baseline_ms / s.median_ms;
+    }
     e.candidates_total = 1;
     e.candidates_passed = s.ok ? 1 : 0;
     t.entries.push_back(std::move(e));
@@ -135,6 +146,46 @@ TEST(DispatchRules, ExactWinnerNotCompiledFallsToNearestThenDefault) {
   ASSERT_NE(c.op, nullptr) << c.reason;
   EXPECT_EQ(c.reason.rfind("default:", 0), 0u) << c.reason;
   EXPECT_NE(c.reason.find("not compiled"), std::string::npos) << c.reason;
+}
+
+// ---- The baseline beside the winner ----
+
+TEST(DispatchRules, ExactEntryWhoseBaselineWasFasterSaysSo) {
+  const std::string winner = "regblock_f32_nchw_k3x3_t2x4_b32x4";
+  REQUIRE_KERNEL(winner);
+  const Problem lost = make_problem("mbv2_960", 32, 960, 7, 7, 3, 3, 1, 1);
+  const Problem won = make_problem("kb82", 16, 64, 512, 512, 3, 3);
+  const Problem unmeasured = make_problem("nocudnn", 8, 64, 64, 64, 3, 3, 1, 1);
+  const TuningTable t = make_table(kGpu, {with_baseline(make_entry(lost, winner, 0.061), 0.018),
+                                          with_baseline(make_entry(won, winner, 0.56), 2.26),
+                                          make_entry(unmeasured, winner, 0.01)});
+  const Choice a = choose_kernel(lost, &t, kGpu, test_limits());
+  ASSERT_NE(a.op, nullptr) << a.reason;
+  EXPECT_EQ(a.op->desc().name, winner);  // dispatch still names the tuned winner
+  EXPECT_TRUE(a.baseline_faster);
+  EXPECT_EQ(a.reason.rfind("exact: tuned entry mbv2_960", 0), 0u) << a.reason;
+  EXPECT_NE(a.reason.find("baseline faster: cuDNN 0.018 ms vs 0.061 ms"), std::string::npos) << a.reason;
+
+  const Choice b = choose_kernel(won, &t, kGpu, test_limits());
+  EXPECT_FALSE(b.baseline_faster) << b.reason;
+  EXPECT_EQ(b.reason.find("baseline"), std::string::npos) << b.reason;
+  const Choice c = choose_kernel(unmeasured, &t, kGpu, test_limits());
+  EXPECT_FALSE(c.baseline_faster) << c.reason;
+  // No table, no baseline: the default rule never claims one.
+  const Choice d = choose_kernel(lost, nullptr, kGpu, test_limits());
+  EXPECT_FALSE(d.baseline_faster) << d.reason;
+}
+
+TEST(DispatchRules, NearestEntryCarriesItsBaselineVerdict) {
+  const std::string winner = "regblock_f32_nchw_k3x3_t2x4_b32x4";
+  REQUIRE_KERNEL(winner);
+  const TuningTable t = make_table(
+      kGpu, {with_baseline(make_entry(make_problem("small", 32, 960, 7, 7, 3, 3, 1, 1), winner, 0.06), 0.02)});
+  const Choice c = choose_kernel(make_problem("q", 32, 1024, 7, 7, 3, 3, 1, 1), &t, kGpu, test_limits());
+  ASSERT_NE(c.op, nullptr) << c.reason;
+  EXPECT_EQ(c.reason.rfind("nearest: tuned entry small", 0), 0u) << c.reason;
+  EXPECT_TRUE(c.baseline_faster) << c.reason;
+  EXPECT_NE(c.reason.find("on entry small"), std::string::npos) << c.reason;
 }
 
 // ---- Nearest hits ----
@@ -576,6 +627,12 @@ void expect_slim_view_of(const Table& full, const TuningTable& slim, const std::
       EXPECT_TRUE(std::isnan(s.median_ms)) << at;
     else
       EXPECT_EQ(s.median_ms, want) << at;
+    const double base = f.cudnn.time ? f.cudnn.time->median_ms : std::nan("");
+    if (std::isnan(base))
+      EXPECT_TRUE(std::isnan(s.baseline_ms)) << at;
+    else
+      EXPECT_EQ(s.baseline_ms, base) << at;
+    EXPECT_EQ(s.baseline_faster(), f.speedup_vs_cudnn && *f.speedup_vs_cudnn < 1) << at;
   }
 }
 
@@ -624,6 +681,8 @@ TEST(DispatchTable, UnknownFieldsAndFieldsDispatchDoesNotUseAreIgnored) {
   EXPECT_TRUE(t.entries[0].ok);
   EXPECT_EQ(t.entries[0].kernel, winner);
   EXPECT_EQ(t.entries[0].median_ms, 0.25);
+  EXPECT_TRUE(std::isnan(t.entries[0].baseline_ms));  // "cudnn" erased above
+  EXPECT_FALSE(t.entries[0].baseline_faster());
   if (find_operation(winner)) {
     load_tuning_table(dir / "extra.json");
     const Choice c = choose_kernel(kb85, tuning_table().get(), kGpu, test_limits());
@@ -641,6 +700,20 @@ TEST(DispatchTable, UnknownFieldsAndFieldsDispatchDoesNotUseAreIgnored) {
   EXPECT_EQ(m.entries[0].kernel, "");
   EXPECT_EQ(m.entries[0].problem.name, "");
   EXPECT_EQ(m.entries[0].problem.w, 16);
+
+  // The baseline: read from "cudnn"."time"."median_ms"; null or absent time is unknown.
+  write_text(dir / "baseline.json",
+             R"({"schema": 1, "meta": {"gpu_name": "G"}, "entries": [)"
+             R"({"key": "n1_c8_h16_w16_k3x3_s1x1_p1x1_d1x1_m1_nobias_f32_nchw", "ok": true,)"
+             R"( "winner": {"kernel": "k", "time": {"median_ms": 0.5}}, "cudnn": {"time": {"median_ms": 0.25}}},)"
+             R"({"key": "n2_c8_h16_w16_k3x3_s1x1_p1x1_d1x1_m1_nobias_f32_nchw", "ok": true,)"
+             R"( "winner": {"kernel": "k", "time": {"median_ms": 0.5}}, "cudnn": {"available": false, "time": null}}]})");
+  const TuningTable b = read_tuning_table(dir / "baseline.json");
+  ASSERT_EQ(b.entries.size(), 2u);
+  EXPECT_EQ(b.entries[0].baseline_ms, 0.25);
+  EXPECT_TRUE(b.entries[0].baseline_faster());
+  EXPECT_TRUE(std::isnan(b.entries[1].baseline_ms));
+  EXPECT_FALSE(b.entries[1].baseline_faster());
 }
 
 TEST(DispatchTable, MalformedTablesAreRefusedNamingFileAndField) {

@@ -1,4 +1,9 @@
-"""KernelBench level 1, problem 85: depthwise 2D convolution, asymmetric input, asymmetric kernel."""
+"""KernelBench level 1, problem 85: depthwise 2D convolution, asymmetric input, asymmetric kernel.
+
+Self-contained, as a KernelBench harness loads a ModelNew file: its source executed on its own,
+then ModelNew(*get_init_inputs()) beside Model. Needs dwtune_torch installed
+(pip install --no-build-isolation ./python).
+"""
 import torch
 import torch.nn as nn
 
@@ -21,17 +26,9 @@ class Model(nn.Module):
         return self.conv2d(x)
 
 
-class ModelNew(nn.Module):
-    """Model's constructor and parameters (state dicts load either way); the forward pass runs
-    dwtune's kernel."""
-
-    def __init__(self, in_channels: int, out_channels: int, kernel_size_h: int, kernel_size_w: int,
-                 stride_h: int = 1, stride_w: int = 1, padding_h: int = 0, padding_w: int = 0,
-                 dilation_h: int = 1, dilation_w: int = 1, groups: int = 1, bias: bool = False):
-        super().__init__()
-        self.conv2d = nn.Conv2d(in_channels, in_channels, (kernel_size_h, kernel_size_w),
-                                stride=(stride_h, stride_w), padding=(padding_h, padding_w),
-                                dilation=(dilation_h, dilation_w), groups=in_channels, bias=bias)
+class ModelNew(Model):
+    """Model's constructor and parameters (state dicts load either way, and seeding alike before each
+    constructor gives equal weights); the forward pass runs dwtune's kernel."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.conv2d

@@ -1,4 +1,9 @@
-"""KernelBench level 1, problem 83: depthwise 2D convolution, square input, asymmetric (k x 1) kernel."""
+"""KernelBench level 1, problem 83: depthwise 2D convolution, square input, asymmetric (k x 1) kernel.
+
+Self-contained, as a KernelBench harness loads a ModelNew file: its source executed on its own,
+then ModelNew(*get_init_inputs()) beside Model. Needs dwtune_torch installed
+(pip install --no-build-isolation ./python).
+"""
 import torch
 import torch.nn as nn
 
@@ -18,15 +23,9 @@ class Model(nn.Module):
         return self.conv2d(x)
 
 
-class ModelNew(nn.Module):
-    """Model's constructor and parameters (state dicts load either way); the forward pass runs
-    dwtune's kernel."""
-
-    def __init__(self, in_channels: int, kernel_size: int, stride: int = 1, padding: int = 0,
-                 dilation: int = 1, bias: bool = False):
-        super().__init__()
-        self.conv2d = nn.Conv2d(in_channels, in_channels, kernel_size=(kernel_size, 1), stride=stride,
-                                padding=padding, dilation=dilation, groups=in_channels, bias=bias)
+class ModelNew(Model):
+    """Model's constructor and parameters (state dicts load either way, and seeding alike before each
+    constructor gives equal weights); the forward pass runs dwtune's kernel."""
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         c = self.conv2d
