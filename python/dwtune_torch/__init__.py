@@ -5,7 +5,8 @@
 
 `weight` is depthwise: (C*M, 1, KH, KW) for an input (N, C, H, W), as `nn.Conv2d(C, C*M, k, groups=C)`
 holds it. float32, float16 and bfloat16; input, weight and bias of one dtype, on one CUDA device.
-Tensors that are not contiguous NCHW are made so (a copy). The forward pass runs dwtune's kernel,
+A channels_last input runs dwtune's NHWC kernels and gives a channels_last output, as F.conv2d does,
+with no copy; other tensors that are not contiguous NCHW are made so (a copy). The forward pass runs dwtune's kernel,
 chosen from the tuning table in DWTUNE_TABLE or given to `load_tuning_table` (default kernels
 otherwise), on torch's current CUDA stream; the backward pass uses PyTorch's own convolution
 gradients, so models using it still train.

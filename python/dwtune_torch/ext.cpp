@@ -32,6 +32,18 @@ void check_pair(const std::vector<int64_t>& v, const char* name, int64_t min) {
                 ", got ", c10::IntArrayRef(v));
 }
 
+// channels_last (NHWC in memory) when the input is laid out so and not also plain contiguous (as
+// tensors with C = 1 or H = W = 1 are): then the NHWC kernels run and the output is channels_last,
+// as F.conv2d returns it. Anything else runs in NCHW, copied to contiguous first if it is not.
+dwt::Layout layout_of(const at::Tensor& x) {
+  return x.is_contiguous(at::MemoryFormat::ChannelsLast) && !x.is_contiguous() ? dwt::Layout::nhwc
+                                                                                : dwt::Layout::nchw;
+}
+
+at::MemoryFormat memory_format(dwt::Layout l) {
+  return l == dwt::Layout::nhwc ? at::MemoryFormat::ChannelsLast : at::MemoryFormat::Contiguous;
+}
+
 // Checks the arguments and describes the convolution; x and w are the caller's tensors.
 dwt::ConvShape shape_of(const at::Tensor& x, const at::Tensor& w, const std::optional<at::Tensor>& bias,
                         const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
@@ -74,7 +86,7 @@ dwt::ConvShape shape_of(const at::Tensor& x, const at::Tensor& w, const std::opt
   s.m = static_cast<int>(w.size(0) / c);
   s.bias = bias.has_value();
   s.dtype = dt;
-  s.layout = dwt::Layout::nchw;
+  s.layout = layout_of(x);
   TORCH_CHECK(s.out_h() > 0 && s.out_w() > 0, "dwtune_torch.conv2d: input ", x.sizes(), " with filter ",
               s.kh, "x", s.kw, ", stride ", c10::IntArrayRef(stride), ", padding ", c10::IntArrayRef(padding),
               ", dilation ", c10::IntArrayRef(dilation),
@@ -86,8 +98,8 @@ at::Tensor conv2d(const at::Tensor& x_in, const at::Tensor& w_in, const std::opt
                   std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation) {
   const dwt::ConvShape s = shape_of(x_in, w_in, bias_in, stride, padding, dilation);
   const c10::cuda::CUDAGuard guard(x_in.device());
-  at::Tensor y = at::empty({s.n, s.out_c(), s.out_h(), s.out_w()}, x_in.options(),
-                           at::MemoryFormat::Contiguous);
+  const at::MemoryFormat mf = memory_format(s.layout);
+  at::Tensor y = at::empty({s.n, s.out_c(), s.out_h(), s.out_w()}, x_in.options(), mf);
   if (s.n == 0 || s.h == 0 || s.w == 0) {
     // Empty batch: nothing to compute. Zero-size spatial input with padding yields zeros + bias.
     if (y.numel() > 0) {
@@ -96,7 +108,8 @@ at::Tensor conv2d(const at::Tensor& x_in, const at::Tensor& w_in, const std::opt
     }
     return y;
   }
-  const at::Tensor x = x_in.contiguous();
+  const at::Tensor x = x_in.contiguous(mf);
+  // [C*M, 1, KH, KW] with one input channel per group: the same bytes in either memory format.
   const at::Tensor w = w_in.contiguous();
   at::Tensor b;
   if (bias_in) b = bias_in->contiguous();
