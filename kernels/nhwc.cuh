@@ -2,7 +2,8 @@
 // vectorized across channels. Channels are the contiguous axis, so each thread owns one vector of V
 // adjacent output channels (16 bytes: 4 floats or 8 halves) and a TH x TW tile of output pixels of
 // one image; the warp's lanes take adjacent channel vectors, then adjacent tiles, so every load and
-// store is a coalesced 16-byte access. The block stages its channels' filter taps in shared memory
+// store is a coalesced 16-byte access (8-byte with the vb = 8 tiles of 16-bit types: 4 channels,
+// half the registers). The block stages its channels' filter taps in shared memory
 // as floats ([KH*KW][channels of the block], a tap of a thread's channels is one or two 16-byte
 // reads) and each thread walks the input rows its tile needs once, top to bottom, keeping one row's
 // window of columns ((TW-1)*S + (KW-1)*D + 1 vectors) in registers and feeding every output row of
@@ -35,9 +36,8 @@ struct NhwcGeom {
 // Shared memory for filter taps: under the 48 KiB every device gives without opting in.
 inline constexpr std::size_t kNhwcFilterBytes = 48 * 1024;
 
-template <class T>
-NhwcGeom nhwc_geom(const ConvShape& s, int th, int tw, int threads) {
-  constexpr int V = kVecElems<T>;
+// V: channels per thread (a vector of VB bytes).
+inline NhwcGeom nhwc_geom(const ConvShape& s, int V, int th, int tw, int threads) {
   NhwcGeom g;
   const std::int64_t cv = (s.out_c() + V - 1) / V;
   const std::int64_t kk = std::int64_t{s.kh} * s.kw;
@@ -58,15 +58,19 @@ NhwcGeom nhwc_geom(const ConvShape& s, int th, int tw, int threads) {
   return g;
 }
 
-// V elements as floats: one 16-byte load, or (gather) V element loads of channel (oc0 + e) / M,
+// V elements as floats: one 16- or 8-byte load, or (gather) V element loads of channel (oc0 + e) / M,
 // zero past the last channel.
-template <class T, bool VEC>
-__device__ __forceinline__ void nhwc_load(float (&v)[kVecElems<T>], const T* __restrict__ pix, int oc0, int OC,
-                                          int M) {
-  constexpr int V = kVecElems<T>;
+template <class T, int V, bool VEC>
+__device__ __forceinline__ void nhwc_load(float (&v)[V], const T* __restrict__ pix, int oc0, int OC, int M) {
+  static_assert(V * sizeof(T) == 16 || V * sizeof(T) == 8, "16- or 8-byte vectors");
   if constexpr (VEC) {
     Vec16 u;
-    u.u = __ldg(reinterpret_cast<const uint4*>(pix + oc0));
+    if constexpr (V * sizeof(T) == 16) {
+      u.u = __ldg(reinterpret_cast<const uint4*>(pix + oc0));
+    } else {
+      const uint2 h = __ldg(reinterpret_cast<const uint2*>(pix + oc0));
+      u.u.x = h.x, u.u.y = h.y;
+    }
 #pragma unroll
     for (int e = 0; e < V; ++e) v[e] = to_float(vec_elem<T>(u, e));
   } else {
@@ -75,14 +79,16 @@ __device__ __forceinline__ void nhwc_load(float (&v)[kVecElems<T>], const T* __r
   }
 }
 
-template <class T, bool VEC>
-__device__ __forceinline__ void nhwc_store(T* __restrict__ out, const float (&v)[kVecElems<T>], int oc0, int OC) {
-  constexpr int V = kVecElems<T>;
+template <class T, int V, bool VEC>
+__device__ __forceinline__ void nhwc_store(T* __restrict__ out, const float (&v)[V], int oc0, int OC) {
   if constexpr (VEC) {
     Vec16 u;
 #pragma unroll
     for (int e = 0; e < V; ++e) set_vec_elem(u, e, from_float<T>(v[e]));
-    *reinterpret_cast<uint4*>(out + oc0) = u.u;
+    if constexpr (V * sizeof(T) == 16)
+      *reinterpret_cast<uint4*>(out + oc0) = u.u;
+    else
+      *reinterpret_cast<uint2*>(out + oc0) = make_uint2(u.u.x, u.u.y);
   } else {
 #pragma unroll
     for (int e = 0; e < V; ++e)
@@ -108,10 +114,9 @@ struct NhwcPlace {
 };
 
 // Stages the block's filter taps and places the thread; false: the thread has no tile.
-template <class T>
+template <class T, int V>
 __device__ __forceinline__ bool nhwc_begin(const ConvArgs& a, const NhwcGeom& g, int th, int tw, int kk,
                                            float* wsm, NhwcPlace& p) {
-  constexpr int V = kVecElems<T>;
   const int OC = static_cast<int>(a.s.out_c());
   const int cc = static_cast<int>(blockIdx.x % static_cast<unsigned>(g.cchunks));
   const std::int64_t sb = blockIdx.x / static_cast<unsigned>(g.cchunks);
@@ -136,15 +141,14 @@ __device__ __forceinline__ bool nhwc_begin(const ConvArgs& a, const NhwcGeom& g,
   return true;
 }
 
-template <class T, int KH, int KW, int S, int D, int TH, int TW, int THREADS, bool VEC>
+template <class T, int V, int KH, int KW, int S, int D, int TH, int TW, int THREADS, bool VEC>
 __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
-  constexpr int V = kVecElems<T>;
   constexpr int RH = (TH - 1) * S + (KH - 1) * D + 1;  // input rows of a tile
   constexpr int WIN = (TW - 1) * S + (KW - 1) * D + 1;  // input columns of a tile
   extern __shared__ float4 nhwc_smem[];
   float* wsm = reinterpret_cast<float*>(nhwc_smem);  // [KH*KW][cpb*V]
   NhwcPlace p;
-  if (!nhwc_begin<T>(a, g, TH, TW, KH * KW, wsm, p)) return;
+  if (!nhwc_begin<T, V>(a, g, TH, TW, KH * KW, wsm, p)) return;
   const ConvShape& s = a.s;
   const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
   const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
@@ -176,7 +180,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
     for (int q = 0; q < WIN; ++q) {
       const std::int64_t iw = iw0 + q;
       if (iw >= 0 && iw < W) {
-        nhwc_load<T, VEC>(xw[q], row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
+        nhwc_load<T, V, VEC>(xw[q], row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
       } else {
 #pragma unroll
         for (int e = 0; e < V; ++e) xw[q][e] = 0.0f;
@@ -204,20 +208,19 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
     if (p.oh0 + t >= OH) break;
 #pragma unroll
     for (int j = 0; j < TW; ++j)
-      if (p.ow0 + j < OW) nhwc_store<T, VEC>(y + ((p.oh0 + t) * OW + p.ow0 + j) * OC, acc[t][j], p.oc0, OC);
+      if (p.ow0 + j < OW) nhwc_store<T, V, VEC>(y + ((p.oh0 + t) * OW + p.ow0 + j) * OC, acc[t][j], p.oc0, OC);
   }
 }
 
 // Every filter size, stride and dilation at run time: one output row of TW columns per thread, one
 // load per tap (neighbouring taps hit L1).
-template <class T, int TW, int THREADS, bool VEC>
+template <class T, int V, int TW, int THREADS, bool VEC>
 __global__ void __launch_bounds__(THREADS) nhwc_any_kernel(ConvArgs a, NhwcGeom g) {
-  constexpr int V = kVecElems<T>;
   extern __shared__ float4 nhwc_smem[];
   float* wsm = reinterpret_cast<float*>(nhwc_smem);
   const ConvShape& s = a.s;
   NhwcPlace p;
-  if (!nhwc_begin<T>(a, g, 1, TW, s.kh * s.kw, wsm, p)) return;
+  if (!nhwc_begin<T, V>(a, g, 1, TW, s.kh * s.kw, wsm, p)) return;
   const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
   const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
   const T* __restrict__ x = static_cast<const T*>(a.x) + p.n * H * W * C;
@@ -244,7 +247,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_any_kernel(ConvArgs a, NhwcGeom 
         const std::int64_t iw = iw0 + std::int64_t{j} * s.sw + std::int64_t{kw} * s.dw;
         if (iw < 0 || iw >= W) continue;
         float v[V];
-        nhwc_load<T, VEC>(v, row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
+        nhwc_load<T, V, VEC>(v, row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
 #pragma unroll
         for (int e = 0; e < V; ++e) acc[j][e] = fmaf(v[e], f[e], acc[j][e]);
       }
@@ -253,7 +256,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_any_kernel(ConvArgs a, NhwcGeom 
   T* __restrict__ y = static_cast<T*>(a.y) + p.n * OH * OW * OC;
 #pragma unroll
   for (int j = 0; j < TW; ++j)
-    if (p.ow0 + j < OW) nhwc_store<T, VEC>(y + (p.oh0 * OW + p.ow0 + j) * OC, acc[j], p.oc0, OC);
+    if (p.ow0 + j < OW) nhwc_store<T, V, VEC>(y + (p.oh0 * OW + p.ow0 + j) * OC, acc[j], p.oc0, OC);
 }
 
 struct NhwcTile {
@@ -261,13 +264,14 @@ struct NhwcTile {
   int stride;    // compile-time stride of both axes; 0: run time (KSize{} only)
   int dilation;  // compile-time dilation of both axes; 0: run time
   int threads;
+  int vb = 16;   // bytes of a thread's channel vector: 16, or 8 (16-bit types: half the registers)
   constexpr int block_threads() const { return threads; }
   static constexpr auto fields() {
     using F = Field<NhwcTile>;
     return std::array{F{"th", "_t", &NhwcTile::th}, F{"tw", "x", &NhwcTile::tw},
                       F{"stride", "_s", &NhwcTile::stride, Show::any0},
                       F{"dilation", "_d", &NhwcTile::dilation, Show::any0},
-                      F{"threads", "_b", &NhwcTile::threads}};
+                      F{"threads", "_b", &NhwcTile::threads}, F{"vb", "_v", &NhwcTile::vb}};
   }
   friend constexpr bool operator==(const NhwcTile&, const NhwcTile&) = default;
 };
@@ -278,14 +282,17 @@ struct Nhwc {
   static constexpr KSize ksize = K;
   static constexpr NhwcTile tile = P;
   static constexpr bool kFixed = K.kh > 0;
+  static constexpr int V = P.vb / static_cast<int>(sizeof(T));
+  static_assert(V >= 4 && V * sizeof(T) == P.vb, "4 or 8 channels per thread");
   static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
   static_assert(kFixed || P.th == 1, "the run-time path computes one row per thread");
+  static constexpr int kDefaultVb = sizeof(T) == 4 ? 16 : 8;
   static constexpr NhwcTile default_tile =
-      kFixed ? NhwcTile{.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256}
-             : NhwcTile{.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128};
+      kFixed ? NhwcTile{.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
+             : NhwcTile{.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128, .vb = kDefaultVb};
 
   static LaunchConfig config(const ConvShape& s) {
-    const NhwcGeom g = nhwc_geom<T>(s, P.th, P.tw, P.threads);
+    const NhwcGeom g = nhwc_geom(s, V, P.th, P.tw, P.threads);
     LaunchConfig c;
     c.grid = dim3(static_cast<unsigned>(g.blocks < 0x7fffffff ? g.blocks : 0x7fffffff));
     c.block = dim3(P.threads);
@@ -297,7 +304,7 @@ struct Nhwc {
       if (s.sh != P.stride || s.sw != P.stride || s.dh != P.dilation || s.dw != P.dilation)
         return Support::no(cat("compiled for stride ", P.stride, " and dilation ", P.dilation));
     }
-    const NhwcGeom g = nhwc_geom<T>(s, P.th, P.tw, P.threads);
+    const NhwcGeom g = nhwc_geom(s, V, P.th, P.tw, P.threads);
     if (g.blocks >= 0x7fffffff) return Support::no(cat(g.blocks, " blocks exceed the grid limit"));
     // Channel and pixel offsets are int inside a row; rows and images are int64.
     if (s.out_c() * s.kh * s.kw >= (std::int64_t{1} << 31) || s.w * s.c >= (std::int64_t{1} << 31) ||
@@ -309,15 +316,15 @@ struct Nhwc {
   }
   template <bool VEC>
   static void launch_as(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    const NhwcGeom g = nhwc_geom<T>(a.s, P.th, P.tw, P.threads);
+    const NhwcGeom g = nhwc_geom(a.s, V, P.th, P.tw, P.threads);
     if constexpr (kFixed)
-      launch_kernel(nhwc_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, VEC>, c, st, a, g);
+      launch_kernel(nhwc_kernel<T, V, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, VEC>, c, st, a, g);
     else
-      launch_kernel(nhwc_any_kernel<T, P.tw, P.threads, VEC>, c, st, a, g);
+      launch_kernel(nhwc_any_kernel<T, V, P.tw, P.threads, VEC>, c, st, a, g);
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    auto al = [](const void* q) { return (reinterpret_cast<std::uintptr_t>(q) & 15u) == 0; };
-    const bool vec = a.s.m == 1 && a.s.c % kVecElems<T> == 0 && al(a.x) && al(a.y);
+    auto al = [](const void* q) { return reinterpret_cast<std::uintptr_t>(q) % P.vb == 0; };
+    const bool vec = a.s.m == 1 && a.s.c % V == 0 && al(a.x) && al(a.y);
     if (vec)
       launch_as<true>(a, c, st);
     else
@@ -327,26 +334,44 @@ struct Nhwc {
 
 // KernelBench's 3x3, 3x1 and 3x7, and the networks' 5x5 and 7x7.
 inline constexpr KSize kNhwcSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
-// Stride 1: tall tiles for large planes, single pixels for 7x7 planes at batch 1; stride 2.
-inline constexpr NhwcTile kNhwcTiles[] = {
+// Stride 1: tall and wide tiles for large planes, single pixels for 7x7 planes at batch 1; stride 2.
+// 16-bit types also take 8-byte vectors (4 channels): the same registers per thread as float32.
+inline constexpr NhwcTile kNhwcTiles32[] = {
     {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
     {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
+    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128},
     {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
     {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256},
     {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
     {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128},
     {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256},
 };
-inline constexpr NhwcTile kNhwcAnyTiles[] = {
+inline constexpr NhwcTile kNhwcTiles16[] = {
+    {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
+    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
+    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
+    {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256, .vb = 8},
+};
+inline constexpr NhwcTile kNhwcAnyTiles32[] = {
     {.th = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 64},
     {.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128},
+};
+inline constexpr NhwcTile kNhwcAnyTiles16[] = {
+    {.th = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 64},
+    {.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128, .vb = 8},
 };
 
 template <class T>
 void add_nhwc(OpList& ops) {
   auto make = []<KSize K, NhwcTile P> { return Nhwc<T, K, P>{}; };
-  add_grid<T, kNhwcSizes, kNhwcTiles>(ops, make);
-  add_grid<T, kAnySize, kNhwcAnyTiles>(ops, make);
+  add_grid_by_width<T, kNhwcSizes, kNhwcTiles32, kNhwcTiles16>(ops, make);
+  add_grid_by_width<T, kAnySize, kNhwcAnyTiles32, kNhwcAnyTiles16>(ops, make);
 }
 
 }  // namespace dwt
