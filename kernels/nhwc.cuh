@@ -172,14 +172,16 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   const std::int64_t ih0 = p.oh0 * S - s.ph, iw0 = p.ow0 * S - s.pw;
 #pragma unroll
   for (int r = 0; r < RH; ++r) {
+    // Rows outside the image read as zero through the load predicate, not a branch, so the
+    // compiler may issue the next rows' loads before this row's arithmetic.
     const std::int64_t ih = ih0 + r;
-    if (ih < 0 || ih >= H) continue;
-    const T* row = x + ih * W * C;
+    const bool row_in = ih >= 0 && ih < H;
+    const T* row = x + (row_in ? ih : 0) * W * C;
     float xw[WIN][V];
 #pragma unroll
     for (int q = 0; q < WIN; ++q) {
       const std::int64_t iw = iw0 + q;
-      if (iw >= 0 && iw < W) {
+      if (row_in && iw >= 0 && iw < W) {
         nhwc_load<T, V, VEC>(xw[q], row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
       } else {
 #pragma unroll
