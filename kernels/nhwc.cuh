@@ -141,7 +141,7 @@ __device__ __forceinline__ bool nhwc_begin(const ConvArgs& a, const NhwcGeom& g,
   return true;
 }
 
-template <class T, int V, int KH, int KW, int S, int D, int TH, int TW, int THREADS, bool VEC>
+template <class T, int V, int KH, int KW, int S, int D, int TH, int TW, int THREADS, bool WREG, bool VEC>
 __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   constexpr int RH = (TH - 1) * S + (KH - 1) * D + 1;  // input rows of a tile
   constexpr int WIN = (TW - 1) * S + (KW - 1) * D + 1;  // input columns of a tile
@@ -156,6 +156,15 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   const int xc0 = VEC ? p.oc0 : 0;  // gather loads add (oc0 + e) / M themselves
   const float* wv = wsm + p.cl * V;
   const int width = g.cpb * V;
+  // WREG: the thread's KH x KW x V taps in registers for the whole tile (no shared-memory reads in
+  // the loop; costs KH*KW*V registers).
+  float wr[WREG ? KH : 1][WREG ? KW : 1][V];
+  if constexpr (WREG) {
+#pragma unroll
+    for (int kh = 0; kh < KH; ++kh)
+#pragma unroll
+      for (int kw = 0; kw < KW; ++kw) nhwc_tap<V>(wr[kh][kw], wv + (kh * KW + kw) * width);
+  }
 
   float acc[TH][TW][V];
   {
@@ -196,7 +205,12 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
 #pragma unroll
       for (int kw = 0; kw < KW; ++kw) {
         float f[V];
-        nhwc_tap<V>(f, wv + (kh * KW + kw) * width);
+        if constexpr (WREG) {
+#pragma unroll
+          for (int e = 0; e < V; ++e) f[e] = wr[WREG ? kh : 0][WREG ? kw : 0][e];
+        } else {
+          nhwc_tap<V>(f, wv + (kh * KW + kw) * width);
+        }
 #pragma unroll
         for (int j = 0; j < TW; ++j)
 #pragma unroll
@@ -267,13 +281,15 @@ struct NhwcTile {
   int dilation;  // compile-time dilation of both axes; 0: run time
   int threads;
   int vb = 16;   // bytes of a thread's channel vector: 16, or 8 (16-bit types: half the registers)
+  int wreg = 0;  // 1: filter taps held in registers (fixed sizes only)
   constexpr int block_threads() const { return threads; }
   static constexpr auto fields() {
     using F = Field<NhwcTile>;
     return std::array{F{"th", "_t", &NhwcTile::th}, F{"tw", "x", &NhwcTile::tw},
                       F{"stride", "_s", &NhwcTile::stride, Show::any0},
                       F{"dilation", "_d", &NhwcTile::dilation, Show::any0},
-                      F{"threads", "_b", &NhwcTile::threads}, F{"vb", "_v", &NhwcTile::vb}};
+                      F{"threads", "_b", &NhwcTile::threads}, F{"vb", "_v", &NhwcTile::vb},
+                      F{"wreg", "_wr", &NhwcTile::wreg, Show::flag}};
   }
   friend constexpr bool operator==(const NhwcTile&, const NhwcTile&) = default;
 };
@@ -287,7 +303,7 @@ struct Nhwc {
   static constexpr int V = P.vb / static_cast<int>(sizeof(T));
   static_assert(V >= 4 && V * sizeof(T) == P.vb, "4 or 8 channels per thread");
   static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
-  static_assert(kFixed || P.th == 1, "the run-time path computes one row per thread");
+  static_assert(kFixed || (P.th == 1 && P.wreg == 0), "the run-time path computes one row per thread");
   static constexpr int kDefaultVb = sizeof(T) == 4 ? 16 : 8;
   static constexpr NhwcTile default_tile =
       kFixed ? NhwcTile{.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
@@ -320,7 +336,7 @@ struct Nhwc {
   static void launch_as(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
     const NhwcGeom g = nhwc_geom(a.s, V, P.th, P.tw, P.threads);
     if constexpr (kFixed)
-      launch_kernel(nhwc_kernel<T, V, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, VEC>, c, st, a, g);
+      launch_kernel(nhwc_kernel<T, V, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.wreg != 0, VEC>, c, st, a, g);
     else
       launch_kernel(nhwc_any_kernel<T, V, P.tw, P.threads, VEC>, c, st, a, g);
   }
@@ -347,6 +363,9 @@ inline constexpr NhwcTile kNhwcTiles32[] = {
     {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
     {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128},
     {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .wreg = 1},
+    {.th = 4, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .wreg = 1},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .wreg = 1},
 };
 inline constexpr NhwcTile kNhwcTiles16[] = {
     {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
@@ -359,6 +378,9 @@ inline constexpr NhwcTile kNhwcTiles16[] = {
     {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
     {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8},
     {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256, .vb = 8},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
+    {.th = 4, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
 };
 inline constexpr NhwcTile kNhwcAnyTiles32[] = {
     {.th = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 64},
