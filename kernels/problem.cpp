@@ -23,6 +23,7 @@ const char* to_string(DType d) {
 const char* to_string(Layout l) {
   switch (l) {
     case Layout::nchw: return "nchw";
+    case Layout::nhwc: return "nhwc";
   }
   return "?";
 }
@@ -36,7 +37,8 @@ DType parse_dtype(std::string_view s, std::string_view field) {
 
 Layout parse_layout(std::string_view s, std::string_view field) {
   if (s == "nchw") return Layout::nchw;
-  throw ProblemError(fmt::format("{}: unknown layout \"{}\" (expected nchw)", field, s));
+  if (s == "nhwc") return Layout::nhwc;
+  throw ProblemError(fmt::format("{}: unknown layout \"{}\" (expected nchw or nhwc)", field, s));
 }
 
 std::size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 2; }

@@ -16,7 +16,8 @@
 namespace dwt {
 
 enum class DType : int { f32 = 0, f16 = 1, bf16 = 2 };
-enum class Layout : int { nchw = 0 };
+// nchw: [N, C, H, W]; nhwc: [N, H, W, C] (PyTorch's channels_last). Weights are [C*M, 1, KH, KW] in both.
+enum class Layout : int { nchw = 0, nhwc = 1 };
 
 const char* to_string(DType d);
 const char* to_string(Layout l);
@@ -58,6 +59,25 @@ struct ConvShape {
     return out_c() * static_cast<std::int64_t>(kh) * kw;
   }
   DWT_HD constexpr std::int64_t bias_elems() const { return bias ? out_c() : 0; }
+  // Offset of input element (n, c, h, w) and output element (n, oc, oh, ow) in this layout.
+  DWT_HD constexpr std::int64_t input_index(std::int64_t n_, std::int64_t c_, std::int64_t h_,
+                                            std::int64_t w_) const {
+    return layout == Layout::nhwc ? ((n_ * h + h_) * w + w_) * c + c_ : ((n_ * c + c_) * h + h_) * w + w_;
+  }
+  DWT_HD constexpr std::int64_t output_index(std::int64_t n_, std::int64_t oc, std::int64_t oh,
+                                             std::int64_t ow) const {
+    return layout == Layout::nhwc ? ((n_ * out_h() + oh) * out_w() + ow) * out_c() + oc
+                                  : ((n_ * out_c() + oc) * out_h() + oh) * out_w() + ow;
+  }
+  // (n, oc, oh, ow) of output offset i: the inverse of output_index.
+  struct OutPos {
+    std::int64_t n, oc, oh, ow;
+  };
+  DWT_HD constexpr OutPos output_pos(std::int64_t i) const {
+    const std::int64_t OC = out_c(), OH = out_h(), OW = out_w();
+    if (layout == Layout::nhwc) return {i / (OW * OH * OC), i % OC, (i / (OC * OW)) % OH, (i / OC) % OW};
+    return {i / (OW * OH * OC), (i / (OW * OH)) % OC, (i / OW) % OH, i % OW};
+  }
 };
 
 struct Problem : ConvShape {

@@ -117,9 +117,12 @@ BaselineResult CudnnBaseline::run(const Problem& p, ProblemBuffers& buf, Verifie
     DWT_CUDNN(cudnnSetStream(h, st_));
     Descriptors d;
     const cudnnDataType_t dt = cudnn_type(p.dtype);
-    DWT_CUDNN(cudnnSetTensor4dDescriptor(d.x, CUDNN_TENSOR_NCHW, dt, as_int(p.n, "n"),
+    // Depthwise weights [C*M, 1, KH, KW] are the same bytes in NCHW and NHWC filter format; cuDNN's
+    // channels_last kernels want the filter declared NHWC too, as PyTorch does.
+    const cudnnTensorFormat_t fmt = p.layout == Layout::nhwc ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
+    DWT_CUDNN(cudnnSetTensor4dDescriptor(d.x, fmt, dt, as_int(p.n, "n"),
                                          as_int(p.c, "c"), as_int(p.h, "h"), as_int(p.w, "w")));
-    DWT_CUDNN(cudnnSetFilter4dDescriptor(d.w, dt, CUDNN_TENSOR_NCHW, as_int(p.out_c(), "out_c"), 1,
+    DWT_CUDNN(cudnnSetFilter4dDescriptor(d.w, dt, fmt, as_int(p.out_c(), "out_c"), 1,
                                          p.kh, p.kw));
     DWT_CUDNN(cudnnSetConvolution2dDescriptor(d.conv, p.ph, p.pw, p.sh, p.sw, p.dh, p.dw,
                                               CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
@@ -131,8 +134,8 @@ BaselineResult CudnnBaseline::run(const Problem& p, ProblemBuffers& buf, Verifie
     DWT_CUDNN(cudnnGetConvolution2dForwardOutputDim(d.conv, d.x, d.w, &on, &oc, &oh, &ow));
     if (on != p.n || oc != p.out_c() || oh != p.out_h() || ow != p.out_w())
       throw CudnnError(fmt::format("cuDNN output dims {}x{}x{}x{} differ from ours", on, oc, oh, ow));
-    DWT_CUDNN(cudnnSetTensor4dDescriptor(d.y, CUDNN_TENSOR_NCHW, dt, on, oc, oh, ow));
-    if (p.bias) DWT_CUDNN(cudnnSetTensor4dDescriptor(d.b, CUDNN_TENSOR_NCHW, dt, 1, oc, 1, 1));
+    DWT_CUDNN(cudnnSetTensor4dDescriptor(d.y, fmt, dt, on, oc, oh, ow));
+    if (p.bias) DWT_CUDNN(cudnnSetTensor4dDescriptor(d.b, fmt, dt, 1, oc, 1, 1));
 
     std::size_t free_b = 0, total_b = 0;
     DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));

@@ -105,19 +105,17 @@ __device__ __forceinline__ double load_d(const void* p, std::int64_t i) {
 template <class T>
 __device__ void ref_point(const ConvArgs& a, std::int64_t i, double& value, double& magnitude) {
   const ConvShape& s = a.s;
-  const std::int64_t OW = s.out_w(), OH = s.out_h(), OC = s.out_c();
-  const std::int64_t ow = i % OW, oh = (i / OW) % OH, oc = (i / (OW * OH)) % OC,
-                     n = i / (OW * OH * OC), ic = oc / s.m;
+  const ConvShape::OutPos o = s.output_pos(i);
+  const std::int64_t ow = o.ow, oh = o.oh, oc = o.oc, n = o.n, ic = oc / s.m;
   double acc = a.bias ? load_d<T>(a.bias, oc) : 0.0;
   double mag = fabs(acc);
-  const std::int64_t xbase = (n * s.c + ic) * s.h * s.w;
   for (int kh = 0; kh < s.kh; ++kh) {
     const std::int64_t ih = oh * s.sh - s.ph + std::int64_t{kh} * s.dh;
     if (ih < 0 || ih >= s.h) continue;
     for (int kw = 0; kw < s.kw; ++kw) {
       const std::int64_t iw = ow * s.sw - s.pw + std::int64_t{kw} * s.dw;
       if (iw < 0 || iw >= s.w) continue;
-      const double t = load_d<T>(a.x, xbase + ih * s.w + iw) * load_d<T>(a.w, (oc * s.kh + kh) * s.kw + kw);
+      const double t = load_d<T>(a.x, s.input_index(n, ic, ih, iw)) * load_d<T>(a.w, (oc * s.kh + kh) * s.kw + kw);
       acc += t;
       mag += fabs(t);
     }

@@ -14,7 +14,6 @@ void reference_plane(const ConvShape& s, const float* x, const float* w, const f
                      std::int64_t plane, Reference& r) {
   const std::int64_t OH = s.out_h(), OW = s.out_w(), OC = s.out_c();
   const std::int64_t oc = plane % OC, n = plane / OC, ic = oc / s.m;
-  const float* xp = x + (n * s.c + ic) * s.h * s.w;
   const float* wp = w + oc * s.kh * s.kw;
   const double b = bias ? static_cast<double>(bias[oc]) : 0.0;
   for (std::int64_t oh = 0; oh < OH; ++oh)
@@ -26,12 +25,12 @@ void reference_plane(const ConvShape& s, const float* x, const float* w, const f
         for (int kw = 0; kw < s.kw; ++kw) {
           const std::int64_t iw = ow * s.sw - s.pw + std::int64_t{kw} * s.dw;
           if (iw < 0 || iw >= s.w) continue;
-          const double t = static_cast<double>(xp[ih * s.w + iw]) * wp[kh * s.kw + kw];
+          const double t = static_cast<double>(x[s.input_index(n, ic, ih, iw)]) * wp[kh * s.kw + kw];
           acc += t;
           mag += std::abs(t);
         }
       }
-      const std::int64_t i = (plane * OH + oh) * OW + ow;
+      const std::int64_t i = s.output_index(n, oc, oh, ow);
       r.value[i] = acc;
       r.magnitude[i] = mag;
     }

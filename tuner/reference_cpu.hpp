@@ -16,7 +16,7 @@ struct Reference {
   std::vector<double> magnitude;
 };
 
-// x, w, bias hold the problem's values (f16/bf16 already converted exactly to float); bias may be
+// Outputs are indexed in s.layout, as the kernels write them. x, w, bias hold the problem's values (f16/bf16 already converted exactly to float); bias may be
 // null when !s.bias. threads = 0 uses every hardware thread.
 Reference reference_cpu(const ConvShape& s, const float* x, const float* w, const float* bias,
                         unsigned threads = 0);

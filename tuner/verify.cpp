@@ -114,13 +114,11 @@ VerifyResult Verifier::compare_output() {
   }
   r.ok = r.bad == 0;
   if (!r.ok) {
-    const std::int64_t OW = s.out_w(), OH = s.out_h(), OC = s.out_c();
-    const std::int64_t i = first_bad;
+    const ConvShape::OutPos o = s.output_pos(first_bad);
     r.reason = fmt::format(
         "{} of {} outputs wrong (max error {:.3g} > tolerance {:.0e}); first at n={} c={} h={} w={} "
         "({} reference)",
-        r.bad, s.output_elems(), r.max_error, tol, i / (OW * OH * OC), (i / (OW * OH)) % OC,
-        (i / OW) % OH, i % OW, reference_kind());
+        r.bad, s.output_elems(), r.max_error, tol, o.n, o.oc, o.oh, o.ow, reference_kind());
   }
   return r;
 }

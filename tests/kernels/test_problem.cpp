@@ -309,7 +309,7 @@ TEST(ProblemKey, FromKeyRefusesWhatKeyNeverWritesNamingTheKey) {
         std::string("c128_n32_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nchw"),
         std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_maybe_f32_nchw"),
         std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f64_nchw"),
-        std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nhwc")}) {
+        std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nhwcx")}) {
     try {
       Problem::from_key(bad);
       ADD_FAILURE() << "\"" << bad << "\" was taken for a key";
@@ -348,9 +348,36 @@ TEST(ProblemBytes, BiasAndMultiplierCountTheirElements) {
 TEST(ProblemParse, DtypesAndLayoutsRoundTrip) {
   for (DType d : {DType::f32, DType::f16, DType::bf16}) EXPECT_EQ(parse_dtype(to_string(d)), d);
   EXPECT_EQ(parse_layout(to_string(Layout::nchw)), Layout::nchw);
+  EXPECT_EQ(parse_layout(to_string(Layout::nhwc)), Layout::nhwc);
+  Problem p = kb85();
+  p.layout = Layout::nhwc;
+  EXPECT_EQ(Problem::from_key(p.key()).layout, Layout::nhwc);
+  EXPECT_NE(p.key(), kb85().key());
   EXPECT_EQ(dtype_size(DType::f32), 4u);
   EXPECT_EQ(dtype_size(DType::f16), 2u);
   EXPECT_EQ(dtype_size(DType::bf16), 2u);
+}
+
+// output_pos inverts output_index in both layouts; NHWC puts channels innermost.
+TEST(ProblemLayout, IndexAndPositionAgree) {
+  for (Layout l : {Layout::nchw, Layout::nhwc}) {
+    ConvShape s;
+    s.n = 2, s.c = 3, s.m = 2, s.h = 5, s.w = 7, s.kh = 3, s.kw = 2;
+    s.layout = l;
+    for (std::int64_t i = 0; i < s.output_elems(); ++i) {
+      const ConvShape::OutPos o = s.output_pos(i);
+      ASSERT_EQ(s.output_index(o.n, o.oc, o.oh, o.ow), i) << to_string(l);
+    }
+  }
+  ConvShape s;
+  s.n = 2, s.c = 3, s.h = 5, s.w = 7;
+  s.layout = Layout::nhwc;
+  EXPECT_EQ(s.input_index(0, 1, 0, 0), 1);
+  EXPECT_EQ(s.input_index(0, 0, 0, 1), 3);
+  EXPECT_EQ(s.input_index(1, 0, 0, 0), 5 * 7 * 3);
+  s.layout = Layout::nchw;
+  EXPECT_EQ(s.input_index(0, 0, 0, 1), 1);
+  EXPECT_EQ(s.input_index(0, 1, 0, 0), 35);
 }
 
 TEST(ProblemParse, RefusesUnknownDtypeNamingFieldAndValue) {
@@ -368,7 +395,7 @@ TEST(ProblemParse, RefusesUnknownDtypeNamingFieldAndValue) {
 }
 
 TEST(ProblemParse, RefusesUnknownLayoutNamingFieldAndValue) {
-  for (const char* bad : {"nhwc", "NCHW", "chw"}) {
+  for (const char* bad : {"NHWC", "NCHW", "chw", "channels_last"}) {
     try {
       parse_layout(bad);
       ADD_FAILURE() << "accepted layout " << bad;

@@ -102,20 +102,25 @@ TEST(ConfigShipped, EveryConfigParses) {
 TEST(ConfigShipped, KernelBenchKeepsPlainNamesForF32) {
   const ShapeSet s = shipped("kernelbench.json");
   EXPECT_EQ(s.name, "kernelbench-depthwise");
-  EXPECT_EQ(s.problems.size(), 15u);
+  EXPECT_EQ(s.problems.size(), 30u);
   for (const char* name : {"kb82", "kb83", "kb84", "kb85", "kb86dw"}) {
     const Problem& p = find(s, name);
     EXPECT_EQ(p.dtype, DType::f32) << name;
     EXPECT_EQ(p.layout, Layout::nchw) << name;
     EXPECT_FALSE(p.bias) << name;
     EXPECT_EQ(p.m, 1) << name;
-    // The half-precision twins are the same computation apart from the dtype.
-    for (auto [suffix, dt] : {std::pair{"_f16", DType::f16}, std::pair{"_bf16", DType::bf16}}) {
-      Problem twin = find(s, std::string(name) + suffix);
-      EXPECT_EQ(twin.dtype, dt);
-      twin.dtype = DType::f32;
-      EXPECT_EQ(twin.key(), p.key()) << twin.name;
-    }
+    // The half-precision and NHWC twins are the same computation apart from the dtype and layout.
+    for (const char* layout : {"", "_nhwc"})
+      for (auto [suffix, dt] : {std::pair{"", DType::f32}, std::pair{"_f16", DType::f16}, std::pair{"_bf16", DType::bf16}}) {
+        const std::string twin_name = std::string(name) + layout + suffix;
+        if (twin_name == name) continue;
+        Problem twin = find(s, twin_name);
+        EXPECT_EQ(twin.dtype, dt);
+        EXPECT_EQ(twin.layout, *layout ? Layout::nhwc : Layout::nchw) << twin.name;
+        twin.dtype = DType::f32;
+        twin.layout = Layout::nchw;
+        EXPECT_EQ(twin.key(), p.key()) << twin.name;
+      }
   }
 }
 
@@ -135,6 +140,23 @@ TEST(ConfigShipped, KernelBenchShapesMatchTheirFiles) {
   EXPECT_EQ(find(s, "kb85").out_h(), 126);
   EXPECT_EQ(find(s, "kb85").out_w(), 250);
   EXPECT_EQ(find(s, "kb86dw").out_w(), 512);
+}
+
+// networks-nhwc.json: networks.json's layers, each in NHWC under its name with _nhwc.
+TEST(ConfigShipped, NetworksNhwcAreTheNetworksInNhwc) {
+  const ShapeSet a = shipped("networks.json");
+  const ShapeSet b = shipped("networks-nhwc.json");
+  ASSERT_EQ(a.problems.size(), b.problems.size());
+  for (std::size_t i = 0; i < a.problems.size(); ++i) {
+    const Problem& p = a.problems[i];
+    Problem q = b.problems[i];
+    EXPECT_EQ(q.layout, Layout::nhwc) << q.name;
+    const std::size_t cut = p.name.find(p.n == 1 ? "_n1_" : "_n32_");
+    ASSERT_NE(cut, std::string::npos) << p.name;
+    EXPECT_EQ(q.name, p.name.substr(0, cut) + "_nhwc" + p.name.substr(cut)) << p.name;
+    q.layout = Layout::nchw;
+    EXPECT_EQ(q.key(), p.key()) << q.name;
+  }
 }
 
 TEST(ConfigShipped, NetworksInEveryDtypeAtBatch1And32WithoutRepeatedLayers) {
@@ -349,6 +371,16 @@ TEST(ConfigExpand, OtherScalarFieldsExpandWithTheirSuffixes) {
   EXPECT_EQ(std::tuple(q.h, q.w, q.dh, q.m), std::tuple(64, 251, 2, 2));
 }
 
+TEST(ConfigExpand, LayoutListExpandsLast) {
+  json p = kb85();
+  p["dtype"] = {"f32", "f16"};
+  p["layout"] = {"nchw", "nhwc"};
+  const ShapeSet s = parse(set_of({p}));
+  EXPECT_EQ(names(s), (std::vector<std::string>{"kb85_f32_nchw", "kb85_f32_nhwc", "kb85_f16_nchw",
+                                                "kb85_f16_nhwc"}));
+  EXPECT_EQ(find(s, "kb85_f16_nhwc").layout, Layout::nhwc);
+}
+
 TEST(ConfigExpand, OneElementListKeepsTheName) {
   json p = kb85();
   p["n"] = json::array({4});
@@ -549,11 +581,11 @@ TEST(ConfigRefuse, UnknownDtype) {
 }
 
 TEST(ConfigRefuse, UnknownLayout) {
-  for (const json& bad : {json("nhwc"), json("NCHW"), json(0)}) {
+  for (const json& bad : {json("NHWC"), json("NCHW"), json(0)}) {
     const std::string m = refusal_with("layout", bad);
     EXPECT_NAMES(m, "problem \"kb85\"", "layout");
   }
-  EXPECT_TRUE(contains(refusal_with("layout", "nhwc"), "unknown layout \"nhwc\""));
+  EXPECT_TRUE(contains(refusal_with("layout", "channels_last"), "unknown layout \"channels_last\""));
 }
 
 TEST(ConfigRefuse, UnknownKeyInAProblemNamesItAndSuggests) {

@@ -81,6 +81,35 @@ TEST(ReferenceCpu, MultiplierAndBiasUseTheRightChannels) {
   for (std::size_t i = 0; i < want.size(); ++i) EXPECT_DOUBLE_EQ(r.value[i], want[i]) << i;
 }
 
+// NHWC: the same convolution as NCHW on transposed input, its output transposed the same way.
+TEST(ReferenceCpu, NhwcIsTheTransposeOfNchw) {
+  ConvShape s = shape(6, 9, 3, 2);
+  s.n = 2;
+  s.c = 3;
+  s.m = 2;
+  s.sh = 2;
+  s.pw = 1;
+  s.bias = true;
+  std::vector<float> x(static_cast<std::size_t>(s.input_elems())), w(static_cast<std::size_t>(s.weight_elems()));
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = std::sin(static_cast<float>(i));
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = std::cos(static_cast<float>(i));
+  const std::vector<float> b{0.5f, -1, 2, 0.25f, 1, 3};
+  ConvShape t = s;
+  t.layout = Layout::nhwc;
+  std::vector<float> xt(x.size());
+  for (std::int64_t n = 0; n < s.n; ++n)
+    for (std::int64_t c = 0; c < s.c; ++c)
+      for (std::int64_t h = 0; h < s.h; ++h)
+        for (std::int64_t ww = 0; ww < s.w; ++ww)
+          xt[static_cast<std::size_t>(t.input_index(n, c, h, ww))] = x[static_cast<std::size_t>(s.input_index(n, c, h, ww))];
+  const Reference a = reference_cpu(s, x.data(), w.data(), b.data());
+  const Reference r = reference_cpu(t, xt.data(), w.data(), b.data());
+  for (std::int64_t i = 0; i < s.output_elems(); ++i) {
+    const ConvShape::OutPos o = s.output_pos(i);
+    EXPECT_EQ(r.value[static_cast<std::size_t>(t.output_index(o.n, o.oc, o.oh, o.ow))], a.value[static_cast<std::size_t>(i)]) << i;
+  }
+}
+
 TEST(ReferenceCpu, BatchesAreIndependentAndThreadCountDoesNotMatter) {
   ConvShape s = shape(9, 11, 3, 5);
   s.n = 3;

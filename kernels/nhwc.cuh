@@ -1,0 +1,401 @@
+// Family "nhwc": depthwise convolution in channels_last ([N, H, W, C], PyTorch's channels_last),
+// vectorized across channels. Channels are the contiguous axis, so each thread owns one vector of V
+// adjacent output channels (16 bytes: 4 floats or 8 halves) and a TH x TW tile of output pixels of
+// one image; the warp's lanes take adjacent channel vectors, then adjacent tiles, so every load and
+// store is a coalesced 16-byte access (8-byte with the vb = 8 tiles of 16-bit types: 4 channels,
+// half the registers). The block stages its channels' filter taps in shared memory
+// as floats ([KH*KW][channels of the block], a tap of a thread's channels is one or two 16-byte
+// reads) and each thread walks the input rows its tile needs once, top to bottom, keeping one row's
+// window of columns ((TW-1)*S + (KW-1)*D + 1 vectors) in registers and feeding every output row of
+// the tile that uses it (sliding along W through registers, along H through the walk).
+//
+// KH x KW, stride S and dilation D are compile-time on the fast path; KSize{} is the general path:
+// every size, stride and dilation at run time, one output row per thread, one load per tap.
+// Depth multiplier M: output channel oc reads input channel oc / M. With M = 1, a channel count that
+// is a multiple of V and 16-byte aligned tensors, loads and stores are whole vectors; otherwise (M > 1,
+// C = 3, 17, 144 with 8-wide halves ...) the same kernel gathers and stores channel by channel, the
+// vector's lanes past the last channel masked.
+#pragma once
+
+#include "vectorized.cuh"  // kVecElems, Vec16, aligned16
+
+namespace dwt {
+
+// How a launch splits the problem, computed once on the host for config() and launch().
+struct NhwcGeom {
+  int cv = 1;       // channel vectors over the output channels: ceil(OC / V)
+  int cpb = 1;      // channel vectors per block
+  int cchunks = 1;  // blocks across the channels: ceil(cv / cpb)
+  int spb = 1;      // spatial items (TH x TW tiles) per block
+  std::int64_t owg = 1, ohg = 1;  // tiles across a row, tile rows across an image
+  std::int64_t items = 1;         // N * ohg * owg
+  std::int64_t blocks = 1;
+  std::size_t smem_bytes = 0;     // the block's filter taps as floats
+};
+
+// Shared memory for filter taps: under the 48 KiB every device gives without opting in.
+inline constexpr std::size_t kNhwcFilterBytes = 48 * 1024;
+
+// V: channels per thread (a vector of VB bytes).
+inline NhwcGeom nhwc_geom(const ConvShape& s, int V, int th, int tw, int threads) {
+  NhwcGeom g;
+  const std::int64_t cv = (s.out_c() + V - 1) / V;
+  const std::int64_t kk = std::int64_t{s.kh} * s.kw;
+  std::int64_t cap = static_cast<std::int64_t>(kNhwcFilterBytes / sizeof(float)) / (kk * V);
+  if (cap > threads) cap = threads;
+  if (cap < 1) cap = 1;
+  const std::int64_t chunks = (cv + cap - 1) / cap;
+  const std::int64_t cpb = (cv + chunks - 1) / chunks;
+  g.cv = static_cast<int>(cv < (1 << 30) ? cv : (1 << 30));
+  g.cpb = static_cast<int>(cpb);
+  g.cchunks = static_cast<int>(chunks < (1 << 30) ? chunks : (1 << 30));
+  g.spb = threads / g.cpb;
+  g.owg = (s.out_w() + tw - 1) / tw;
+  g.ohg = (s.out_h() + th - 1) / th;
+  g.items = s.n * g.ohg * g.owg;
+  g.blocks = (g.items + g.spb - 1) / g.spb * chunks;
+  g.smem_bytes = static_cast<std::size_t>(kk * cpb * V) * sizeof(float);
+  return g;
+}
+
+// V elements as floats: one 16- or 8-byte load, or (gather) V element loads of channel (oc0 + e) / M,
+// zero past the last channel.
+template <class T, int V, bool VEC>
+__device__ __forceinline__ void nhwc_load(float (&v)[V], const T* __restrict__ pix, int oc0, int OC, int M) {
+  static_assert(V * sizeof(T) == 16 || V * sizeof(T) == 8, "16- or 8-byte vectors");
+  if constexpr (VEC) {
+    Vec16 u;
+    if constexpr (V * sizeof(T) == 16) {
+      u.u = __ldg(reinterpret_cast<const uint4*>(pix + oc0));
+    } else {
+      const uint2 h = __ldg(reinterpret_cast<const uint2*>(pix + oc0));
+      u.u.x = h.x, u.u.y = h.y;
+    }
+#pragma unroll
+    for (int e = 0; e < V; ++e) v[e] = to_float(vec_elem<T>(u, e));
+  } else {
+#pragma unroll
+    for (int e = 0; e < V; ++e) v[e] = oc0 + e < OC ? ldg_f(pix + (oc0 + e) / M) : 0.0f;
+  }
+}
+
+template <class T, int V, bool VEC>
+__device__ __forceinline__ void nhwc_store(T* __restrict__ out, const float (&v)[V], int oc0, int OC) {
+  if constexpr (VEC) {
+    Vec16 u;
+#pragma unroll
+    for (int e = 0; e < V; ++e) set_vec_elem(u, e, from_float<T>(v[e]));
+    if constexpr (V * sizeof(T) == 16)
+      *reinterpret_cast<uint4*>(out + oc0) = u.u;
+    else
+      *reinterpret_cast<uint2*>(out + oc0) = make_uint2(u.u.x, u.u.y);
+  } else {
+#pragma unroll
+    for (int e = 0; e < V; ++e)
+      if (oc0 + e < OC) out[oc0 + e] = from_float<T>(v[e]);
+  }
+}
+
+// The taps of a V-channel slice from shared memory ([tap][channel] floats, 16-byte aligned).
+template <int V>
+__device__ __forceinline__ void nhwc_tap(float (&f)[V], const float* p) {
+#pragma unroll
+  for (int e = 0; e < V; e += 4) {
+    const float4 q = *reinterpret_cast<const float4*>(p + e);
+    f[e] = q.x, f[e + 1] = q.y, f[e + 2] = q.z, f[e + 3] = q.w;
+  }
+}
+
+// Where a thread's work lies: its channel vector and its tile, or nothing (idle lane).
+struct NhwcPlace {
+  int oc0;  // first output channel of the vector
+  int cl;   // channel vector within the block
+  std::int64_t n, oh0, ow0;
+};
+
+// Stages the block's filter taps and places the thread; false: the thread has no tile.
+template <class T, int V>
+__device__ __forceinline__ bool nhwc_begin(const ConvArgs& a, const NhwcGeom& g, int th, int tw, int kk,
+                                           float* wsm, NhwcPlace& p) {
+  const int OC = static_cast<int>(a.s.out_c());
+  const int cc = static_cast<int>(blockIdx.x % static_cast<unsigned>(g.cchunks));
+  const std::int64_t sb = blockIdx.x / static_cast<unsigned>(g.cchunks);
+  const int width = g.cpb * V;  // channels of the block
+  const int base = cc * width;
+  const T* __restrict__ w = static_cast<const T*>(a.w);
+  for (int i = threadIdx.x; i < kk * width; i += blockDim.x) {
+    const int tap = i / width, ch = i - tap * width;
+    const int oc = base + ch;
+    wsm[i] = oc < OC ? ldg_f(w + static_cast<std::int64_t>(oc) * kk + tap) : 0.0f;
+  }
+  __syncthreads();
+  p.cl = static_cast<int>(threadIdx.x) % g.cpb;
+  const int sl = static_cast<int>(threadIdx.x) / g.cpb;
+  p.oc0 = base + p.cl * V;
+  const std::int64_t item = sb * g.spb + sl;
+  if (sl >= g.spb || item >= g.items || p.oc0 >= OC) return false;
+  const std::int64_t owg = item % g.owg, rest = item / g.owg;
+  p.ow0 = owg * tw;
+  p.oh0 = (rest % g.ohg) * th;
+  p.n = rest / g.ohg;
+  return true;
+}
+
+template <class T, int V, int KH, int KW, int S, int D, int TH, int TW, int THREADS, bool WREG, bool VEC>
+__global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
+  constexpr int RH = (TH - 1) * S + (KH - 1) * D + 1;  // input rows of a tile
+  constexpr int WIN = (TW - 1) * S + (KW - 1) * D + 1;  // input columns of a tile
+  extern __shared__ float4 nhwc_smem[];
+  float* wsm = reinterpret_cast<float*>(nhwc_smem);  // [KH*KW][cpb*V]
+  NhwcPlace p;
+  if (!nhwc_begin<T, V>(a, g, TH, TW, KH * KW, wsm, p)) return;
+  const ConvShape& s = a.s;
+  const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
+  const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
+  const T* __restrict__ x = static_cast<const T*>(a.x) + p.n * H * W * C;
+  const int xc0 = VEC ? p.oc0 : 0;  // gather loads add (oc0 + e) / M themselves
+  const float* wv = wsm + p.cl * V;
+  const int width = g.cpb * V;
+  // WREG: the thread's KH x KW x V taps in registers for the whole tile (no shared-memory reads in
+  // the loop; costs KH*KW*V registers).
+  float wr[WREG ? KH : 1][WREG ? KW : 1][V];
+  if constexpr (WREG) {
+#pragma unroll
+    for (int kh = 0; kh < KH; ++kh)
+#pragma unroll
+      for (int kw = 0; kw < KW; ++kw) nhwc_tap<V>(wr[kh][kw], wv + (kh * KW + kw) * width);
+  }
+
+  float acc[TH][TW][V];
+  {
+    float b[V];
+#pragma unroll
+    for (int e = 0; e < V; ++e) b[e] = p.oc0 + e < OC ? bias_of<T>(a, p.oc0 + e) : 0.0f;
+#pragma unroll
+    for (int t = 0; t < TH; ++t)
+#pragma unroll
+      for (int j = 0; j < TW; ++j)
+#pragma unroll
+        for (int e = 0; e < V; ++e) acc[t][j][e] = b[e];
+  }
+  const std::int64_t ih0 = p.oh0 * S - s.ph, iw0 = p.ow0 * S - s.pw;
+#pragma unroll
+  for (int r = 0; r < RH; ++r) {
+    // Rows outside the image read as zero through the load predicate, not a branch, so the
+    // compiler may issue the next rows' loads before this row's arithmetic.
+    const std::int64_t ih = ih0 + r;
+    const bool row_in = ih >= 0 && ih < H;
+    const T* row = x + (row_in ? ih : 0) * W * C;
+    float xw[WIN][V];
+#pragma unroll
+    for (int q = 0; q < WIN; ++q) {
+      const std::int64_t iw = iw0 + q;
+      if (row_in && iw >= 0 && iw < W) {
+        nhwc_load<T, V, VEC>(xw[q], row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
+      } else {
+#pragma unroll
+        for (int e = 0; e < V; ++e) xw[q][e] = 0.0f;
+      }
+    }
+#pragma unroll
+    for (int t = 0; t < TH; ++t) {
+      const int d = r - t * S;  // this row is filter row d / D of output row t
+      if (d < 0 || d % D != 0 || d / D >= KH) continue;
+      const int kh = d / D;
+#pragma unroll
+      for (int kw = 0; kw < KW; ++kw) {
+        float f[V];
+        if constexpr (WREG) {
+#pragma unroll
+          for (int e = 0; e < V; ++e) f[e] = wr[WREG ? kh : 0][WREG ? kw : 0][e];
+        } else {
+          nhwc_tap<V>(f, wv + (kh * KW + kw) * width);
+        }
+#pragma unroll
+        for (int j = 0; j < TW; ++j)
+#pragma unroll
+          for (int e = 0; e < V; ++e) acc[t][j][e] = fmaf(xw[j * S + kw * D][e], f[e], acc[t][j][e]);
+      }
+    }
+  }
+  T* __restrict__ y = static_cast<T*>(a.y) + p.n * OH * OW * OC;
+#pragma unroll
+  for (int t = 0; t < TH; ++t) {
+    if (p.oh0 + t >= OH) break;
+#pragma unroll
+    for (int j = 0; j < TW; ++j)
+      if (p.ow0 + j < OW) nhwc_store<T, V, VEC>(y + ((p.oh0 + t) * OW + p.ow0 + j) * OC, acc[t][j], p.oc0, OC);
+  }
+}
+
+// Every filter size, stride and dilation at run time: one output row of TW columns per thread, one
+// load per tap (neighbouring taps hit L1).
+template <class T, int V, int TW, int THREADS, bool VEC>
+__global__ void __launch_bounds__(THREADS) nhwc_any_kernel(ConvArgs a, NhwcGeom g) {
+  extern __shared__ float4 nhwc_smem[];
+  float* wsm = reinterpret_cast<float*>(nhwc_smem);
+  const ConvShape& s = a.s;
+  NhwcPlace p;
+  if (!nhwc_begin<T, V>(a, g, 1, TW, s.kh * s.kw, wsm, p)) return;
+  const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
+  const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
+  const T* __restrict__ x = static_cast<const T*>(a.x) + p.n * H * W * C;
+  const int xc0 = VEC ? p.oc0 : 0;
+  const float* wv = wsm + p.cl * V;
+  const int width = g.cpb * V;
+  float acc[TW][V];
+#pragma unroll
+  for (int e = 0; e < V; ++e) {
+    const float b = p.oc0 + e < OC ? bias_of<T>(a, p.oc0 + e) : 0.0f;
+#pragma unroll
+    for (int j = 0; j < TW; ++j) acc[j][e] = b;
+  }
+  const std::int64_t iw0 = p.ow0 * s.sw - s.pw;
+  for (int kh = 0; kh < s.kh; ++kh) {
+    const std::int64_t ih = p.oh0 * s.sh - s.ph + std::int64_t{kh} * s.dh;
+    if (ih < 0 || ih >= H) continue;
+    const T* row = x + ih * W * C;
+    for (int kw = 0; kw < s.kw; ++kw) {
+      float f[V];
+      nhwc_tap<V>(f, wv + (kh * s.kw + kw) * width);
+#pragma unroll
+      for (int j = 0; j < TW; ++j) {
+        const std::int64_t iw = iw0 + std::int64_t{j} * s.sw + std::int64_t{kw} * s.dw;
+        if (iw < 0 || iw >= W) continue;
+        float v[V];
+        nhwc_load<T, V, VEC>(v, row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
+#pragma unroll
+        for (int e = 0; e < V; ++e) acc[j][e] = fmaf(v[e], f[e], acc[j][e]);
+      }
+    }
+  }
+  T* __restrict__ y = static_cast<T*>(a.y) + p.n * OH * OW * OC;
+#pragma unroll
+  for (int j = 0; j < TW; ++j)
+    if (p.ow0 + j < OW) nhwc_store<T, V, VEC>(y + (p.oh0 * OW + p.ow0 + j) * OC, acc[j], p.oc0, OC);
+}
+
+struct NhwcTile {
+  int th, tw;    // TH output rows x TW output columns per thread, V channels wide
+  int stride;    // compile-time stride of both axes; 0: run time (KSize{} only)
+  int dilation;  // compile-time dilation of both axes; 0: run time
+  int threads;
+  int vb = 16;   // bytes of a thread's channel vector: 16, or 8 (16-bit types: half the registers)
+  int wreg = 0;  // 1: filter taps held in registers (fixed sizes only)
+  constexpr int block_threads() const { return threads; }
+  static constexpr auto fields() {
+    using F = Field<NhwcTile>;
+    return std::array{F{"th", "_t", &NhwcTile::th}, F{"tw", "x", &NhwcTile::tw},
+                      F{"stride", "_s", &NhwcTile::stride, Show::any0},
+                      F{"dilation", "_d", &NhwcTile::dilation, Show::any0},
+                      F{"threads", "_b", &NhwcTile::threads}, F{"vb", "_v", &NhwcTile::vb},
+                      F{"wreg", "_wr", &NhwcTile::wreg, Show::flag}};
+  }
+  friend constexpr bool operator==(const NhwcTile&, const NhwcTile&) = default;
+};
+
+template <class T, KSize K, NhwcTile P>
+struct Nhwc {
+  static constexpr FamilyInfo family{.name = "nhwc", .layout = Layout::nhwc, .preference = 0};
+  static constexpr KSize ksize = K;
+  static constexpr NhwcTile tile = P;
+  static constexpr bool kFixed = K.kh > 0;
+  static constexpr int V = P.vb / static_cast<int>(sizeof(T));
+  static_assert(V >= 4 && V * sizeof(T) == P.vb, "4 or 8 channels per thread");
+  static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
+  static_assert(kFixed || (P.th == 1 && P.wreg == 0), "the run-time path computes one row per thread");
+  static constexpr int kDefaultVb = sizeof(T) == 4 ? 16 : 8;
+  static constexpr NhwcTile default_tile =
+      kFixed ? NhwcTile{.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
+             : NhwcTile{.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128, .vb = kDefaultVb};
+
+  static LaunchConfig config(const ConvShape& s) {
+    const NhwcGeom g = nhwc_geom(s, V, P.th, P.tw, P.threads);
+    LaunchConfig c;
+    c.grid = dim3(static_cast<unsigned>(g.blocks < 0x7fffffff ? g.blocks : 0x7fffffff));
+    c.block = dim3(P.threads);
+    c.smem_bytes = g.smem_bytes;
+    return c;
+  }
+  static Support supports(const ConvShape& s, const DeviceLimits&) {
+    if constexpr (kFixed) {
+      if (s.sh != P.stride || s.sw != P.stride || s.dh != P.dilation || s.dw != P.dilation)
+        return Support::no(cat("compiled for stride ", P.stride, " and dilation ", P.dilation));
+    }
+    const NhwcGeom g = nhwc_geom(s, V, P.th, P.tw, P.threads);
+    if (g.blocks >= 0x7fffffff) return Support::no(cat(g.blocks, " blocks exceed the grid limit"));
+    // Channel and pixel offsets are int inside a row; rows and images are int64.
+    if (s.out_c() * s.kh * s.kw >= (std::int64_t{1} << 31) || s.w * s.c >= (std::int64_t{1} << 31) ||
+        s.out_w() * s.out_c() >= (std::int64_t{1} << 31))
+      return Support::no("a row or the filter has 2^31 elements or more");
+    if (g.smem_bytes > kNhwcFilterBytes)
+      return Support::no(cat("filter of ", s.kh, "x", s.kw, " taps does not fit in shared memory"));
+    return Support::yes();
+  }
+  template <bool VEC>
+  static void launch_as(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
+    const NhwcGeom g = nhwc_geom(a.s, V, P.th, P.tw, P.threads);
+    if constexpr (kFixed)
+      launch_kernel(nhwc_kernel<T, V, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.wreg != 0, VEC>, c, st, a, g);
+    else
+      launch_kernel(nhwc_any_kernel<T, V, P.tw, P.threads, VEC>, c, st, a, g);
+  }
+  static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
+    auto al = [](const void* q) { return reinterpret_cast<std::uintptr_t>(q) % P.vb == 0; };
+    const bool vec = a.s.m == 1 && a.s.c % V == 0 && al(a.x) && al(a.y);
+    if (vec)
+      launch_as<true>(a, c, st);
+    else
+      launch_as<false>(a, c, st);
+  }
+};
+
+// KernelBench's 3x3, 3x1 and 3x7, and the networks' 5x5 and 7x7.
+inline constexpr KSize kNhwcSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
+// Stride 1: tall and wide tiles for large planes, single pixels for 7x7 planes at batch 1; stride 2.
+// 16-bit types also take 8-byte vectors (4 channels): the same registers per thread as float32.
+inline constexpr NhwcTile kNhwcTiles32[] = {
+    {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
+    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
+    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256},
+    {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .wreg = 1},
+    {.th = 4, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .wreg = 1},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .wreg = 1},
+};
+inline constexpr NhwcTile kNhwcTiles16[] = {
+    {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
+    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
+    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
+    {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256, .vb = 8},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
+    {.th = 4, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
+};
+inline constexpr NhwcTile kNhwcAnyTiles32[] = {
+    {.th = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 64},
+    {.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128},
+};
+inline constexpr NhwcTile kNhwcAnyTiles16[] = {
+    {.th = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 64},
+    {.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128, .vb = 8},
+};
+
+template <class T>
+void add_nhwc(OpList& ops) {
+  auto make = []<KSize K, NhwcTile P> { return Nhwc<T, K, P>{}; };
+  add_grid_by_width<T, kNhwcSizes, kNhwcTiles32, kNhwcTiles16>(ops, make);
+  add_grid_by_width<T, kAnySize, kNhwcAnyTiles32, kNhwcAnyTiles16>(ops, make);
+}
+
+}  // namespace dwt
