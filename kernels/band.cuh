@@ -443,7 +443,7 @@ inline constexpr auto kBandAnyF32 = band_tiles_any(4), kBandAnyx16 = band_tiles_
 
 template <class T>
 void add_band(OpList& ops) {
-  auto make = []<KSize K, BandTile P> { return Band<T, K, P>{}; };
+  auto make = [&]<KSize K, BandTile P> { return Band<T, K, P>{}; };
   add_grid_by_width<T, kBandSizes, kBandS1F32, kBandS1x16>(ops, make);
   add_grid_by_width<T, kBandSizes, kBandS2F32, kBandS2x16>(ops, make);
   add_grid_by_width<T, kAnySize, kBandAnyF32, kBandAnyx16>(ops, make);

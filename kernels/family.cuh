@@ -174,7 +174,7 @@ void for_each_of(Fn&& f) {
 
 // Registers Family<T, K, P> for every filter size K of Sizes, then every tile P of Tiles: sizes
 // outer, tiles inner (the registry order). `Family` is passed as a template lambda
-// []<KSize K, Tile P> { return Family<T, K, P>{}; } since families' tile types differ.
+// [&]<KSize K, Tile P> { return Family<T, K, P>{}; } since families' tile types differ.
 template <class T, auto& Sizes, auto& Tiles, class Make>
 void add_grid(OpList& ops, Make make) {
   for_each_of<Sizes>([&]<KSize K>() {

@@ -64,7 +64,7 @@ inline constexpr NaiveTile kNaiveTiles[] = {{.threads = 256}};
 
 template <class T>
 void add_naive(OpList& ops) {
-  add_grid<T, kAnySize, kNaiveTiles>(ops, []<KSize K, NaiveTile P> { return Naive<T, K, P>{}; });
+  add_grid<T, kAnySize, kNaiveTiles>(ops, [&]<KSize K, NaiveTile P> { return Naive<T, K, P>{}; });
 }
 
 }  // namespace dwt

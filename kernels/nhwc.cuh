@@ -393,7 +393,7 @@ inline constexpr NhwcTile kNhwcAnyTiles16[] = {
 
 template <class T>
 void add_nhwc(OpList& ops) {
-  auto make = []<KSize K, NhwcTile P> { return Nhwc<T, K, P>{}; };
+  auto make = [&]<KSize K, NhwcTile P> { return Nhwc<T, K, P>{}; };
   add_grid_by_width<T, kNhwcSizes, kNhwcTiles32, kNhwcTiles16>(ops, make);
   add_grid_by_width<T, kAnySize, kNhwcAnyTiles32, kNhwcAnyTiles16>(ops, make);
 }

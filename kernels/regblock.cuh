@@ -248,7 +248,7 @@ inline constexpr RegBlockTile kRegBlockAnySizeTiles[] = {{.th = 2, .tw = 2, .bx 
 
 template <class T>
 void add_regblock(OpList& ops) {
-  auto make = []<KSize K, RegBlockTile P> { return RegBlock<T, K, P>{}; };
+  auto make = [&]<KSize K, RegBlockTile P> { return RegBlock<T, K, P>{}; };
   add_grid<T, kRegBlockSizes, kRegBlockTiles>(ops, make);
   add_grid<T, kAnySize, kRegBlockAnySizeTiles>(ops, make);
 }

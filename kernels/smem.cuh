@@ -110,7 +110,7 @@ inline constexpr SmemTile kSmemTiles[] = {
 
 template <class T>
 void add_smem(OpList& ops) {
-  add_grid<T, kAnySize, kSmemTiles>(ops, []<KSize K, SmemTile P> { return SmemTiled<T, K, P>{}; });
+  add_grid<T, kAnySize, kSmemTiles>(ops, [&]<KSize K, SmemTile P> { return SmemTiled<T, K, P>{}; });
 }
 
 }  // namespace dwt

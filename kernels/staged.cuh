@@ -340,7 +340,7 @@ inline constexpr StagedTile kStagedTiles16[] = {
 
 template <class T>
 void add_staged(OpList& ops) {
-  add_grid_by_width<T, kStripSizes, kStagedTilesF32, kStagedTiles16>(ops, []<KSize K, StagedTile P> { return Staged<T, K, P>{}; });
+  add_grid_by_width<T, kStripSizes, kStagedTilesF32, kStagedTiles16>(ops, [&]<KSize K, StagedTile P> { return Staged<T, K, P>{}; });
 }
 
 }  // namespace dwt

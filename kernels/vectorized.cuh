@@ -330,7 +330,7 @@ inline constexpr VecTile kVecTiles16[] = {
 
 template <class T>
 void add_vectorized(OpList& ops) {
-  add_grid_by_width<T, kStripSizes, kVecTilesF32, kVecTiles16>(ops, []<KSize K, VecTile P> { return Vectorized<T, K, P>{}; });
+  add_grid_by_width<T, kStripSizes, kVecTilesF32, kVecTiles16>(ops, [&]<KSize K, VecTile P> { return Vectorized<T, K, P>{}; });
 }
 
 }  // namespace dwt

@@ -60,7 +60,7 @@ inline constexpr ToyTile kToyTiles[] = {{.threads = 256}, {.threads = 128, .spar
 
 template <class T>
 void add_toy(OpList& ops) {
-  add_grid<T, kToySizes, kToyTiles>(ops, []<KSize K, ToyTile P> { return Toy<T, K, P>{}; });
+  add_grid<T, kToySizes, kToyTiles>(ops, [&]<KSize K, ToyTile P> { return Toy<T, K, P>{}; });
 }
 
 }  // namespace dwt
