@@ -19,17 +19,7 @@ if [[ ! -f $report ]]; then
   exit 1
 fi
 
-browser=""
-for b in chromium chromium-browser google-chrome; do
-  if command -v "$b" >/dev/null 2>&1; then
-    browser=$b
-    break
-  fi
-done
-if [[ -z $browser ]]; then
-  echo "chromium not found: skipping"
-  exit 77
-fi
+source "$(dirname "$0")/find_browser.sh"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

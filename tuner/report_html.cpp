@@ -235,6 +235,8 @@ std::string roofline(const Model& m) {
   const int xstep = std::max(1, (dx1 - dx0 + kMaxTicks - 1) / kMaxTicks);
   const int ystep = std::max(1, (dy1 - dy0 + kMaxTicks - 1) / kMaxTicks);
 
+  // x labels at py1 + 18: the lowest y label (baseline py1 + 4) ends where the first x label
+  // starts, and at py1 + 15 their boxes met in the corner.
   for (int k = dx0; k <= dx1; k += xstep) {
     for (int f = 2; f <= 9 && k < dx1 && xstep == 1; ++f)
       s += fmt::format(
@@ -245,7 +247,7 @@ std::string roofline(const Model& m) {
         "<line x1=\"{0:.1f}\" y1=\"{1}\" x2=\"{0:.1f}\" y2=\"{2}\" stroke=\"#d0d7de\"/>"
         "<text x=\"{0:.1f}\" y=\"{3}\" text-anchor=\"middle\" fill=\"#57606a\">{4}"
         "</text>\n",
-        X(std::pow(10.0, k)), py0, py1, py1 + 15, decade_text(k));
+        X(std::pow(10.0, k)), py0, py1, py1 + 18, decade_text(k));
   }
   for (int k = dy0; k <= dy1; k += ystep)
     s += fmt::format(
@@ -343,7 +345,8 @@ std::string candidate_chart(const Model& m) {
   if (lanes.empty())
     return "<p class=\"na\">This table kept no candidates (tune with --keep-all to record every "
            "candidate's time).</p>\n";
-  const int W = 780, x0 = 150, x1 = 620, top = 40, laneh = 24;
+  // 250 px right of the plot for "N timed · N failed · N not supported", three digits each.
+  const int W = 860, x0 = 150, x1 = 600, top = 40, laneh = 24;
   const int H = top + static_cast<int>(lanes.size()) * laneh + 36;
   const int d1 = std::clamp(static_cast<int>(std::ceil(std::log10(rmax * 1.05))), 1, 400);
   const int dstep = std::max(1, (d1 + kMaxTicks - 1) / kMaxTicks);
