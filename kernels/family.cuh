@@ -207,7 +207,6 @@ void launch_kernel(void (*kernel)(Params...), const LaunchConfig& c, cudaStream_
 // One (batch, output channel) plane: where its input, filter and output start, and its bias.
 template <class T>
 struct Plane {
-  std::int64_t oc;      // output channel
   const T* x;           // [H, W] input plane of channel oc / M
   const T* w;           // [KH, KW] filter of channel oc
   T* y;                 // [OH, OW] output plane
@@ -215,8 +214,7 @@ struct Plane {
 
   __device__ __forceinline__ Plane(const ConvArgs& a, std::int64_t plane) {
     const ConvShape& s = a.s;
-    const std::int64_t OC = s.out_c(), n = plane / OC;
-    oc = plane - n * OC;
+    const std::int64_t OC = s.out_c(), n = plane / OC, oc = plane - n * OC;
     x = static_cast<const T*>(a.x) + (n * s.c + oc / s.m) * s.h * s.w;
     w = static_cast<const T*>(a.w) + oc * s.kh * s.kw;
     y = static_cast<T*>(a.y) + plane * s.out_h() * s.out_w();

@@ -87,11 +87,10 @@ struct StageRing {
     for (int i = 0; i < S; ++i) Tma::init(&bar[i], 1);
     Tma::fence_init();
   }
-  // Thread 0 only: stage k will receive `bytes`; returns the barrier its copies complete on.
-  __device__ __forceinline__ std::uint64_t* issue(int k, std::uint32_t bytes) const {
-    std::uint64_t* b = &bar[slot(k)];
-    Tma::arrive_expect(b, bytes);
-    return b;
+  // Thread 0 only: the stage in `slot` will receive `bytes`; returns the barrier its copies complete on.
+  __device__ __forceinline__ std::uint64_t* expect(int slot, std::uint32_t bytes) const {
+    Tma::arrive_expect(&bar[slot], bytes);
+    return &bar[slot];
   }
   // Every thread: until stage k has landed.
   __device__ __forceinline__ void wait(int k) const { Tma::wait(&bar[slot(k)], phase(k)); }
@@ -220,19 +219,18 @@ __global__ void __launch_bounds__(BX* BY, MINB) staged_kernel(ConvArgs a) {
         const T* const src = xp + std::int64_t{ih0 + t0} * W;
         if (whole && t0 + RS <= total && in_plane(t0) && in_plane(t0 + RS - 1)) {
           const std::uint32_t bytes = static_cast<std::uint32_t>(RS * W) * sizeof(T);
-          Tma::arrive_expect(&ring.bar[slot], bytes);
-          Tma::copy(dst, src, bytes, &ring.bar[slot]);
+          Tma::copy(dst, src, bytes, ring.expect(slot, bytes));
           return;
         }
         const std::uint32_t row_bytes = static_cast<std::uint32_t>(hi - lo) * sizeof(T);
         std::uint32_t bytes = 0;
         for (int r = 0; r < RS; ++r)
           if (t0 + r < total && in_plane(t0 + r)) bytes += row_bytes;
-        Tma::arrive_expect(&ring.bar[slot], bytes);
+        std::uint64_t* const bar = ring.expect(slot, bytes);
         if (row_bytes == 0) return;
         for (int r = 0; r < RS; ++r)
           if (t0 + r < total && in_plane(t0 + r))
-            Tma::copy(dst + r * pitch + lo, src + std::int64_t{r} * W + a0 + lo, row_bytes, &ring.bar[slot]);
+            Tma::copy(dst + r * pitch + lo, src + std::int64_t{r} * W + a0 + lo, row_bytes, bar);
       };
       if (bulk && tx == 0)
         for (int k = 0; k < S && k < nst; ++k) issue(k);
