@@ -9,6 +9,7 @@
 //   static void launch(const ConvArgs&, const LaunchConfig&, cudaStream_t);
 // and optionally
 //   static constexpr std::size_t smem_bytes;    dynamic shared memory, the same for every shape
+//   static std::size_t workspace_bytes(const ConvShape&);  device scratch (ConvArgs::workspace)
 //   static constexpr Tile default_tile;         the tile dispatch's default rule tries first
 //   static Support supports(const ConvShape&, const DeviceLimits&);  checks beyond the declared ones
 // The Tile type lists its fields once (`static constexpr auto fields()`): each field's name in
@@ -61,6 +62,7 @@ struct Field {
 struct FamilyInfo {
   const char* name;
   Layout layout = Layout::nchw;
+  Pass pass = Pass::forward;  // forward, dgrad (input gradient) or wgrad (weight gradient)
   bool filter_param = true;  // the filter size is a template parameter (KSize{}: run-time size)
   int min_cc = 0;            // minimum compute capability (major * 10 + minor)
   bool unit_stride = false;  // stride 1 and dilation 1 only
@@ -97,6 +99,7 @@ KernelDesc describe() {
   d.family = fam.name;
   d.dtype = DTypeOf<T>::value;
   d.layout = fam.layout;
+  d.pass = fam.pass;
   d.name = cat(fam.name, "_", to_string(d.dtype), "_", to_string(d.layout));
   if constexpr (fam.filter_param) {
     d.params = {{"kh", k.kh}, {"kw", k.kw}};
@@ -128,6 +131,8 @@ inline Support common_support(const KernelDesc& d, const ConvShape& s, const Dev
   if (s.dtype != d.dtype)
     return Support::no(cat("dtype ", to_string(s.dtype), " != kernel dtype ", to_string(d.dtype)));
   if (s.layout != d.layout) return Support::no("layout not supported");
+  if (s.pass != d.pass)
+    return Support::no(cat("a ", to_string(d.pass), " kernel cannot compute pass ", to_string(s.pass)));
   if (d.threads > lim.max_threads_per_block)
     return Support::no(cat(d.threads, " threads per block > device limit ", lim.max_threads_per_block));
   if (smem > lim.max_smem_per_block)
@@ -156,6 +161,12 @@ class OperationOf final : public Operation {
     return Support::yes();
   }
   LaunchConfig config(const ConvShape& s) const override { return F::config(s); }
+  std::size_t workspace_bytes(const ConvShape& s) const override {
+    if constexpr (requires { F::workspace_bytes(s); })
+      return F::workspace_bytes(s);
+    else
+      return 0;
+  }
   void run(const ConvArgs& a, cudaStream_t stream) const override { F::launch(a, F::config(a.s), stream); }
 
  private:

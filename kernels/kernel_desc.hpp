@@ -35,6 +35,7 @@ struct KernelDesc {
   std::string family;  // naive | smem | regblock | vectorized | staged | ...
   DType dtype = DType::f32;
   Layout layout = Layout::nchw;
+  Pass pass = Pass::forward;        // the computation it performs (problem.hpp)
   std::vector<KernelParam> params;  // template parameters, in order
   int threads = 0;                  // threads per block
   Requirements needs;

@@ -16,13 +16,26 @@
 
 namespace dwt {
 
-// Device pointers and the shape, passed by value to every kernel.
+// Device pointers and the shape, passed by value to every kernel. Which pointers a kernel reads and
+// writes depends on s.pass (null where the pass does not use them):
+//   forward  x, w, bias -> y
+//   dgrad    dy, w -> dx
+//   wgrad    x, dy -> dw, and db when s.bias
+// Shapes, in s.layout for the activations: x and dx [N, C, H, W]; y and dy [N, C*M, OH, OW];
+// w and dw [C*M, 1, KH, KW]; bias and db [C*M].
 struct ConvArgs {
   ConvShape s;
-  const void* x = nullptr;     // [N, C, H, W]
-  const void* w = nullptr;     // [C*M, 1, KH, KW]
-  const void* bias = nullptr;  // [C*M] or null when !s.bias
-  void* y = nullptr;           // [N, C*M, OH, OW]
+  const void* x = nullptr;
+  const void* w = nullptr;
+  const void* bias = nullptr;  // null when !s.bias
+  void* y = nullptr;
+  const void* dy = nullptr;
+  void* dx = nullptr;
+  void* dw = nullptr;
+  void* db = nullptr;  // null when !s.bias
+  // Scratch of at least Operation::workspace_bytes(s) bytes (null when that is 0); its contents on
+  // entry are undefined and the kernel may leave anything there.
+  void* workspace = nullptr;
 };
 
 struct DeviceLimits {
@@ -54,6 +67,12 @@ class Operation {
   // Can this instantiation compute `s` correctly within `lim`? Never approximate: say no instead.
   virtual Support supports(const ConvShape& s, const DeviceLimits& lim) const = 0;
   virtual LaunchConfig config(const ConvShape& s) const = 0;
+  // Device scratch run() needs for `s` (ConvArgs::workspace), e.g. a weight gradient's per-block
+  // partial sums; 0: none.
+  virtual std::size_t workspace_bytes(const ConvShape& s) const {
+    (void)s;
+    return 0;
+  }
   // Launches on `stream`; throws CudaError if the launch fails.
   virtual void run(const ConvArgs& a, cudaStream_t stream) const = 0;
 };

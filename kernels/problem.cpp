@@ -28,6 +28,15 @@ const char* to_string(Layout l) {
   return "?";
 }
 
+const char* to_string(Pass p) {
+  switch (p) {
+    case Pass::forward: return "forward";
+    case Pass::dgrad: return "dgrad";
+    case Pass::wgrad: return "wgrad";
+  }
+  return "?";
+}
+
 DType parse_dtype(std::string_view s, std::string_view field) {
   if (s == "f32") return DType::f32;
   if (s == "f16") return DType::f16;
@@ -41,11 +50,20 @@ Layout parse_layout(std::string_view s, std::string_view field) {
   throw ProblemError(fmt::format("{}: unknown layout \"{}\" (expected nchw or nhwc)", field, s));
 }
 
+Pass parse_pass(std::string_view s, std::string_view field) {
+  if (s == "forward") return Pass::forward;
+  if (s == "dgrad") return Pass::dgrad;
+  if (s == "wgrad") return Pass::wgrad;
+  throw ProblemError(
+      fmt::format("{}: unknown pass \"{}\" (expected forward, dgrad or wgrad)", field, s));
+}
+
 std::size_t dtype_size(DType d) { return d == DType::f32 ? 4 : 2; }
 
 double Problem::bytes() const {
   const double e = static_cast<double>(input_elems()) + static_cast<double>(output_elems()) +
-                   static_cast<double>(weight_elems()) + static_cast<double>(bias_elems());
+                   static_cast<double>(weight_elems()) +
+                   (pass == Pass::dgrad ? 0.0 : static_cast<double>(bias_elems()));
   return e * static_cast<double>(dtype_size(dtype));
 }
 
@@ -54,9 +72,11 @@ double Problem::flops() const {
 }
 
 std::string Problem::key() const {
-  return fmt::format("n{}_c{}_h{}_w{}_k{}x{}_s{}x{}_p{}x{}_d{}x{}_m{}_{}_{}_{}", n, c, h, w, kh, kw,
-                     sh, sw, ph, pw, dh, dw, m, bias ? "bias" : "nobias", to_string(dtype),
-                     to_string(layout));
+  std::string k = fmt::format("n{}_c{}_h{}_w{}_k{}x{}_s{}x{}_p{}x{}_d{}x{}_m{}_{}_{}_{}", n, c, h, w,
+                              kh, kw, sh, sw, ph, pw, dh, dw, m, bias ? "bias" : "nobias",
+                              to_string(dtype), to_string(layout));
+  if (pass != Pass::forward) k += fmt::format("_{}", to_string(pass));
+  return k;
 }
 
 Problem Problem::from_key(std::string_view key) {
@@ -72,7 +92,8 @@ Problem Problem::from_key(std::string_view key) {
     if (end == std::string_view::npos) break;
     start = end + 1;
   }
-  if (parts.size() != 12) throw bad(fmt::format("{} parts separated by '_', not 12", parts.size()));
+  if (parts.size() != 12 && parts.size() != 13)
+    throw bad(fmt::format("{} parts separated by '_', not 12 (13 with a pass)", parts.size()));
   // `text` without `prefix`, as a number; from_key's round trip below refuses what is not canonical.
   auto number = [&]<class T>(std::string_view text, std::string_view prefix, T& out) {
     if (!text.starts_with(prefix)) throw bad(fmt::format("\"{}\" does not start with {}", text, prefix));
@@ -103,6 +124,7 @@ Problem Problem::from_key(std::string_view key) {
   try {
     p.dtype = parse_dtype(parts[10]);
     p.layout = parse_layout(parts[11]);
+    if (parts.size() == 13) p.pass = parse_pass(parts[12]);
   } catch (const ProblemError& e) {
     throw bad(e.what());
   }
@@ -159,6 +181,8 @@ void Problem::validate() const {
   positive(dh, "dilation[0]");
   positive(dw, "dilation[1]");
   positive(m, "multiplier");
+  if (pass == Pass::dgrad && bias)
+    throw ProblemError("bias: the input gradient (pass dgrad) does not involve the bias; set bias false");
   if (ph < 0) throw ProblemError(fmt::format("padding[0] must be non-negative, got {}", ph));
   if (pw < 0) throw ProblemError(fmt::format("padding[1] must be non-negative, got {}", pw));
   // Before the output size, whose arithmetic assumes rows below 2^31.

@@ -46,15 +46,31 @@ class DeviceBuffer {
 };
 
 // The tensors of one problem on the device, inputs filled with seeded uniform values in [-1, 1).
+// Four buffers serve every pass (ConvArgs): x is the input or dx, y the output or dy, w the weights
+// or dw, b the bias or db; which are inputs and which the result depends on shape.pass.
 struct ProblemBuffers {
   ConvShape shape;
   DeviceBuffer x, w, b, y;
+  DeviceBuffer workspace;  // Operation::workspace_bytes, grown by reserve_workspace
 
   static ProblemBuffers allocate(const ConvShape& s);
-  void fill_inputs(std::uint64_t seed, cudaStream_t st);
-  void poison_output(cudaStream_t st);  // all bytes 0xFF: NaN in f32, f16 and bf16
-  ConvArgs args() const;
+  void fill_inputs(std::uint64_t seed, cudaStream_t st);  // the pass's inputs
+  void poison_output(cudaStream_t st);  // the pass's result, all bytes 0xFF: NaN in f32, f16 and bf16
+  // Makes the workspace at least `bytes` (never shrinks it).
+  void reserve_workspace(std::size_t bytes);
+  ConvArgs args() const;  // the pointers shape.pass uses, the others null
 };
+
+// The device result of a pass, as one sequence of result_elems() values: `first` holds the first
+// `first_elems`, `second` (wgrad's db) the rest.
+struct ResultView {
+  const void* first = nullptr;
+  std::int64_t first_elems = 0;
+  const void* second = nullptr;
+};
+ResultView result_of(const ConvArgs& a);
+// The result downloaded as float, in that order (exact for f16/bf16).
+std::vector<float> download_result(const ConvArgs& a, cudaStream_t st);
 
 // Bytes a problem needs on the device (input, output, weights, bias).
 std::size_t problem_device_bytes(const ConvShape& s);
@@ -75,9 +91,10 @@ struct GpuCheck {
   std::int64_t first_bad = -1; // lowest bad index, -1 if none
 };
 
-// Compares a's output with a float64 reference computed on the device, element by element.
+// Compares a's result (ResultView) with a float64 reference computed on the device, element by element.
 GpuCheck check_on_gpu(const ConvArgs& a, double tol, cudaStream_t st);
-// The device reference itself (value and magnitude per output), for testing it against the CPU.
+// The device reference itself (value and magnitude per result element, s.result_elems() of them,
+// indexed as reference_cpu indexes them), for testing it against the CPU.
 void reference_on_gpu(const ConvArgs& a, double* value, double* magnitude, cudaStream_t st);
 // The same with the magnitude in float32, as the verifier keeps it: 12 bytes per output.
 void reference_on_gpu(const ConvArgs& a, double* value, float* magnitude, cudaStream_t st);

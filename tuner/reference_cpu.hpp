@@ -16,8 +16,20 @@ struct Reference {
   std::vector<double> magnitude;
 };
 
-// Outputs are indexed in s.layout, as the kernels write them. x, w, bias hold the problem's values (f16/bf16 already converted exactly to float); bias may be
-// null when !s.bias. threads = 0 uses every hardware thread.
+// A problem's inputs on the host (f16/bf16 already converted exactly to float); what a pass does not
+// read may be null (ConvArgs says which pass reads what).
+struct HostInputs {
+  const float* x = nullptr;
+  const float* w = nullptr;
+  const float* bias = nullptr;  // forward, when s.bias
+  const float* dy = nullptr;    // dgrad, wgrad
+};
+
+// The result of s.pass, s.result_elems() of them, indexed as the kernels write them: forward y and
+// dgrad dx in s.layout; wgrad dw as [C*M, KH, KW] followed, when s.bias, by db [C*M]. For wgrad the
+// magnitude is the sum of |x*dy| (of |dy| for db). threads = 0 uses every hardware thread.
+Reference reference_cpu(const ConvShape& s, const HostInputs& in, unsigned threads = 0);
+// The forward pass: reference_cpu(s, {x, w, bias}); s.pass must be forward.
 Reference reference_cpu(const ConvShape& s, const float* x, const float* w, const float* bias,
                         unsigned threads = 0);
 

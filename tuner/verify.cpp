@@ -37,18 +37,46 @@ void check_against_cpu(const Reference& cpu, const DeviceBuffer& value, const De
 
 Reference cpu_reference(const ProblemBuffers& buf, cudaStream_t st) {
   const ConvShape& s = buf.shape;
-  const auto x = download_as_float(buf.x.get(), s.input_elems(), s.dtype, st);
-  const auto w = download_as_float(buf.w.get(), s.weight_elems(), s.dtype, st);
-  const auto b = download_as_float(buf.b.get(), s.bias_elems(), s.dtype, st);
-  return reference_cpu(s, x.data(), w.data(), s.bias ? b.data() : nullptr);
+  const ConvArgs a = buf.args();
+  auto get = [&](const void* p, std::int64_t n) {
+    return p ? download_as_float(p, n, s.dtype, st) : std::vector<float>();
+  };
+  const auto x = get(a.x, s.input_elems());
+  const auto w = get(a.w, s.weight_elems());
+  const auto b = get(a.bias, s.bias_elems());
+  const auto dy = get(a.dy, s.output_elems());
+  auto ptr = [](const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); };
+  return reference_cpu(s, HostInputs{.x = ptr(x), .w = ptr(w), .bias = ptr(b), .dy = ptr(dy)});
+}
+
+// Where result element i is, in words: "n=0 c=3 h=5 w=7" (forward: output; dgrad: input), "dw[c=3
+// kh=1 kw=2]" or "db[c=3]" (wgrad).
+std::string result_position(const ConvShape& s, std::int64_t i) {
+  switch (s.pass) {
+    case Pass::forward: {
+      const ConvShape::OutPos o = s.output_pos(i);
+      return fmt::format("n={} c={} h={} w={}", o.n, o.oc, o.oh, o.ow);
+    }
+    case Pass::dgrad: {
+      const ConvShape::InPos p = s.input_pos(i);
+      return fmt::format("dx at n={} c={} h={} w={}", p.n, p.c, p.h, p.w);
+    }
+    case Pass::wgrad:
+      if (i >= s.weight_elems()) return fmt::format("db[c={}]", i - s.weight_elems());
+      return fmt::format("dw[c={} kh={} kw={}]", i / (std::int64_t{s.kh} * s.kw), (i / s.kw) % s.kh, i % s.kw);
+  }
+  return "?";
 }
 
 }  // namespace
 
 Verifier::Verifier(ProblemBuffers& buffers, cudaStream_t stream) : buf_(buffers), st_(stream) {
   const ConvShape& s = buf_.shape;
-  const auto n = static_cast<std::size_t>(s.output_elems());
-  const bool small = s.output_elems() <= kCpuLimit;
+  const auto n = static_cast<std::size_t>(s.result_elems());
+  // The CPU's cost is the reference's terms: outputs (or inputs) times taps, or for wgrad the whole
+  // batch per weight.
+  const std::int64_t cpu_work = s.pass == Pass::wgrad ? s.n * s.out_h() * s.out_w() * s.out_c() : s.result_elems();
+  const bool small = cpu_work <= kCpuLimit;
   std::size_t free_b = 0, total_b = 0;
   DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
   if (n * (sizeof(double) + sizeof(float)) <= free_b / 2) {
@@ -80,6 +108,7 @@ std::string Verifier::reference_kind() const {
 }
 
 VerifyResult Verifier::check(const Operation& op) {
+  buf_.reserve_workspace(op.workspace_bytes(buf_.shape));
   buf_.poison_output(st_);
   op.run(buf_.args(), st_);
   DWT_CUDA_CHECK(cudaStreamSynchronize(st_));
@@ -98,7 +127,7 @@ VerifyResult Verifier::compare_output() {
     r.max_error = g.max_error;
     first_bad = g.first_bad;
   } else if (host_ref_) {
-    const auto y = download_as_float(buf_.y.get(), s.output_elems(), s.dtype, st_);
+    const auto y = download_result(buf_.args(), st_);
     for (std::size_t i = 0; i < y.size(); ++i) {
       const double e = verification_error(y[i], host_ref_->value[i], host_ref_->magnitude[i], s.dtype);
       if (!(e <= tol)) {
@@ -114,11 +143,10 @@ VerifyResult Verifier::compare_output() {
   }
   r.ok = r.bad == 0;
   if (!r.ok) {
-    const ConvShape::OutPos o = s.output_pos(first_bad);
-    r.reason = fmt::format(
-        "{} of {} outputs wrong (max error {:.3g} > tolerance {:.0e}); first at n={} c={} h={} w={} "
-        "({} reference)",
-        r.bad, s.output_elems(), r.max_error, tol, o.n, o.oc, o.oh, o.ow, reference_kind());
+    r.reason = fmt::format("{} of {} {} wrong (max error {:.3g} > tolerance {:.0e}); first at {} ({} reference)",
+                           r.bad, s.result_elems(),
+                           s.pass == Pass::forward ? "outputs" : fmt::format("{} results", to_string(s.pass)),
+                           r.max_error, tol, result_position(s, first_bad), reference_kind());
   }
   return r;
 }

@@ -30,7 +30,8 @@ struct ReferenceMismatch : std::runtime_error {
 
 class Verifier {
  public:
-  // Outputs up to this many also get the CPU reference, which checks the device one.
+  // Problems of up to this many reference terms (results; for wgrad, batch x output positions x
+  // channels) also get the CPU reference, which checks the device one.
   static constexpr std::int64_t kCpuLimit = std::int64_t{1} << 22;
 
   // Computes the reference now; `buffers` must hold the inputs. Where the device reference does not

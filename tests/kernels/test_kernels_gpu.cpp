@@ -1,7 +1,7 @@
 // Every compiled instantiation against the float64 reference on random problems: odd widths (1, 7,
 // 4k+3), stride 1-3, dilation 1-2, padding up to the kernel size, multiplier 2, bias on and off,
 // N = 1 and 2, every dtype, in the kernel's layout (NHWC: channel counts with and without vector
-// tails), outputs poisoned with NaN before each run.
+// tails), in the kernel's pass (forward, dgrad, wgrad), results poisoned with NaN before each run.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -33,6 +33,7 @@ ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLim
     ConvShape s;
     s.dtype = d.dtype;
     s.layout = d.layout;
+    s.pass = d.pass;
     s.kh = param(d, "kh") ? param(d, "kh") : pick(1, 7);
     s.kw = param(d, "kw") ? param(d, "kw") : pick(1, 7);
     s.n = pick(1, 2);
@@ -43,7 +44,7 @@ ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLim
       s.c = cs[pick(0, 9)];
     }
     s.m = pick(1, 2);
-    s.bias = pick(0, 1) == 1;
+    s.bias = s.pass != Pass::dgrad && pick(0, 1) == 1;  // dgrad has no bias
     s.sh = pick(0, 3) == 0 ? pick(2, 3) : 1;
     s.sw = pick(0, 3) == 0 ? pick(2, 3) : 1;
     s.dh = pick(0, 4) == 0 ? 2 : 1;
