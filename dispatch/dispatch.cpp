@@ -40,7 +40,7 @@ const Operation* find_in(const std::vector<const Operation*>& ops, std::string_v
 
 bool same_class(const ConvShape& a, const ConvShape& b) {
   return a.kh == b.kh && a.kw == b.kw && a.sh == b.sh && a.sw == b.sw && a.dh == b.dh &&
-         a.dw == b.dw && a.dtype == b.dtype && a.layout == b.layout;
+         a.dw == b.dw && a.dtype == b.dtype && a.layout == b.layout && a.pass == b.pass;
 }
 
 double log_ratio(double a, double b) { return std::abs(std::log(a / b)); }
@@ -103,7 +103,8 @@ Choice default_choice(const ConvShape& s, const DeviceLimits& lim,
   std::vector<const Operation*> order;
   for (const Operation* op : ops) {
     const KernelDesc& d = op->desc();
-    if (d.rank.preference >= 0 && d.dtype == s.dtype && d.layout == s.layout) order.push_back(op);
+    if (d.rank.preference >= 0 && d.dtype == s.dtype && d.layout == s.layout && d.pass == s.pass)
+      order.push_back(op);
   }
   std::stable_sort(order.begin(), order.end(), [](const Operation* a, const Operation* b) {
     return default_rank(a->desc()) < default_rank(b->desc());
@@ -320,8 +321,9 @@ const Operation* nearest_in(const TuningTable& t, const ConvShape& s, std::strin
   }
   std::string why;
   if (!nearest) {
-    note += fmt::format("no {} with a {}x{} filter, stride {}x{}, dilation {}x{}, {} {}; ", what, s.kh,
-                        s.kw, s.sh, s.sw, s.dh, s.dw, to_string(s.dtype), to_string(s.layout));
+    note += fmt::format("no {} with a {}x{} filter, stride {}x{}, dilation {}x{}, {} {} {}; ", what, s.kh,
+                        s.kw, s.sh, s.sw, s.dh, s.dw, to_string(s.dtype), to_string(s.layout),
+                        to_string(s.pass));
   } else if (const Operation* op = usable_winner(*nearest, s, lim, ops, why)) {
     const ConvShape& e = nearest->problem;
     reason = fmt::format("nearest: {} {} ({}; outputs x{:.3g}, channels {} vs {}), its winner {}", what,
@@ -347,7 +349,7 @@ const Operation* model_pick(const ConvShape& s, const DispatchModel& m, std::str
   int supported = 0;
   for (const Operation* op : ops) {
     const KernelDesc& d = op->desc();
-    if (d.dtype != s.dtype || d.layout != s.layout || !op->supports(s, lim)) continue;
+    if (d.dtype != s.dtype || d.layout != s.layout || d.pass != s.pass || !op->supports(s, lim)) continue;
     ++supported;
     const int i = m.signature_index(tile_signature(d.family, d.params));
     Prediction p;
@@ -442,22 +444,75 @@ void load_tuning_table(const std::filesystem::path& path) {
 
 void unload_tuning_table() { Dispatcher::get().set_table(nullptr); }
 
+namespace {
+
+// Runs a (whose pass says which pointers it carries) with the kernel dispatch chooses, giving it a
+// stream-ordered workspace when it needs one.
+void run_chosen(ConvArgs a, cudaStream_t stream) {
+  int dev = 0;
+  DWT_CUDA_CHECK(cudaGetDevice(&dev));
+  const Operation* op = Dispatcher::get().kernel_for(a.s, dev);
+  const std::size_t ws = op->workspace_bytes(a.s);
+  if (ws == 0) {
+    op->run(a, stream);
+    return;
+  }
+  DWT_CUDA_CHECK(cudaMallocAsync(&a.workspace, ws, stream));
+  try {
+    op->run(a, stream);
+  } catch (...) {
+    (void)cudaFreeAsync(a.workspace, stream);
+    throw;
+  }
+  DWT_CUDA_CHECK(cudaFreeAsync(a.workspace, stream));
+}
+
+void check_bias(bool has, const void* p, const char* fn, const char* what) {
+  if (has != (p != nullptr))
+    throw std::invalid_argument(has ? fmt::format("dwt::{}: the shape has a bias but {} is null", fn, what)
+                                    : fmt::format("dwt::{}: {} given but the shape says no bias", fn, what));
+}
+
+}  // namespace
+
 void conv2d(const ConvShape& s, const void* x, const void* w, const void* bias, void* y,
             cudaStream_t stream) {
   if (!x || !w || !y) throw std::invalid_argument("dwt::conv2d: x, w and y must not be null");
-  if (s.bias != (bias != nullptr))
-    throw std::invalid_argument(s.bias ? "dwt::conv2d: the shape has a bias but bias is null"
-                                       : "dwt::conv2d: bias given but the shape says no bias");
-  int dev = 0;
-  DWT_CUDA_CHECK(cudaGetDevice(&dev));
-  const Operation* op = Dispatcher::get().kernel_for(s, dev);
+  check_bias(s.bias, bias, "conv2d", "bias");
   ConvArgs a;
   a.s = s;
+  a.s.pass = Pass::forward;
   a.x = x;
   a.w = w;
   a.bias = bias;
   a.y = y;
-  op->run(a, stream);
+  run_chosen(a, stream);
+}
+
+void conv2d_dgrad(const ConvShape& s, const void* dy, const void* w, void* dx, cudaStream_t stream) {
+  if (!dy || !w || !dx) throw std::invalid_argument("dwt::conv2d_dgrad: dy, w and dx must not be null");
+  ConvArgs a;
+  a.s = s;
+  a.s.pass = Pass::dgrad;
+  a.s.bias = false;
+  a.dy = dy;
+  a.w = w;
+  a.dx = dx;
+  run_chosen(a, stream);
+}
+
+void conv2d_wgrad(const ConvShape& s, const void* x, const void* dy, void* dw, void* db,
+                  cudaStream_t stream) {
+  if (!x || !dy || !dw) throw std::invalid_argument("dwt::conv2d_wgrad: x, dy and dw must not be null");
+  check_bias(s.bias, db, "conv2d_wgrad", "db");
+  ConvArgs a;
+  a.s = s;
+  a.s.pass = Pass::wgrad;
+  a.x = x;
+  a.dy = dy;
+  a.dw = dw;
+  a.db = db;
+  run_chosen(a, stream);
 }
 
 }  // namespace dwt

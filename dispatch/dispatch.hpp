@@ -69,7 +69,15 @@ struct Choice {
 void conv2d(const ConvShape& s, const void* x, const void* w, const void* bias, void* y,
             cudaStream_t stream);
 
-// The kernel conv2d would run for s on `device`, and why. Choices are cached per device and shape
+// The gradients, with the kernels dispatch chooses for s with pass dgrad / wgrad (s.pass is
+// ignored). dx = input gradient [N, C, H, W] from dy [N, C*M, OH, OW] and w (s.bias is ignored);
+// dw [C*M, 1, KH, KW] and, exactly when s.bias, db [C*M] from x and dy. Layouts as for conv2d. A
+// kernel that needs a workspace gets it from cudaMallocAsync on `stream`. Errors as conv2d.
+void conv2d_dgrad(const ConvShape& s, const void* dy, const void* w, void* dx, cudaStream_t stream);
+void conv2d_wgrad(const ConvShape& s, const void* x, const void* dy, void* dw, void* db,
+                  cudaStream_t stream);
+
+// The kernel conv2d (conv2d_dgrad, conv2d_wgrad: by s.pass) would run for s on `device`, and why. Choices are cached per device and shape
 // until the next load_tuning_table / unload_tuning_table.
 Choice choose(const ConvShape& s, int device);
 

@@ -113,7 +113,7 @@ constexpr std::array kSpecFields{
     SpecField{"s", "stride", SpecKind::pair},        SpecField{"p", "padding", SpecKind::pair},
     SpecField{"d", "dilation", SpecKind::pair},      SpecField{"m", "multiplier", SpecKind::integer},
     SpecField{"bias", "bias", SpecKind::flag},       SpecField{"dtype", "dtype", SpecKind::text},
-    SpecField{"layout", "layout", SpecKind::text}};
+    SpecField{"layout", "layout", SpecKind::text},   SpecField{"pass", "pass", SpecKind::text}};
 
 const SpecField* spec_field(std::string_view key) {
   for (const SpecField& f : kSpecFields)

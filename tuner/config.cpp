@@ -207,6 +207,7 @@ const FieldSpec kFields[] = {
      [](const json& v) { return enums(v, "dtype", parse_dtype, &ConvShape::dtype); }},
     {"layout", false,
      [](const json& v) { return enums(v, "layout", parse_layout, &ConvShape::layout); }},
+    {"pass", false, [](const json& v) { return enums(v, "pass", parse_pass, &ConvShape::pass); }},
 };
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -330,6 +331,7 @@ void expand_entry(const json& e, std::size_t index, const std::string& source,
 
   // Odometer over the axes, the last varying fastest.
   std::vector<std::size_t> pick(axes.size(), 0);
+  std::set<std::string> dgrad_keys;  // the input gradient involves no bias
   for (;;) {
     Problem p;
     p.name = base;
@@ -338,12 +340,16 @@ void expand_entry(const json& e, std::size_t index, const std::string& source,
       alt.apply(p);
       if (axes[a].size() > 1) p.name += "_" + alt.suffix;
     }
-    const Where here{source, fmt::format("problem \"{}\"", p.name)};
-    check(p, here);
-    if (const auto [it, fresh] = made_by.emplace(p.name, index); !fresh)
-      fail(here, "name",
-           fmt::format("duplicate problem name (also made by problems[{}])", it->second));
-    out.push_back(std::move(p));
+    if (p.pass == Pass::dgrad) p.bias = false;
+    // Alternatives that differed only in bias are one dgrad problem: the first of them is kept.
+    if (p.pass != Pass::dgrad || dgrad_keys.insert(p.key()).second) {
+      const Where here{source, fmt::format("problem \"{}\"", p.name)};
+      check(p, here);
+      if (const auto [it, fresh] = made_by.emplace(p.name, index); !fresh)
+        fail(here, "name",
+             fmt::format("duplicate problem name (also made by problems[{}])", it->second));
+      out.push_back(std::move(p));
+    }
 
     std::size_t a = axes.size();
     while (a > 0 && ++pick[a - 1] == axes[a - 1].size()) pick[--a] = 0;

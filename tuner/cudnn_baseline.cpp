@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -140,31 +141,70 @@ BaselineResult CudnnBaseline::run(const Problem& p, ProblemBuffers& buf, Verifie
     std::size_t free_b = 0, total_b = 0;
     DWT_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
     DeviceBuffer ws(std::min<std::size_t>(std::size_t{1} << 30, free_b / 4));
-    constexpr int kMaxAlgos = CUDNN_CONVOLUTION_FWD_ALGO_COUNT;
-    cudnnConvolutionFwdAlgoPerf_t perf[kMaxAlgos];
-    int found = 0;
     const ConvArgs a = buf.args();
-    DWT_CUDNN(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, a.x, d.w, a.w, d.conv, d.y, a.y,
-                                                     kMaxAlgos, &found, perf, ws.get(), ws.bytes()));
-    const cudnnConvolutionFwdAlgoPerf_t* best = nullptr;
-    for (int i = 0; i < found; ++i)
-      if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= ws.bytes() &&
-          (!best || perf[i].time < best->time))
-        best = &perf[i];
-    if (!best) throw CudnnError("no cuDNN forward algorithm supports this problem");
-    const cudnnConvolutionFwdAlgo_t algo = best->algo;
     const float one = 1.0f, zero = 0.0f;
-    auto launch = [&] {
-      DWT_CUDNN(cudnnConvolutionForward(h, &one, d.x, a.x, d.w, a.w, d.conv, algo, ws.get(),
-                                        ws.bytes(), &zero, d.y, a.y));
-      if (p.bias) DWT_CUDNN(cudnnAddTensor(h, &one, d.b, a.bias, &one, d.y, a.y));
+    // The fastest successful algorithm of a Find call's results that fits the workspace.
+    auto fastest = [&](const auto* perf, int found, const char* what) {
+      const auto* best = static_cast<decltype(perf)>(nullptr);
+      for (int i = 0; i < found; ++i)
+        if (perf[i].status == CUDNN_STATUS_SUCCESS && perf[i].memory <= ws.bytes() &&
+            (!best || perf[i].time < best->time))
+          best = &perf[i];
+      if (!best) throw CudnnError(fmt::format("no cuDNN {} algorithm supports this problem", what));
+      return best->algo;
     };
+    std::function<void()> launch;
+    switch (p.pass) {
+      case Pass::forward: {
+        cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
+        int found = 0;
+        DWT_CUDNN(cudnnFindConvolutionForwardAlgorithmEx(h, d.x, a.x, d.w, a.w, d.conv, d.y, a.y,
+                                                         CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &found, perf,
+                                                         ws.get(), ws.bytes()));
+        const cudnnConvolutionFwdAlgo_t algo = fastest(perf, found, "forward");
+        r.algo = algo_name(algo);
+        launch = [&, algo] {
+          DWT_CUDNN(cudnnConvolutionForward(h, &one, d.x, a.x, d.w, a.w, d.conv, algo, ws.get(),
+                                            ws.bytes(), &zero, d.y, a.y));
+          if (p.bias) DWT_CUDNN(cudnnAddTensor(h, &one, d.b, a.bias, &one, d.y, a.y));
+        };
+        break;
+      }
+      case Pass::dgrad: {
+        cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
+        int found = 0;
+        DWT_CUDNN(cudnnFindConvolutionBackwardDataAlgorithmEx(
+            h, d.w, a.w, d.y, a.dy, d.conv, d.x, a.dx, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &found, perf,
+            ws.get(), ws.bytes()));
+        const cudnnConvolutionBwdDataAlgo_t algo = fastest(perf, found, "backward-data");
+        r.algo = fmt::format("bwd_data_algo_{}", static_cast<int>(algo));
+        launch = [&, algo] {
+          DWT_CUDNN(cudnnConvolutionBackwardData(h, &one, d.w, a.w, d.y, a.dy, d.conv, algo, ws.get(),
+                                                 ws.bytes(), &zero, d.x, a.dx));
+        };
+        break;
+      }
+      case Pass::wgrad: {
+        cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
+        int found = 0;
+        DWT_CUDNN(cudnnFindConvolutionBackwardFilterAlgorithmEx(
+            h, d.x, a.x, d.y, a.dy, d.conv, d.w, a.dw, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &found,
+            perf, ws.get(), ws.bytes()));
+        const cudnnConvolutionBwdFilterAlgo_t algo = fastest(perf, found, "backward-filter");
+        r.algo = fmt::format("bwd_filter_algo_{}", static_cast<int>(algo));
+        launch = [&, algo] {
+          DWT_CUDNN(cudnnConvolutionBackwardFilter(h, &one, d.x, a.x, d.y, a.dy, d.conv, algo, ws.get(),
+                                                   ws.bytes(), &zero, d.w, a.dw));
+          if (p.bias) DWT_CUDNN(cudnnConvolutionBackwardBias(h, &one, d.y, a.dy, &zero, d.b, a.db));
+        };
+        break;
+      }
+    }
     buf.poison_output(st_);
     launch();
     DWT_CUDA_CHECK(cudaStreamSynchronize(st_));
     const VerifyResult v = verifier.compare_output();
     if (!v.ok) throw CudnnError("cuDNN output failed verification: " + v.reason);
-    r.algo = algo_name(algo);
     r.time = timer.time(launch, ts);
     r.available = true;
   } catch (const CudnnError& e) {

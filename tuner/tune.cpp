@@ -259,6 +259,10 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, Cudnn
     e.reason = too_large;
     return e;
   }
+  // One workspace, the largest any candidate needs, before `args` takes its address.
+  std::size_t workspace = 0;
+  for (const Operation* op : ops) workspace = std::max(workspace, op->workspace_bytes(p));
+  buf->reserve_workspace(workspace);
   buf->fill_inputs(opt.seed, st);
   Verifier verifier(*buf, st);
   const ConvArgs args = buf->args();
