@@ -41,9 +41,10 @@ double DispatchModel::distance(const ConvShape& a, std::string_view gpu_a, const
   if (a.dtype != b.dtype) d += w_.dtype;
   if (a.layout != b.layout) d += w_.layout;
   if (a.kh != b.kh || a.kw != b.kw)
-    d += w_.filter + log2_ratio(double(a.kh) * a.kw, double(b.kh) * b.kw);
+    d += w_.filter + w_.filter_area * log2_ratio(double(a.kh) * a.kw, double(b.kh) * b.kw);
   if (a.sh != b.sh || a.sw != b.sw) d += w_.stride;
   if (a.dh != b.dh || a.dw != b.dw) d += w_.dilation;
+  if (a.m != b.m) d += w_.multiplier;
   d += w_.out_w * log2_ratio(double(a.out_w()), double(b.out_w()));
   d += w_.out_h * log2_ratio(double(a.out_h()), double(b.out_h()));
   d += w_.planes * log2_ratio(double(a.n * a.out_c()), double(b.n * b.out_c()));
