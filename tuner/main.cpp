@@ -50,11 +50,11 @@ void add_problem_options(CLI::App* sub, ProblemSource& src) {
   constexpr auto kSizeMax = static_cast<std::uint64_t>(std::numeric_limits<int>::max());
   sub->add_option("--config", src.config,
                   "Shape-set JSON file (see configs/ and README.md), or builtin:kernelbench, builtin:edge, "
-                  "builtin:networks (default: builtin:kernelbench unless --problem is given)")
+                  "builtin:networks, builtin:kernelbench-backward, builtin:networks-backward (default: builtin:kernelbench unless --problem is given)")
       ->each([&src](const std::string&) { src.config_given = true; });
   sub->add_option("--problem", src.problems,
                   "One problem, repeatable, beside --config: n=32,c=128,h=128,w=256,k=3x7 "
-                  "[,s=SxS,p=PxP,d=DxD,m=M,bias,dtype=f16,layout=nchw,name=NAME]")
+                  "[,s=SxS,p=PxP,d=DxD,m=M,bias,dtype=f16,layout=nchw,pass=dgrad,name=NAME]")
       ->check(cli::problem_check());
   sub->add_option("--max-problems", src.max_problems,
                   "Refuse a config that expands to more problems (default 100000, or DWTUNE_MAX_PROBLEMS)")
