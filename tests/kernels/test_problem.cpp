@@ -407,17 +407,24 @@ TEST(ProblemValidate, RefusesDgradWithBiasNamingTheField) {
   EXPECT_NO_THROW(p.validate());
 }
 
-TEST(ProblemParse, RefusesUnknownPassNamingFieldAndValue) {
-  for (const char* bad : {"backward", "Forward", "fwd", "bgrad", ""}) {
+// parse(bad, field) throws a ProblemError naming `field` and the quoted value, for every bad value.
+template <class E>
+void expect_refusals_name_field_and_value(E (*parse)(std::string_view, std::string_view), const char* field,
+                                          std::initializer_list<const char*> bads) {
+  for (const char* bad : bads) {
     try {
-      parse_pass(bad, "problems[1].pass");
-      ADD_FAILURE() << "accepted pass " << bad;
+      parse(bad, field);
+      ADD_FAILURE() << field << ": accepted " << bad;
     } catch (const ProblemError& e) {
       const std::string msg = e.what();
-      EXPECT_NE(msg.find("problems[1].pass"), std::string::npos) << msg;
+      EXPECT_NE(msg.find(field), std::string::npos) << msg;
       EXPECT_NE(msg.find(std::string("\"") + bad + "\""), std::string::npos) << msg;
     }
   }
+}
+
+TEST(ProblemParse, RefusesUnknownPassNamingFieldAndValue) {
+  expect_refusals_name_field_and_value(parse_pass, "problems[1].pass", {"backward", "Forward", "fwd", "bgrad", ""});
 }
 
 TEST(ProblemParse, DtypesAndLayoutsRoundTrip) {
@@ -481,16 +488,7 @@ TEST(ProblemLayout, InputIndexAndPositionAgree) {
 }
 
 TEST(ProblemParse, RefusesUnknownDtypeNamingFieldAndValue) {
-  for (const char* bad : {"f64", "F32", "float", "fp16", ""}) {
-    try {
-      parse_dtype(bad, "problems[2].dtype");
-      ADD_FAILURE() << "accepted dtype " << bad;
-    } catch (const ProblemError& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find("problems[2].dtype"), std::string::npos) << msg;
-      EXPECT_NE(msg.find(std::string("\"") + bad + "\""), std::string::npos) << msg;
-    }
-  }
+  expect_refusals_name_field_and_value(parse_dtype, "problems[2].dtype", {"f64", "F32", "float", "fp16", ""});
   EXPECT_THROW(parse_dtype("f64"), ProblemError);
 }
 
