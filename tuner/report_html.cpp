@@ -124,7 +124,7 @@ std::string bar_chart(const Model& m, const Row& r) {
   }
   s += fmt::format(
       "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#57606a\">GB/s (the "
-      "tensors the pass moves, each once, over the median time)</text>\n",
+      "pass's tensors, each once, over the median time)</text>\n",
       (x0 + x1) / 2, H - 6);
   for (int i = 0; i < n; ++i) {
     const Measure& b = *bars[i];
