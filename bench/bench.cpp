@@ -2,7 +2,8 @@
 // family one benchmark `<problem>/<family>/<kernel>` (the table's family best, or the first
 // instantiation in registry order that supports the problem), `<problem>/dispatch/<kernel>` (the
 // kernel the dispatch library's rules choose with the same table: what dwt::conv2d runs), plus
-// `<problem>/cudnn`.
+// `<problem>/cudnn`. Problems of any pass (forward, dgrad, wgrad): families with no kernel of a
+// problem's pass get no benchmark on it, and cuDNN runs that pass (backward data, backward filter).
 //
 // Own flags, taken out of argv before Google Benchmark sees it:
 //   --config FILE|builtin:NAME   shape set (default: builtin:kernelbench)
@@ -178,7 +179,8 @@ void print_own_usage() {
       "dwtune_bench: Google Benchmark suite of dwtune's kernels and cuDNN.\n"
       "Own flags:\n"
       "  --config FILE|builtin:NAME  shape set (default builtin:kernelbench; also builtin:edge,\n"
-      "                              builtin:networks)\n"
+      "                              builtin:networks, builtin:kernelbench-backward,\n"
+      "                              builtin:networks-backward)\n"
       "  --table FILE                tuning table: benchmark each problem's family_best kernels\n"
       "                              (default: the first supporting instantiation of each family)\n"
       "  --no-cudnn                  no cuDNN benchmarks\n"
@@ -302,6 +304,7 @@ void bench_kernel(benchmark::State& state, long idx, const Problem& p, const Ope
   on_problem(state, idx, p, [&](Gpu& g) {
     const VerifyResult& v = g.verify(op);
     if (!v.ok) return skip(state, "verification failed: " + v.reason);
+    g.buf->reserve_workspace(op.workspace_bytes(p));  // before args() takes its address
     const ConvArgs a = g.buf->args();
     for (int i = 0; i < kWarmup; ++i) op.run(a, g.st);
     for (auto _ : state) state.SetIterationTime(g.timer->time_once([&] { op.run(a, g.st); }) * 1e-3);
@@ -358,7 +361,8 @@ const Operation* choose(const Problem& p, const std::string& family, const Devic
   }
   if (!ops.empty()) return ops.front();
   why = refused.empty()
-            ? fmt::format("no {} instantiation for {} {}", family, to_string(p.dtype), to_string(p.layout))
+            ? fmt::format("no {} instantiation for {} {} {}", family, to_string(p.dtype), to_string(p.layout),
+                          to_string(p.pass))
             : fmt::format("no {} instantiation supports the problem (first refusal: {}: {})", family,
                           refused.front().kernel, refused.front().reason);
   return nullptr;
@@ -368,10 +372,14 @@ const Operation* choose(const Problem& p, const std::string& family, const Devic
 void register_all(const ShapeSet& set, const DeviceLimits& lim, const Table* table,
                   const TuningTable* slim, const std::string& gpu_name, const Options& opt) {
   const std::vector<std::string> fams = families();
+  // A family computes one pass: it gets no benchmark, not even an "unsupported" one, on the others.
+  std::set<std::pair<std::string, Pass>> serves;
+  for (const Operation* op : registry()) serves.emplace(op->desc().family, op->desc().pass);
   for (std::size_t i = 0; i < set.problems.size(); ++i) {
     const Problem& p = set.problems[i];
     const long idx = static_cast<long>(i);
     for (const std::string& f : fams) {
+      if (!serves.count({f, p.pass})) continue;
       std::string why;
       if (const Operation* op = choose(p, f, lim, table, why)) {
         const std::string name = fmt::format("{}/{}/{}", p.name, f, op->desc().name);

@@ -150,7 +150,7 @@ struct ShapeKeyHash {
     for (std::int64_t v : {std::int64_t{k.device}, s.n, s.c, s.h, s.w})
       mix(v);
     for (int v : {s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.dh, s.dw, s.m, int{s.bias},
-                  static_cast<int>(s.dtype), static_cast<int>(s.layout)})
+                  static_cast<int>(s.dtype), static_cast<int>(s.layout), static_cast<int>(s.pass)})
       mix(v);
     return h;
   }

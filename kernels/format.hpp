@@ -19,14 +19,22 @@ struct fmt::formatter<dwt::Layout> : fmt::formatter<std::string_view> {
   }
 };
 
-// "N32 C128 H128 W256 k3x7 s1x1 p0x0 d1x1 m1 f32 nchw" (+ " bias")
+template <>
+struct fmt::formatter<dwt::Pass> : fmt::formatter<std::string_view> {
+  auto format(dwt::Pass p, format_context& ctx) const {
+    return fmt::formatter<std::string_view>::format(dwt::to_string(p), ctx);
+  }
+};
+
+// "N32 C128 H128 W256 k3x7 s1x1 p0x0 d1x1 m1 f32 nchw" (+ " bias", + " dgrad" or " wgrad")
 template <>
 struct fmt::formatter<dwt::ConvShape> {
   constexpr auto parse(format_parse_context& ctx) { return ctx.begin(); }
   auto format(const dwt::ConvShape& s, format_context& ctx) const {
-    return fmt::format_to(ctx.out(), "N{} C{} H{} W{} k{}x{} s{}x{} p{}x{} d{}x{} m{} {} {}{}", s.n,
+    return fmt::format_to(ctx.out(), "N{} C{} H{} W{} k{}x{} s{}x{} p{}x{} d{}x{} m{} {} {}{}{}{}", s.n,
                           s.c, s.h, s.w, s.kh, s.kw, s.sh, s.sw, s.ph, s.pw, s.dh, s.dw, s.m,
-                          s.dtype, s.layout, s.bias ? " bias" : "");
+                          s.dtype, s.layout, s.bias ? " bias" : "",
+                          s.pass == dwt::Pass::forward ? "" : " ", s.pass == dwt::Pass::forward ? "" : dwt::to_string(s.pass));
   }
 };
 

@@ -2,32 +2,25 @@
 """Joins a dwtune tuning table with scripts/pytorch_baseline.py's output for the same problems and
 prints, per problem, the tuned winner against cuDNN (same run), PyTorch's F.conv2d in NCHW and in
 channels_last, and the share of the floor reached (bytes / copy bandwidth + the empty launch, both
-from the table's run), then wins, losses and geometric means. No GPU needed.
+from the table's run), then wins, losses and geometric means, per pass when the table has several.
+Problems are joined by key, which names the pass (forward, dgrad, wgrad): a backward problem meets
+PyTorch's timing of the same pass. No GPU needed.
 
     python3 scripts/compare.py results/h200/networks-table.json results/h200/networks-pytorch.json
 """
 import argparse
 import json
 import math
+import os
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dwt_problem import PASSES, bytes_of, pass_of  # noqa: E402
 
 
 def geomean(xs):
     xs = [x for x in xs if x and x > 0 and math.isfinite(x)]
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
-
-
-def problem_bytes(p):
-    es = {"f32": 4, "f16": 2, "bf16": 2}[p["dtype"]]
-    kh, kw = p["kernel"] if isinstance(p["kernel"], list) else (p["kernel"], p["kernel"])
-    sh, sw = p["stride"] if isinstance(p["stride"], list) else (p["stride"], p["stride"])
-    ph, pw = p["padding"] if isinstance(p["padding"], list) else (p["padding"], p["padding"])
-    dh, dw = p["dilation"] if isinstance(p["dilation"], list) else (p["dilation"], p["dilation"])
-    oh = (p["h"] + 2 * ph - dh * (kh - 1) - 1) // sh + 1
-    ow = (p["w"] + 2 * pw - dw * (kw - 1) - 1) // sw + 1
-    oc = p["c"] * p["multiplier"]
-    n = p["n"] * p["c"] * p["h"] * p["w"] + p["n"] * oc * oh * ow + oc * kh * kw + (oc if p["bias"] else 0)
-    return n * es
 
 
 def main():
@@ -51,37 +44,42 @@ def main():
         ms = e["winner"]["time"]["median_ms"]
         cud = (e.get("cudnn") or {}).get("time") or {}
         cud = cud.get("median_ms")
-        floor = problem_bytes(p) / (bw * 1e6) + launch
+        floor = bytes_of(p) / (bw * 1e6) + launch
         q = py.get(e["key"], {})
-        rows.append(dict(name=p["name"], family=e["winner"]["family"], ms=ms, cudnn=cud,
+        rows.append(dict(name=p["name"], pass_=pass_of(p), family=e["winner"]["family"], ms=ms, cudnn=cud,
                          nchw=q.get("median_ms"), cl=q.get("channels_last_ms"), floor=floor, share=floor / ms))
     print(f"{a.table}: {t['meta']['gpu_name']}, git {t['meta']['git_revision']}, copy {bw:.0f} GB/s, "
           f"empty launch {launch * 1000:.2f} us; {len(rows)} problems")
     if a.rows:
-        print("| problem | winner | ms | cuDNN | PyTorch NCHW | PyTorch CL | % of floor |")
-        print("|---|---|---:|---:|---:|---:|---:|")
+        print("| problem | pass | winner | ms | cuDNN | PyTorch NCHW | PyTorch CL | % of floor |")
+        print("|---|---|---|---:|---:|---:|---:|---:|")
         for r in rows:
             f = lambda v: f"{v:.4f}" if v else "-"
-            print(f"| {r['name']} | {r['family']} | {r['ms']:.4f} | {f(r['cudnn'])} | {f(r['nchw'])} | {f(r['cl'])} | "
-                  f"{100 * r['share']:.0f}% |")
+            print(f"| {r['name']} | {r['pass_']} | {r['family']} | {r['ms']:.4f} | {f(r['cudnn'])} | {f(r['nchw'])} | "
+                  f"{f(r['cl'])} | {100 * r['share']:.0f}% |")
+    passes = [s for s in PASSES if any(r["pass_"] == s for r in rows)]
+    for s in passes:
+        summarize([r for r in rows if r["pass_"] == s], f"{s}: " if len(passes) > 1 else "")
+    return 0
 
+
+def summarize(rows, prefix):
     def tally(key, label):
         have = [r for r in rows if r[key]]
         if not have:
             return
         wins = sum(r["ms"] < r[key] for r in have)
-        print(f"vs {label}: faster on {wins} of {len(have)}; geomean {geomean([r[key] / r['ms'] for r in have]):.2f}x; "
-              f"worst {min(r[key] / r['ms'] for r in have):.2f}x")
+        print(f"{prefix}vs {label}: faster on {wins} of {len(have)}; "
+              f"geomean {geomean([r[key] / r['ms'] for r in have]):.2f}x; worst {min(r[key] / r['ms'] for r in have):.2f}x")
     tally("cudnn", "cuDNN (same run)")
     tally("nchw", "PyTorch NCHW")
     tally("cl", "PyTorch channels_last")
     best = [dict(r, best=min(x for x in (r["nchw"], r["cl"]) if x)) for r in rows if r["nchw"] or r["cl"]]
     if best:
-        print(f"vs PyTorch best layout: faster on {sum(r['ms'] < r['best'] for r in best)} of {len(best)}")
+        print(f"{prefix}vs PyTorch best layout: faster on {sum(r['ms'] < r['best'] for r in best)} of {len(best)}")
     shares = [r["share"] for r in rows]
-    print(f"share of floor: geomean {100 * geomean(shares):.1f}%, min {100 * min(shares):.1f}%, "
+    print(f"{prefix}share of floor: geomean {100 * geomean(shares):.1f}%, min {100 * min(shares):.1f}%, "
           f"{sum(s >= 0.7 for s in shares)} of {len(shares)} at 70% or more")
-    return 0
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ ShapeSet load_shape_set(const std::string& path, const ConfigLimits& lim) {
     const std::string name = path.substr(8);
     const char* text = builtin_config(name);
     if (!text)
-      throw ConfigError(fmt::format("{}: no built-in config named \"{}\" (built in: kernelbench, edge, networks)",
+      throw ConfigError(fmt::format("{}: no built-in config named \"{}\" (built in: kernelbench, edge, networks, kernelbench-backward, networks-backward)",
                                     path, name));
     return parse_config_text(text, path, lim);
   }

@@ -72,7 +72,8 @@ DispatchCheck check_dispatch(const Table& measured, Knowledge base, const Device
       if (const auto ms = timed_ms(c); ms && *ms < row.best_ms) row.best_ms = *ms, row.best = c.kernel;
     if (!std::isfinite(row.best_ms)) continue;  // nothing timed (or no --keep-all): nothing to compare
     const bool compiled = std::any_of(ops.begin(), ops.end(), [&](const Operation* op) {
-      return op->desc().dtype == e.problem.dtype && op->desc().layout == e.problem.layout;
+      const KernelDesc& d = op->desc();
+      return d.dtype == e.problem.dtype && d.layout == e.problem.layout && d.pass == e.problem.pass;
     });
     if (!compiled) {  // a build narrowed by DWTUNE_DTYPES cannot choose for it
       ++out.skipped;
@@ -107,7 +108,7 @@ std::string render_dispatch_check(const DispatchCheck& c) {
   s += fmt::format(
       "\n{} problems: geometric mean {:.3f}x of the best, worst {:.3f}x; {} over 1.10x, {} over 1.30x{}\n",
       c.rows.size(), c.geomean(), c.worst(), c.over(1.10), c.over(1.30),
-      c.skipped ? fmt::format(" ({} skipped: no kernel of their dtype compiled in)", c.skipped) : "");
+      c.skipped ? fmt::format(" ({} skipped: no kernel of their dtype, layout and pass compiled in)", c.skipped) : "");
   return s;
 }
 
@@ -119,7 +120,7 @@ std::string random_config_json(std::uint64_t seed, std::size_t count, const Rand
                              {"kernel", {p.kh, p.kw}}, {"stride", {p.sh, p.sw}},
                              {"padding", {p.ph, p.pw}}, {"dilation", {p.dh, p.dw}},
                              {"multiplier", p.m}, {"bias", p.bias}, {"dtype", to_string(p.dtype)},
-                             {"layout", to_string(p.layout)}});
+                             {"layout", to_string(p.layout)}, {"pass", to_string(p.pass)}});
   }
   return j.dump(1) + "\n";
 }

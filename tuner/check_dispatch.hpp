@@ -32,7 +32,7 @@ struct DispatchCheckRow {
 struct DispatchCheck {
   std::string gpu_name, source;
   std::vector<DispatchCheckRow> rows;
-  int skipped = 0;  // problems of a dtype/layout this build has no kernel for
+  int skipped = 0;  // problems of a dtype/layout/pass this build has no kernel for
   double geomean() const;                  // of the ratios (+inf if any is)
   double worst() const;
   int over(double limit) const;            // rows whose ratio exceeds limit

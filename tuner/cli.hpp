@@ -26,7 +26,7 @@ std::vector<std::string> parse_families(std::string_view list);
 // One problem written on the command line, as the config's problem object it stands for:
 // "n=32,c=128,h=128,w=256,k=3x7" -> {"name": "n32_c128_h128_w256_k3x7", "n": 32, ..., "kernel": [3, 7]}.
 // Fields: name, n, c, h, w, k|kernel, s|stride, p|padding, d|dilation (a number, or HxW),
-// m|multiplier, bias (alone, or bias=true|false), dtype, layout. The config parser checks the values
+// m|multiplier, bias (alone, or bias=true|false), dtype, layout, pass. The config parser checks the values
 // (required fields, ranges); this refuses what it cannot read, naming the piece, with
 // std::invalid_argument. Without name=, the name is the spec with ',' as '_' and '=' dropped.
 nlohmann::json parse_problem_spec(std::string_view spec);

@@ -4,19 +4,21 @@
 //   { "name": "...", "description": "...", "problems": [ { "name": "kb85", "n": 32, "c": 128,
 //     "h": 128, "w": 256, "kernel": [3, 7], "stride": 1, ... }, ... ] }
 // Required per problem: name, n, c, h, w, kernel. Defaults: stride 1, padding 0, dilation 1,
-// multiplier 1, bias false, dtype "f32", layout "nchw".
+// multiplier 1, bias false, dtype "f32", layout "nchw", pass "forward".
 //
 // Pair fields (kernel, stride, padding, dilation) take an integer (both axes) or a flat array of
 // two integers [h, w], which is always ONE pair. They expand only when the array holds at least one
 // array: [[1, 1], [2, 2]] or [1, [2, 1]] are lists of alternatives, whose elements may be integers
 // or pairs. Any other flat array ([1, 2, 3], [3]) is refused as ambiguous.
-// Scalar fields (n, c, h, w, multiplier, bias, dtype, layout) expand whenever they hold an array.
+// Scalar fields (n, c, h, w, multiplier, bias, dtype, layout, pass) expand whenever they hold an array.
 //
 // An entry expands to the cartesian product of its lists, in the field order n, c, h, w, kernel,
-// stride, padding, dilation, multiplier, bias, dtype, layout (the last varies fastest). A list of
+// stride, padding, dilation, multiplier, bias, dtype, layout, pass (the last varies fastest). A list of
 // one value counts as that value. Each field with two or more alternatives appends a suffix to the
 // name, in the same order: _n1 _c64 _h112 _w251, _k3 or _k3x7 (likewise _s, _p, _d; one number
-// when both axes agree), _m2, _bias or _nobias, the dtype (_f16) and the layout (_nchw). So
+// when both axes agree), _m2, _bias or _nobias, the dtype (_f16), the layout (_nchw) and the pass
+// (_dgrad). A dgrad problem has no bias (bias is set false): alternatives that then differ only in
+// bias are one problem, named by the first of them. So
 // {"name": "kb85", "n": [1, 32], "dtype": ["f32", "f16"]} gives kb85_n1_f32, kb85_n1_f16,
 // kb85_n32_f32, kb85_n32_f16; an entry without lists keeps its name exactly.
 //

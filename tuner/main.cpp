@@ -50,11 +50,11 @@ void add_problem_options(CLI::App* sub, ProblemSource& src) {
   constexpr auto kSizeMax = static_cast<std::uint64_t>(std::numeric_limits<int>::max());
   sub->add_option("--config", src.config,
                   "Shape-set JSON file (see configs/ and README.md), or builtin:kernelbench, builtin:edge, "
-                  "builtin:networks (default: builtin:kernelbench unless --problem is given)")
+                  "builtin:networks, builtin:kernelbench-backward, builtin:networks-backward (default: builtin:kernelbench unless --problem is given)")
       ->each([&src](const std::string&) { src.config_given = true; });
   sub->add_option("--problem", src.problems,
                   "One problem, repeatable, beside --config: n=32,c=128,h=128,w=256,k=3x7 "
-                  "[,s=SxS,p=PxP,d=DxD,m=M,bias,dtype=f16,layout=nchw,name=NAME]")
+                  "[,s=SxS,p=PxP,d=DxD,m=M,bias,dtype=f16,layout=nchw,pass=dgrad,name=NAME]")
       ->check(cli::problem_check());
   sub->add_option("--max-problems", src.max_problems,
                   "Refuse a config that expands to more problems (default 100000, or DWTUNE_MAX_PROBLEMS)")
@@ -109,6 +109,19 @@ std::optional<std::string> unknown_command(const CLI::App& app, int argc, char**
                      fmt::join(names, ", "));
 }
 
+// A comma-separated list of dtype or pass names; ProblemError naming `option` and the bad name.
+template <class E>
+std::vector<E> parse_names(std::string_view list, E (*parse)(std::string_view, std::string_view),
+                           std::string_view option) {
+  std::vector<E> out;
+  for (std::string_view rest = list; !rest.empty();) {
+    const auto comma = rest.find(',');
+    out.push_back(parse(rest.substr(0, comma), option));
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return out;
+}
+
 int cmd_list(bool json) {
   if (json) {
     nlohmann::json arr = nlohmann::json::array();
@@ -117,7 +130,7 @@ int cmd_list(bool json) {
       nlohmann::json params = nlohmann::json::object();
       for (const auto& p : d.params) params[p.name] = p.value;
       arr.push_back({{"name", d.name}, {"family", d.family}, {"dtype", to_string(d.dtype)},
-                     {"layout", to_string(d.layout)}, {"threads", d.threads}, {"params", params},
+                     {"layout", to_string(d.layout)}, {"pass", to_string(d.pass)}, {"threads", d.threads}, {"params", params},
                      {"requires", {{"min_cc", d.needs.min_cc}, {"unit_stride", d.needs.unit_stride},
                                    {"kh", d.needs.kh}, {"kw", d.needs.kw}, {"smem_bytes", d.needs.smem_bytes}}},
                      {"default", {{"preference", d.rank.preference}, {"default_tile", d.rank.default_tile}}}});
@@ -125,12 +138,12 @@ int cmd_list(bool json) {
     fmt::print("{}\n", arr.dump(2));
     return kExitOk;
   }
-  fmt::print("{:<44} {:<11} {:<5} {:>7}  {}\n", "name", "family", "dtype", "threads", "parameters");
+  fmt::print("{:<44} {:<11} {:<5} {:<7} {:>7}  {}\n", "name", "family", "dtype", "pass", "threads", "parameters");
   for (const Operation* op : registry()) {
     const KernelDesc& d = op->desc();
     std::string params;
     for (const auto& p : d.params) params += fmt::format("{}={} ", p.name, p.value);
-    fmt::print("{:<44} {:<11} {:<5} {:>7}  {}\n", d.name, d.family, d.dtype, d.threads, params);
+    fmt::print("{:<44} {:<11} {:<5} {:<7} {:>7}  {}\n", d.name, d.family, d.dtype, d.pass, d.threads, params);
   }
   fmt::print("{} instantiations\n", registry().size());
   return kExitOk;
@@ -334,7 +347,7 @@ int main(int argc, char** argv) {
   ropts.max_outputs = std::int64_t{1} << 22;
   ropts.network_percent = 60;
   ropts.network_scale = true;
-  std::string rdtypes = "f32,f16,bf16";
+  std::string rdtypes = "f32,f16,bf16", rpasses = "forward";
   auto* rconfig = app.add_subcommand("random-config",
                                      "Write a config of seeded random network-like and odd problems (no GPU)");
   rconfig->add_option("--seed", rseed, "Seed (default 2; fit on another seed than you check on)")->check(seed_check);
@@ -344,6 +357,7 @@ int main(int argc, char** argv) {
   rconfig->add_option("--network-percent", ropts.network_percent, "Share of network-like problems (default 60)")
       ->check(CLI::Range(0, 100));
   rconfig->add_option("--dtypes", rdtypes, "Comma-separated dtypes (default f32,f16,bf16)");
+  rconfig->add_option("--passes", rpasses, "Comma-separated passes: forward, dgrad, wgrad (default forward)");
   rconfig->add_option("-o,--out", output, "Config file to write (default: standard output)")->check(cli::path_check());
 
   if (const auto bad = unknown_command(app, argc, argv)) {
@@ -395,13 +409,8 @@ int main(int argc, char** argv) {
       return run_tune(set, topt);
     }
     if (*rconfig) {
-      ropts.dtypes.clear();
-      std::string_view rest = rdtypes;
-      while (!rest.empty()) {
-        const auto comma = rest.find(',');
-        ropts.dtypes.push_back(parse_dtype(rest.substr(0, comma), "--dtypes"));
-        rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
-      }
+      ropts.dtypes = parse_names(rdtypes, parse_dtype, "--dtypes");
+      ropts.passes = parse_names(rpasses, parse_pass, "--passes");
       if (output != "-") check_output(output, {});
       write_output(random_config_json(rseed, rcount, ropts), output, {});
       return kExitOk;

@@ -21,6 +21,7 @@ void to_json(nlohmann::json& j, const Problem& p) {
                      {"bias", p.bias},
                      {"dtype", to_string(p.dtype)},
                      {"layout", to_string(p.layout)},
+                     {"pass", to_string(p.pass)},
                      {"out_c", p.out_c()},
                      {"out_h", p.out_h()},
                      {"out_w", p.out_w()},
@@ -73,7 +74,7 @@ std::string text(const json& j, const char* key) {
   return v.get<std::string>();
 }
 
-// A name from a fixed list (dtype, layout): parse's ProblemError gets the field's pointer.
+// A name from a fixed list (dtype, layout, pass): parse's ProblemError gets the field's pointer.
 template <class E>
 E named(const json& j, const char* key, E (*parse)(std::string_view, std::string_view)) {
   const std::string s = text(j, key);
@@ -107,6 +108,8 @@ void from_json(const nlohmann::json& j, Problem& p) {
   p.bias = bias.get<bool>();
   p.dtype = named(j, "dtype", parse_dtype);
   p.layout = named(j, "layout", parse_layout);
+  // Tables written before the pass axis hold forward problems only.
+  p.pass = j.contains("pass") ? named(j, "pass", parse_pass) : Pass::forward;
 }
 
 }  // namespace dwt

@@ -11,9 +11,10 @@
 namespace dwt {
 
 // {"name", "n", "c", "h", "w", "kernel": [kh, kw], "stride": [..], "padding": [..], "dilation": [..],
-//  "multiplier", "bias", "dtype", "layout", "out_c", "out_h", "out_w", "key"}
+//  "multiplier", "bias", "dtype", "layout", "pass", "out_c", "out_h", "out_w", "key"}
 void to_json(nlohmann::json& j, const Problem& p);
-// Reads the expanded form written by to_json (pairs as [h, w]); derived fields are ignored.
+// Reads the expanded form written by to_json (pairs as [h, w]); derived fields are ignored. "pass" may
+// be absent (forward: tables from before the pass axis).
 // Strict: sizes must be JSON integers in range (1.5 and 2^32 + 3 are refused, not rounded or
 // wrapped), pairs exactly two of them. Throws ProblemJsonError; does not call validate().
 void from_json(const nlohmann::json& j, Problem& p);

@@ -79,6 +79,10 @@ std::vector<Problem> random_problems(std::uint64_t seed, std::size_t count,
     p.m = r.chance(80) ? 1 : 2;
     p.bias = r.chance(50);
     p.dtype = dtypes ? opt.dtypes[static_cast<std::size_t>(r.pick(0, dtypes - 1))] : DType::f32;
+    const int passes = static_cast<int>(opt.passes.size());
+    if (passes == 1) p.pass = opt.passes[0];
+    if (passes > 1) p.pass = opt.passes[static_cast<std::size_t>(r.pick(0, passes - 1))];
+    if (p.pass == Pass::dgrad) p.bias = false;
     if (p.out_h() <= 0 || p.out_w() <= 0) continue;  // no output: draw again
     while (p.output_elems() > opt.max_outputs && p.c > 1) p.c = std::max<std::int64_t>(1, p.c / 2);
     while (p.output_elems() > opt.max_outputs && p.n > 1) --p.n;

@@ -20,10 +20,13 @@ struct RandomProblemOptions {
   // Network-like problems at network scale: channels up to 1152 and batch 1, 8 or 32 (check-dispatch
   // wants real layers, fuzzing small ones). Off: the draws are those of earlier versions.
   bool network_scale = false;
+  // Passes drawn from (dgrad problems without bias). One pass: the draws are those of earlier
+  // versions, in that pass.
+  std::vector<Pass> passes{Pass::forward};
 };
 
 // Ranges: n 1-4, c 1-300, h and w 1-130, kernel 1-7 per axis, stride 1-3, padding 0 to the kernel
-// size, dilation 1-3, multiplier 1-2, bias or not, layout nchw. Names are fuzz<i>. The same seed
+// size, dilation 1-3, multiplier 1-2, bias or not, layout nchw, a pass of opt.passes. Names are fuzz<i>. The same seed
 // gives the same problems on every platform (no std distributions).
 std::vector<Problem> random_problems(std::uint64_t seed, std::size_t count,
                                      const RandomProblemOptions& opt = {});

@@ -10,8 +10,8 @@
 namespace dwt {
 
 struct Rates {
-  double gbps = 0;    // bytes (input + output + weights, each once) / median time
-  double gflops = 0;  // 2 * outputs * KH * KW / median time
+  double gbps = 0;    // Problem::bytes() (the tensors the pass moves, each once) / median time
+  double gflops = 0;  // 2 * outputs * KH * KW / median time, in every pass
   std::optional<double> bw_share;  // gbps / copy bandwidth; none without a copy bandwidth
 };
 

@@ -35,7 +35,9 @@ std::string problem_spec(const Problem& p) {
   out += fmt::format("n={},c={},h={},w={},k={}x{},s={}x{},p={}x{},d={}x{},m={}", p.n, p.c, p.h, p.w,
                      p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.m);
   if (p.bias) out += ",bias";
-  return out + fmt::format(",dtype={},layout={}", to_string(p.dtype), to_string(p.layout));
+  out += fmt::format(",dtype={},layout={}", to_string(p.dtype), to_string(p.layout));
+  if (p.pass != Pass::forward) out += fmt::format(",pass={}", to_string(p.pass));
+  return out;
 }
 
 namespace {
@@ -217,7 +219,14 @@ Model build_model(const Table& t) {
   m.bw = t.meta.copy_bandwidth_gbps;
   m.families = family_order(t);
   for (const auto& f : m.families) m.wins[f] = 0;
-  for (const auto& e : t.entries) {
+  // Forward problems first, then dgrad, then wgrad, each in table order.
+  std::vector<const ProblemEntry*> entries;
+  for (const auto& e : t.entries) entries.push_back(&e);
+  std::stable_sort(entries.begin(), entries.end(), [](const ProblemEntry* a, const ProblemEntry* b) {
+    return a->problem.pass < b->problem.pass;
+  });
+  for (const ProblemEntry* ep : entries) {
+    const ProblemEntry& e = *ep;
     Row r;
     r.e = &e;
     const Problem& p = e.problem;
@@ -380,6 +389,23 @@ Grid summary_grid(const Model& m) {
   add("wins per family", wins.empty() ? "none" : wins);
   add("cuDNN faster than the winner",
       fmt::format("{} problem{}", m.cudnn_faster, m.cudnn_faster == 1 ? "" : "s"));
+  // Each pass on its own when the table holds several: their baselines and floors differ.
+  std::map<Pass, std::vector<const Row*>> by_pass;
+  for (const auto& r : m.rows) by_pass[r.e->problem.pass].push_back(&r);
+  if (by_pass.size() > 1)
+    for (const auto& [pass, rows] : by_pass) {
+      std::vector<double> sp, share;
+      int tuned = 0, lost = 0;
+      for (const Row* r : rows) {
+        tuned += r->win.has;
+        if (r->win.vs_cudnn) sp.push_back(*r->win.vs_cudnn), lost += *r->win.vs_cudnn < 1;
+        if (r->win.has && std::isfinite(r->win.share)) share.push_back(r->win.share);
+      }
+      add(fmt::format("pass {}", to_string(pass)),
+          fmt::format("{} problem{} ({} tuned); over cuDNN {}; {} of copy bandwidth; cuDNN faster on {}",
+                      rows.size(), rows.size() == 1 ? "" : "s", tuned, mean_x(sp, "no problem has both"),
+                      share.empty() ? std::string("n/a") : pct_text(geomean(share)), lost));
+    }
   return g;
 }
 

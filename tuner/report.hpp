@@ -25,8 +25,9 @@ ReportFormat parse_report_format(std::string_view s);
 std::string render_report(const Table& t, const Table* vs, ReportFormat f);
 
 // `p` as `dwtune tune --problem` reads it (every field written out, so the default of none matters):
-// "name=kb85,n=32,c=128,h=128,w=256,k=3x7,s=1x1,p=0x0,d=1x1,m=1,dtype=f32,layout=nchw". The name
-// is left out when it holds ',' or '=' (the spec could not carry it).
+// "name=kb85,n=32,c=128,h=128,w=256,k=3x7,s=1x1,p=0x0,d=1x1,m=1,dtype=f32,layout=nchw", with
+// ",pass=dgrad" or ",pass=wgrad" for a backward problem. The name is left out when it holds ',' or
+// '=' (the spec could not carry it).
 std::string problem_spec(const Problem& p);
 // The command that re-runs `p`, restricted to `kernels` (a glob; empty: every kernel), e.g.
 // dwtune tune --problem name=kb85,... --kernels vectorized_f32_... --out rerun.json

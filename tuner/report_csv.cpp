@@ -43,7 +43,7 @@ std::string render_csv(const Model& m) {
   const std::vector<std::string> params = param_names(m);
   std::vector<std::string> head{"problem", "n", "c", "h", "w", "kh", "kw", "stride_h", "stride_w",
                                 "pad_h", "pad_w", "dil_h", "dil_w", "multiplier", "bias", "dtype",
-                                "layout", "out_c", "out_h", "out_w", "gpu", "family", "kernel",
+                                "layout", "pass", "out_c", "out_h", "out_w", "gpu", "family", "kernel",
                                 "disposition", "reason", "winner", "median_ms", "min_ms", "max_ms",
                                 "reps", "gbps", "bw_share", "gflops", "naive_ms", "cudnn_ms",
                                 "speedup_vs_naive", "speedup_vs_cudnn"};
@@ -63,7 +63,7 @@ std::string render_csv(const Model& m) {
                                  fmt::format("{}", p.ph), fmt::format("{}", p.pw),
                                  fmt::format("{}", p.dh), fmt::format("{}", p.dw),
                                  fmt::format("{}", p.m), p.bias ? "true" : "false",
-                                 to_string(p.dtype), to_string(p.layout),
+                                 to_string(p.dtype), to_string(p.layout), to_string(p.pass),
                                  fmt::format("{}", p.out_c()), fmt::format("{}", p.out_h()),
                                  fmt::format("{}", p.out_w()), m.t.meta.gpu_name, family, x.kernel,
                                  x.state, x.has ? "" : x.na, x.winner ? "true" : "false"};

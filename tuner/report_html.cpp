@@ -123,8 +123,8 @@ std::string bar_chart(const Model& m, const Row& r) {
         X(v), top - 4, bottom, bottom + 14, rate_text(v));
   }
   s += fmt::format(
-      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#57606a\">GB/s (input "
-      "+ output + weights, each once, over the median time)</text>\n",
+      "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\" fill=\"#57606a\">GB/s (the "
+      "pass's tensors, each once, over the median time)</text>\n",
       (x0 + x1) / 2, H - 6);
   for (int i = 0; i < n; ++i) {
     const Measure& b = *bars[i];
@@ -476,9 +476,7 @@ std::string render_html(const Model& m, const Table* vs) {
     out += html_grid(vs_grid(rows), "vs");
     out += fmt::format("<p>{}</p>\n", html_escape(vs_summary(rows)));
   }
-  out +=
-      "<h2 id=\"problems\">Problems</h2>\n<p>GB/s counts input, output and weights once each; % copy bw is of "
-      "the copy bandwidth above.</p>\n";
+  out += fmt::format("<h2 id=\"problems\">Problems</h2>\n<p>{}</p>\n", html_escape(kBytesNote));
   out += html_grid(overview_grid(m), "overview");
   out += "<h2 id=\"families\">Best of each family</h2>\n<p>Median ms; the winner in bold. A "
          "family that cannot run a shape says \"not supported\"; one whose candidates ran and "

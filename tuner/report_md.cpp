@@ -69,9 +69,7 @@ std::string render_md(const Model& m, const Table* vs) {
                        md_escape(table_label(t)), md_escape(table_label(*vs)));
     out += md_grid(vs_grid(rows)) + md_escape(vs_summary(rows)) + "\n\n";
   }
-  out +=
-      "## Problems\n\nGB/s counts input, output and weights once each; % copy bw is of the "
-      "copy bandwidth above.\n\n";
+  out += fmt::format("## Problems\n\n{}\n\n", kBytesNote);
   out += md_grid(overview_grid(m));
   out += "## Best of each family\n\nMedian ms; the winner in bold. A family that cannot run a "
          "shape says \"not supported\"; one whose candidates ran and failed says FAILED.\n\n" +

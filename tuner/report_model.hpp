@@ -19,6 +19,12 @@ namespace dwt::report {
 inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 inline bool positive(double x) { return std::isfinite(x) && x > 0; }
 
+// What GB/s and the share of copy bandwidth count (Problem::bytes), as the reports say it.
+inline constexpr const char* kBytesNote =
+    "GB/s counts the tensors a problem's pass moves, once each (forward: input, weights, bias, output; "
+    "dgrad: output gradient, weights, input gradient; wgrad: input, output gradient, weight and bias "
+    "gradients); % copy bw is of the copy bandwidth above.";
+
 // ---- Numbers as the reports print them.
 
 // `digits` significant digits in fixed notation: 2.270, 0.2513, 0.01580, 1234.
@@ -72,14 +78,15 @@ struct Model {
   const Table& t;
   double bw = 0;  // copy bandwidth of the table's run, GB/s
   std::vector<std::string> families;
-  std::vector<Row> rows;
+  std::vector<Row> rows;  // forward, dgrad, then wgrad problems, each in table order
   // Summary.
   std::vector<double> sp_naive, sp_cudnn, shares;
   std::map<std::string, int> wins;
   int tuned = 0, cudnn_na = 0, cudnn_faster = 0;
 };
 
-// Rows in table order, each family's best, cuDNN and the winner related to naive and cuDNN.
+// Rows in table order, grouped by pass (forward, dgrad, wgrad), each family's best, cuDNN and the
+// winner related to naive and cuDNN.
 Model build_model(const Table& t);
 
 // One problem key seen from two tables.

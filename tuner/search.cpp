@@ -23,6 +23,7 @@ double distance(const Problem& a, const Problem& b) {
   double d = 0;
   if (a.dtype != b.dtype) d += 2;
   if (a.layout != b.layout) d += 2;
+  if (a.pass != b.pass) d += 4;  // another computation altogether
   if (a.kh != b.kh || a.kw != b.kw) d += 1;
   if (a.sh != b.sh || a.sw != b.sw) d += 1;
   if (a.dh != b.dh || a.dw != b.dw) d += 1;

@@ -39,7 +39,7 @@ std::vector<const Operation*> candidates_for(const ConvShape& s, const DeviceLim
   std::vector<const Operation*> out;
   for (const Operation* op : registry()) {
     const KernelDesc& d = op->desc();
-    if (d.dtype != s.dtype || d.layout != s.layout) continue;
+    if (d.dtype != s.dtype || d.layout != s.layout || d.pass != s.pass) continue;
     if (!families.empty() && std::find(families.begin(), families.end(), d.family) == families.end())
       continue;
     if (!kernel_selected(d.name, kernels)) continue;

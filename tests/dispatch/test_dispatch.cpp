@@ -578,6 +578,31 @@ TEST(DispatchShipped, CheckDispatchReplaysTheCommittedTable) {
   EXPECT_NE(md.find("geometric mean"), std::string::npos);
 }
 
+// check-dispatch per pass: a backward entry is compared only when kernels of its pass are compiled
+// in; without them it is skipped, never handed to a forward kernel.
+TEST(DispatchShipped, CheckDispatchSkipsAPassWithoutKernels) {
+  Table t = read_table(source_dir() / "results" / "h200" / "table.json");
+  std::vector<const Operation*> forward;
+  for (const Operation* op : registry())
+    if (op->desc().pass == Pass::forward) forward.push_back(op);
+  Knowledge k;
+  k.model = &builtin_model();
+  const DispatchCheck before = check_dispatch(t, k, limits_of(t.meta), forward);
+  const auto timed = std::find_if(t.entries.begin(), t.entries.end(), [](const ProblemEntry& e) {
+    return std::any_of(e.candidates.begin(), e.candidates.end(), [](const CandidateResult& c) { return c.time.has_value(); });
+  });
+  ASSERT_NE(timed, t.entries.end());
+  ProblemEntry wgrad = *timed;
+  wgrad.problem.pass = Pass::wgrad;
+  wgrad.problem.name += "_wgrad";
+  t.entries.push_back(wgrad);
+  const DispatchCheck after = check_dispatch(t, k, limits_of(t.meta), forward);
+  EXPECT_EQ(after.rows.size(), before.rows.size());
+  EXPECT_EQ(after.skipped, before.skipped + 1);
+  for (const DispatchCheckRow& r : after.rows) EXPECT_NE(r.problem, wgrad.problem.name);
+  EXPECT_NE(render_dispatch_check(after).find("no kernel of their dtype, layout and pass"), std::string::npos);
+}
+
 TEST(DispatchTable, MissingOrGarbledFilesAreErrorsAndKeepThePreviousTable) {
   TempDir dir;
   const TuningTable good = make_table(kGpu, {make_entry(make_problem("kb85", 32, 128, 128, 256, 3, 7),

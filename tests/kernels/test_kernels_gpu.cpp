@@ -4,9 +4,13 @@
 // tails), in the kernel's pass (forward, dgrad, wgrad), results poisoned with NaN before each run.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "cuda_check.hpp"
 #include "device.hpp"
@@ -217,15 +221,28 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
   DWT_CUDA_CHECK(cudaStreamDestroy(st));
 }
 
-// The device reference used for large problems, checked against the CPU reference.
+// The CPU reference of the inputs in `buf` (the pass's, as fill_inputs left them).
+Reference cpu_reference_of(const ProblemBuffers& buf, cudaStream_t st) {
+  const ConvShape& s = buf.shape;
+  const ConvArgs a = buf.args();
+  auto get = [&](const void* p, std::int64_t n) {
+    return p ? download_as_float(p, n, s.dtype, st) : std::vector<float>();
+  };
+  const auto x = get(a.x, s.input_elems()), w = get(a.w, s.weight_elems()),
+             b = get(a.bias, s.bias_elems()), dy = get(a.dy, s.output_elems());
+  auto ptr = [](const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); };
+  return reference_cpu(s, HostInputs{.x = ptr(x), .w = ptr(w), .bias = ptr(b), .dy = ptr(dy)});
+}
+
+// The device reference used for large problems, checked against the CPU reference, in every pass.
 TEST(GpuReference, EqualsCpuReference) {
   DWT_REQUIRE_GPU();
   cudaStream_t st;
   DWT_CUDA_CHECK(cudaStreamCreate(&st));
-  std::mt19937 rng(7);
-  const std::vector<std::string> fams;
-  for (int i = 0; i < 24; ++i) {
+  int checked[3] = {};
+  for (int i = 0; i < 72; ++i) {
     ConvShape s;
+    s.pass = static_cast<Pass>(i / 24);
     s.dtype = static_cast<DType>(i % 3);
     s.n = 1 + i % 2;
     s.c = 3;
@@ -240,26 +257,131 @@ TEST(GpuReference, EqualsCpuReference) {
     s.dw = 1 + (i / 2) % 2;
     s.ph = i % 3;
     s.pw = (i / 2) % 4;
-    s.bias = i % 4 == 1;
+    s.bias = s.pass != Pass::dgrad && i % 4 == 1;
     ASSERT_GT(s.out_h(), 0);
     ASSERT_GT(s.out_w(), 0);
     ProblemBuffers buf = ProblemBuffers::allocate(s);
     buf.fill_inputs(i, st);
-    const auto x = download_as_float(buf.x.get(), s.input_elems(), s.dtype, st);
-    const auto w = download_as_float(buf.w.get(), s.weight_elems(), s.dtype, st);
-    const auto b = download_as_float(buf.b.get(), s.bias_elems(), s.dtype, st);
-    const Reference cpu = reference_cpu(s, x.data(), w.data(), s.bias ? b.data() : nullptr);
+    const Reference cpu = cpu_reference_of(buf, st);
     const std::size_t n = cpu.value.size();
+    ASSERT_EQ(n, static_cast<std::size_t>(s.result_elems()));
     DeviceBuffer v(n * sizeof(double)), m(n * sizeof(double));
     reference_on_gpu(buf.args(), static_cast<double*>(v.get()), static_cast<double*>(m.get()), st);
     std::vector<double> gv(n), gm(n);
     DWT_CUDA_CHECK(cudaMemcpy(gv.data(), v.get(), n * sizeof(double), cudaMemcpyDeviceToHost));
     DWT_CUDA_CHECK(cudaMemcpy(gm.data(), m.get(), n * sizeof(double), cudaMemcpyDeviceToHost));
     for (std::size_t k = 0; k < n; ++k) {
-      ASSERT_NEAR(gv[k], cpu.value[k], 1e-12 * (1 + cpu.magnitude[k])) << "problem " << i << " output " << k;
-      ASSERT_NEAR(gm[k], cpu.magnitude[k], 1e-12 * (1 + cpu.magnitude[k]));
+      ASSERT_NEAR(gv[k], cpu.value[k], 1e-12 * (1 + cpu.magnitude[k])) << fmt::format("{}, result {}", s, k);
+      ASSERT_NEAR(gm[k], cpu.magnitude[k], 1e-12 * (1 + cpu.magnitude[k])) << fmt::format("{}, result {}", s, k);
     }
+    ++checked[static_cast<int>(s.pass)];
   }
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+  for (int c : checked) EXPECT_EQ(c, 24);
+}
+
+// A stand-in kernel for any pass (f32): the CPU reference, computed on the host and written where a
+// kernel writes the pass's result (ResultView), with one mistake planted. It checks that the
+// verifier hands it the workspace it asks for.
+enum class Flaw { none, one_wrong, last_nan, unwritten, last_unwritten };
+
+class HostPass final : public Operation {
+ public:
+  HostPass(Pass p, Flaw f) : flaw_(f) {
+    d_.name = fmt::format("host_{}", to_string(p));
+    d_.family = "host";
+    d_.pass = p;
+    d_.threads = 1;
+  }
+  const KernelDesc& desc() const override { return d_; }
+  Support supports(const ConvShape& s, const DeviceLimits&) const override {
+    return s.pass == d_.pass && s.dtype == DType::f32 ? Support::yes() : Support::no("f32, own pass");
+  }
+  LaunchConfig config(const ConvShape&) const override { return {}; }
+  std::size_t workspace_bytes(const ConvShape&) const override { return 4096; }
+  void run(const ConvArgs& a, cudaStream_t st) const override {
+    EXPECT_NE(a.workspace, nullptr) << d_.name;
+    const ConvShape& s = a.s;
+    auto get = [&](const void* p, std::int64_t n) {
+      return p ? download_as_float(p, n, s.dtype, st) : std::vector<float>();
+    };
+    const auto x = get(a.x, s.input_elems()), w = get(a.w, s.weight_elems()),
+               b = get(a.bias, s.bias_elems()), dy = get(a.dy, s.output_elems());
+    auto ptr = [](const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); };
+    const Reference r = reference_cpu(s, HostInputs{.x = ptr(x), .w = ptr(w), .bias = ptr(b), .dy = ptr(dy)});
+    if (flaw_ == Flaw::unwritten) return;
+    std::vector<float> out(r.value.begin(), r.value.end());
+    const std::size_t k = out.size() / 3, last = out.size() - 1;
+    if (flaw_ == Flaw::one_wrong) out[k] += static_cast<float>(1e-3 * (1 + r.magnitude[k]));
+    if (flaw_ == Flaw::last_nan) out[last] = std::nanf("");
+    const std::size_t n = flaw_ == Flaw::last_unwritten ? last : out.size();
+    const ResultView v = result_of(a);
+    const std::size_t first = std::min(n, static_cast<std::size_t>(v.first_elems));
+    DWT_CUDA_CHECK(cudaMemcpyAsync(const_cast<void*>(v.first), out.data(), first * sizeof(float),
+                                   cudaMemcpyHostToDevice, st));
+    if (n > first)
+      DWT_CUDA_CHECK(cudaMemcpyAsync(const_cast<void*>(v.second), out.data() + first, (n - first) * sizeof(float),
+                                     cudaMemcpyHostToDevice, st));
+    DWT_CUDA_CHECK(cudaStreamSynchronize(st));
+  }
+
+ private:
+  KernelDesc d_;
+  Flaw flaw_;
+};
+
+// The verifier of each backward pass passes a right result and catches a wrong value, a NaN (in
+// wgrad: in db), a result left unwritten and one element left unwritten (wgrad: the last db), on
+// the CPU path (small problems) and the device path (above Verifier::kCpuLimit).
+TEST(Verifier, EveryPassCatchesWrongAndUnwrittenResults) {
+  DWT_REQUIRE_GPU();
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  for (const Pass pass : {Pass::dgrad, Pass::wgrad})
+    for (const bool large : {false, true}) {
+      Problem p;
+      p.pass = pass;
+      p.n = 2;
+      p.c = large ? 16 : 3;
+      p.m = large ? 1 : 2;
+      p.h = large ? 300 : 17;
+      p.w = large ? 510 : 23;
+      p.kh = 3;
+      p.kw = large ? 7 : 5;
+      p.sh = large ? 1 : 2;
+      p.ph = 1;
+      p.bias = pass == Pass::wgrad;
+      const std::string where = fmt::format("{}", static_cast<const ConvShape&>(p));
+      ProblemBuffers buf = ProblemBuffers::allocate(p);
+      buf.fill_inputs(11, st);
+      Verifier v(buf, st);
+      ASSERT_EQ(v.on_cpu(), !large) << where << ": " << v.reference_kind();
+      const VerifyResult good = v.check(HostPass(pass, Flaw::none));
+      EXPECT_TRUE(good.ok) << where << ": " << good.reason;
+      EXPECT_LT(good.max_error, 1e-6) << where;
+
+      const VerifyResult wrong = v.check(HostPass(pass, Flaw::one_wrong));
+      EXPECT_FALSE(wrong.ok) << where;
+      EXPECT_EQ(wrong.bad, 1) << where << ": " << wrong.reason;
+      EXPECT_NE(wrong.reason.find(fmt::format("1 of {} {} results wrong", p.result_elems(), to_string(pass))),
+                std::string::npos)
+          << wrong.reason;
+      EXPECT_NE(wrong.reason.find(pass == Pass::dgrad ? "first at dx at n=" : "first at dw[c="), std::string::npos)
+          << wrong.reason;
+
+      const VerifyResult nan = v.check(HostPass(pass, Flaw::last_nan));
+      EXPECT_EQ(nan.bad, 1) << where << ": " << nan.reason;
+      EXPECT_TRUE(std::isinf(nan.max_error)) << where;
+      if (pass == Pass::wgrad)
+        EXPECT_NE(nan.reason.find(fmt::format("db[c={}]", p.out_c() - 1)), std::string::npos) << nan.reason;
+
+      const VerifyResult none = v.check(HostPass(pass, Flaw::unwritten));
+      EXPECT_EQ(none.bad, p.result_elems()) << where << ": " << none.reason;
+      const VerifyResult tail = v.check(HostPass(pass, Flaw::last_unwritten));
+      EXPECT_EQ(tail.bad, 1) << where << ": " << tail.reason;
+      // Right again after the failures: every check poisons and compares afresh.
+      EXPECT_TRUE(v.check(HostPass(pass, Flaw::none)).ok) << where;
+    }
   DWT_CUDA_CHECK(cudaStreamDestroy(st));
 }
 

@@ -1,6 +1,7 @@
 // The problem model: output-size math, validation, keys, byte and flop counts, JSON form.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -256,6 +257,10 @@ std::vector<std::function<void(Problem&)>> parameter_changes() {
       [](Problem& p) { p.bias = true; },
       [](Problem& p) { p.dtype = DType::f16; },
       [](Problem& p) { p.dtype = DType::bf16; },
+      [](Problem& p) { p.layout = Layout::nhwc; },
+      [](Problem& p) { p.pass = Pass::dgrad; },
+      [](Problem& p) { p.pass = Pass::wgrad; },
+      [](Problem& p) { p.pass = Pass::wgrad, p.bias = true; },
   };
 }
 
@@ -294,7 +299,21 @@ TEST(ProblemKey, FromKeyGivesBackEveryParameter) {
     EXPECT_EQ(q.n, p.n);
     EXPECT_EQ(q.bias, p.bias);
     EXPECT_EQ(q.dtype, p.dtype);
+    EXPECT_EQ(q.layout, p.layout);
+    EXPECT_EQ(q.pass, p.pass);
   }
+}
+
+// Forward keys are as they were before the pass axis; the others end with the pass.
+TEST(ProblemKey, PassIsAppendedExceptForForward) {
+  Problem p = kb85();
+  const std::string forward = p.key();
+  EXPECT_EQ(forward, "n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nchw");
+  p.pass = Pass::dgrad;
+  EXPECT_EQ(p.key(), forward + "_dgrad");
+  p.pass = Pass::wgrad;
+  EXPECT_EQ(p.key(), forward + "_wgrad");
+  for (const Pass q : {Pass::forward, Pass::dgrad, Pass::wgrad}) EXPECT_EQ(parse_pass(to_string(q)), q);
 }
 
 TEST(ProblemKey, FromKeyRefusesWhatKeyNeverWritesNamingTheKey) {
@@ -309,7 +328,10 @@ TEST(ProblemKey, FromKeyRefusesWhatKeyNeverWritesNamingTheKey) {
         std::string("c128_n32_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nchw"),
         std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_maybe_f32_nchw"),
         std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f64_nchw"),
-        std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nhwcx")}) {
+        std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_nhwcx"),
+        good + "_forward",  // forward is the key without a pass
+        good + "_backward", good + "_dgrad_wgrad", good + "_dgrad_",
+        std::string("n32_c128_h128_w256_k3x7_s1x1_p0x0_d1x1_m1_nobias_f32_dgrad_nchw")}) {
     try {
       Problem::from_key(bad);
       ADD_FAILURE() << "\"" << bad << "\" was taken for a key";
@@ -343,6 +365,66 @@ TEST(ProblemBytes, BiasAndMultiplierCountTheirElements) {
   EXPECT_EQ(p.bias_elems(), 6);
   EXPECT_DOUBLE_EQ(p.bytes(), (150.0 + 108 + 54 + 6) * 4);
   EXPECT_DOUBLE_EQ(p.flops(), 2.0 * 108 * 9);
+}
+
+// Each pass moves its own tensors once: forward x, w, bias -> y; dgrad dy, w -> dx (no bias);
+// wgrad x, dy -> dw, db. The three add up to the same elements except dgrad's bias.
+TEST(ProblemBytes, EachPassCountsTheTensorsItMoves) {
+  Problem p;
+  p.n = 2, p.c = 3, p.h = 5, p.w = 5, p.kh = 3, p.kw = 3, p.m = 2;
+  const double in = 150, out = 108, wt = 54, b = 6;
+  for (const Pass pass : {Pass::forward, Pass::dgrad, Pass::wgrad}) {
+    p.pass = pass;
+    p.bias = false;
+    EXPECT_DOUBLE_EQ(p.bytes(), (in + out + wt) * 4) << to_string(pass);
+    EXPECT_DOUBLE_EQ(p.flops(), 2.0 * out * 9) << to_string(pass);
+    p.bias = true;
+    EXPECT_DOUBLE_EQ(p.bytes(), (in + out + wt + (pass == Pass::dgrad ? 0 : b)) * 4) << to_string(pass);
+  }
+  p.bias = false;
+  p.pass = Pass::forward;
+  EXPECT_EQ(p.result_elems(), out);
+  p.pass = Pass::dgrad;
+  EXPECT_EQ(p.result_elems(), in);
+  p.pass = Pass::wgrad;
+  EXPECT_EQ(p.result_elems(), wt);
+  p.bias = true;
+  EXPECT_EQ(p.result_elems(), wt + b);
+}
+
+TEST(ProblemValidate, RefusesDgradWithBiasNamingTheField) {
+  Problem p = kb85();
+  p.pass = Pass::dgrad;
+  EXPECT_NO_THROW(p.validate());
+  p.bias = true;
+  try {
+    p.validate();
+    ADD_FAILURE() << "dgrad with bias validated";
+  } catch (const ProblemError& e) {
+    EXPECT_EQ(std::string(e.what()).rfind("bias", 0), 0u) << e.what();
+  }
+  p.pass = Pass::wgrad;  // the weight gradient has db
+  EXPECT_NO_THROW(p.validate());
+}
+
+// parse(bad, field) throws a ProblemError naming `field` and the quoted value, for every bad value.
+template <class E>
+void expect_refusals_name_field_and_value(E (*parse)(std::string_view, std::string_view), const char* field,
+                                          std::initializer_list<const char*> bads) {
+  for (const char* bad : bads) {
+    try {
+      parse(bad, field);
+      ADD_FAILURE() << field << ": accepted " << bad;
+    } catch (const ProblemError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find(field), std::string::npos) << msg;
+      EXPECT_NE(msg.find(std::string("\"") + bad + "\""), std::string::npos) << msg;
+    }
+  }
+}
+
+TEST(ProblemParse, RefusesUnknownPassNamingFieldAndValue) {
+  expect_refusals_name_field_and_value(parse_pass, "problems[1].pass", {"backward", "Forward", "fwd", "bgrad", ""});
 }
 
 TEST(ProblemParse, DtypesAndLayoutsRoundTrip) {
@@ -380,17 +462,33 @@ TEST(ProblemLayout, IndexAndPositionAgree) {
   EXPECT_EQ(s.input_index(0, 1, 0, 0), 35);
 }
 
-TEST(ProblemParse, RefusesUnknownDtypeNamingFieldAndValue) {
-  for (const char* bad : {"f64", "F32", "float", "fp16", ""}) {
-    try {
-      parse_dtype(bad, "problems[2].dtype");
-      ADD_FAILURE() << "accepted dtype " << bad;
-    } catch (const ProblemError& e) {
-      const std::string msg = e.what();
-      EXPECT_NE(msg.find("problems[2].dtype"), std::string::npos) << msg;
-      EXPECT_NE(msg.find(std::string("\"") + bad + "\""), std::string::npos) << msg;
-    }
+// input_pos inverts input_index in both layouts (the dgrad result is input-shaped).
+TEST(ProblemLayout, InputIndexAndPositionAgree) {
+  for (Layout l : {Layout::nchw, Layout::nhwc}) {
+    ConvShape s;
+    s.n = 2, s.c = 3, s.h = 5, s.w = 7;
+    s.layout = l;
+    std::vector<bool> seen(static_cast<std::size_t>(s.input_elems()));
+    for (std::int64_t n = 0; n < s.n; ++n)
+      for (std::int64_t c = 0; c < s.c; ++c)
+        for (std::int64_t h = 0; h < s.h; ++h)
+          for (std::int64_t w = 0; w < s.w; ++w) {
+            const std::int64_t i = s.input_index(n, c, h, w);
+            ASSERT_GE(i, 0);
+            ASSERT_LT(i, s.input_elems());
+            seen[static_cast<std::size_t>(i)] = true;
+            const ConvShape::InPos p = s.input_pos(i);
+            ASSERT_EQ(p.n, n) << to_string(l) << " " << i;
+            ASSERT_EQ(p.c, c) << to_string(l) << " " << i;
+            ASSERT_EQ(p.h, h) << to_string(l) << " " << i;
+            ASSERT_EQ(p.w, w) << to_string(l) << " " << i;
+          }
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), true), s.input_elems()) << to_string(l);
   }
+}
+
+TEST(ProblemParse, RefusesUnknownDtypeNamingFieldAndValue) {
+  expect_refusals_name_field_and_value(parse_dtype, "problems[2].dtype", {"f64", "F32", "float", "fp16", ""});
   EXPECT_THROW(parse_dtype("f64"), ProblemError);
 }
 
@@ -417,6 +515,24 @@ TEST(ProblemJson, RoundTripKeepsNameAndKey) {
   EXPECT_EQ(q.key(), p.key());
   EXPECT_EQ(q.out_h(), p.out_h());
   EXPECT_EQ(q.out_w(), p.out_w());
+}
+
+TEST(ProblemJson, PassSurvivesTheRoundTripAndDefaultsToForward) {
+  Problem p = kb85();
+  p.pass = Pass::wgrad;
+  p.bias = true;
+  nlohmann::json j = p;
+  EXPECT_EQ(j.at("pass"), "wgrad");
+  EXPECT_EQ(j.get<Problem>().key(), p.key());
+  j.erase("pass");  // tables written before the pass axis
+  EXPECT_EQ(j.get<Problem>().pass, Pass::forward);
+  j["pass"] = "sideways";
+  try {
+    (void)j.get<Problem>();
+    ADD_FAILURE() << "pass \"sideways\" was read";
+  } catch (const ProblemJsonError& e) {
+    EXPECT_NE(std::string(e.what()).find("sideways"), std::string::npos) << e.what();
+  }
 }
 
 TEST(ProblemJson, WritesPairsAndDerivedFields) {

@@ -11,7 +11,7 @@ text = subprocess.run([dwtune, "report", table, "--format", "csv"], check=True,
 rows = list(csv.DictReader(io.StringIO(text)))
 assert rows, "no rows"
 shape = ["n", "c", "h", "w", "kh", "kw", "stride_h", "stride_w", "pad_h", "pad_w", "dil_h",
-         "dil_w", "multiplier", "bias", "dtype", "layout", "gpu", "family", "kernel",
+         "dil_w", "multiplier", "bias", "dtype", "layout", "pass", "gpu", "family", "kernel",
          "disposition", "median_ms", "gbps", "cudnn_ms", "rerun"]
 for col in shape:
     assert col in rows[0], f"no column {col}: {list(rows[0])}"
@@ -34,6 +34,8 @@ for r in rows:
                          capture_output=True, text=True).stdout
     p = json.loads(out)[0]
     assert p["name"] == r["problem"], (p["name"], r["problem"])
+    assert p["key"] == r["key"], (p["key"], r["key"])  # every field, the pass included
+    assert p["pass"] == r["pass"], (p["pass"], r["pass"])
     for f, col in [("n", "n"), ("c", "c"), ("h", "h"), ("w", "w")]:
         assert p[f] == int(r[col]), (f, p[f], r[col])
     assert p["kernel"] == [int(r["kh"]), int(r["kw"])], (p["kernel"], r["kh"], r["kw"])

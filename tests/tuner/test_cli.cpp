@@ -108,6 +108,38 @@ TEST(Cli, ProblemsOnTheCommandLine) {
   EXPECT_NE(r.out.find("kb85"), std::string::npos) << r.out;
 }
 
+// Backward problems from the command line, the built-in backward configs and random-config.
+TEST(Cli, PassesFromProblemSpecsBuiltinsAndRandomConfig) {
+  CmdResult r = run("shapes --json --problem n=1,c=8,h=9,w=9,k=3,pass=dgrad,bias", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  nlohmann::json arr = nlohmann::json::parse(r.out);
+  EXPECT_EQ(arr[0].at("pass"), "dgrad");
+  EXPECT_EQ(arr[0].at("bias"), false);  // the input gradient has none
+  EXPECT_EQ(arr[0].at("key"), "n1_c8_h9_w9_k3x3_s1x1_p0x0_d1x1_m1_nobias_f32_nchw_dgrad");
+  r = run("shapes --problem n=1,c=8,h=9,w=9,k=3,pass=backward");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("unknown pass \"backward\""), std::string::npos) << r.out;
+  for (const char* b : {"kernelbench-backward", "networks-backward"}) {
+    r = run(std::string("shapes --json --config builtin:") + b, false);
+    ASSERT_EQ(r.code, 0) << b << ": " << r.out;
+    std::set<std::string> passes;
+    for (const auto& p : nlohmann::json::parse(r.out)) passes.insert(p.at("pass").get<std::string>());
+    EXPECT_EQ(passes, (std::set<std::string>{"dgrad", "wgrad"})) << b;
+  }
+  r = run("random-config --count 40 --passes forward,wgrad", false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  const fs::path cfg = write_temp("dwtune_random_passes.json", r.out);
+  r = run("shapes --json --config " + cfg.string(), false);
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::set<std::string> passes;
+  for (const auto& p : nlohmann::json::parse(r.out)) passes.insert(p.at("pass").get<std::string>());
+  EXPECT_EQ(passes, (std::set<std::string>{"forward", "wgrad"}));
+  fs::remove(cfg);
+  r = run("random-config --passes backward");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find("--passes"), std::string::npos) << r.out;
+}
+
 TEST(Cli, MaxProblemsCapsWhatAConfigMayExpandTo) {
   CmdResult r = run("shapes --config builtin:networks --max-problems 3");
   EXPECT_EQ(r.code, 2);

@@ -67,6 +67,8 @@ TEST(CliArgs, ProblemSpecIsTheConfigObjectItStandsFor) {
   EXPECT_EQ(k.at("bias"), true);
   EXPECT_EQ(k.at("dtype"), "f16");
   EXPECT_EQ(parse_problem_spec("n=1,bias=false").at("bias"), false);
+  EXPECT_EQ(parse_problem_spec("n=1,c=8,h=9,w=9,k=3,pass=wgrad").at("pass"), "wgrad");
+  EXPECT_EQ(parse_problem_spec("n=1,pass=dgrad,layout=nhwc").at("name"), "n1_passdgrad_layoutnhwc");
   for (const char* bad : {"n=1,q=2", "n=x", "n=1,n=2", "k=3x", "k=x3", "n", "n=", "bias=maybe", "n=-1", ""})
     EXPECT_THROW(parse_problem_spec(bad), std::invalid_argument) << '"' << bad << '"';
   try {

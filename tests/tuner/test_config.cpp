@@ -1,6 +1,7 @@
 // Shape-set configs: the shipped files, value forms, defaults, list expansion, and every refusal.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -184,6 +185,75 @@ TEST(ConfigShipped, NetworksInEveryDtypeAtBatch1And32WithoutRepeatedLayers) {
   EXPECT_TRUE(cn.bias);
   EXPECT_EQ(cn.kh, 7);
   EXPECT_EQ(cn.out_h(), 7);
+}
+
+// kernelbench-backward.json: KernelBench 82-85 exactly as kernelbench.json sizes them, in both
+// backward passes, every dtype and both layouts.
+TEST(ConfigShipped, KernelBenchBackwardIsKernelBenchInBothPasses) {
+  const ShapeSet fwd = shipped("kernelbench.json");
+  const ShapeSet s = shipped("kernelbench-backward.json");
+  EXPECT_EQ(s.problems.size(), 4u * 3 * 2 * 2);
+  std::set<std::string> keys;
+  for (const Problem& p : s.problems) {
+    EXPECT_NE(p.pass, Pass::forward) << p.name;
+    EXPECT_TRUE(p.name.ends_with(std::string("_") + to_string(p.dtype) + "_" + to_string(p.layout) + "_" +
+                                 to_string(p.pass)))
+        << p.name;
+    EXPECT_TRUE(keys.insert(p.key()).second) << p.name;
+    // The forward twin of the same name, dtype and layout is in kernelbench.json.
+    Problem q = p;
+    q.pass = Pass::forward;
+    const std::string base = p.name.substr(0, p.name.find('_'));
+    EXPECT_TRUE(std::any_of(fwd.problems.begin(), fwd.problems.end(),
+                            [&](const Problem& f) { return f.name.starts_with(base) && f.key() == q.key(); }))
+        << p.name;
+  }
+  EXPECT_EQ(find(s, "kb85_f32_nchw_dgrad").out_w(), 250);
+  EXPECT_EQ(find(s, "kb83_bf16_nhwc_wgrad").kw, 1);
+}
+
+// networks-backward.json: networks.json's layers in f32 and f16, both passes, batch 1 and 32.
+TEST(ConfigShipped, NetworksBackwardAreTheNetworksInBothPasses) {
+  const ShapeSet fwd = shipped("networks.json");
+  const ShapeSet s = shipped("networks-backward.json");
+  std::map<std::string, const Problem*> by_key;
+  for (const Problem& p : fwd.problems) by_key[p.key()] = &p;
+  std::map<Pass, int> per_pass;
+  std::set<std::string> keys;
+  for (const Problem& p : s.problems) {
+    ++per_pass[p.pass];
+    EXPECT_EQ(p.layout, Layout::nchw) << p.name;
+    EXPECT_NE(p.dtype, DType::bf16) << p.name;
+    EXPECT_TRUE(p.name.ends_with(std::string("_") + to_string(p.dtype) + "_" + to_string(p.pass))) << p.name;
+    EXPECT_TRUE(keys.insert(p.key()).second) << p.name;
+    Problem q = p;
+    q.pass = Pass::forward;
+    if (p.pass == Pass::dgrad && !by_key.count(q.key())) q.bias = true;  // dgrad drops the bias
+    ASSERT_TRUE(by_key.count(q.key())) << p.name << " is no layer of networks.json";
+    const std::string& name = by_key[q.key()]->name;
+    EXPECT_EQ(p.name, name + "_" + to_string(p.pass)) << name;
+  }
+  EXPECT_EQ(per_pass[Pass::dgrad], 47 * 2 * 2);
+  EXPECT_EQ(per_pass[Pass::wgrad], 47 * 2 * 2);
+  EXPECT_TRUE(find(s, "convnext_t_c768_h7_k7_n32_f32_wgrad").bias);
+  EXPECT_FALSE(find(s, "convnext_t_c768_h7_k7_n32_f32_dgrad").bias);
+}
+
+// sanitize.json runs the backward passes too, each with and without stride and in NHWC.
+TEST(ConfigShipped, SanitizeHasBackwardProblems) {
+  const ShapeSet s = shipped("sanitize.json");
+  std::set<std::string> seen;
+  for (const Problem& p : s.problems) {
+    if (p.pass == Pass::forward) continue;
+    const std::string pass = to_string(p.pass);
+    seen.insert(pass);
+    if (p.sh > 1) seen.insert(pass + " stride");
+    if (p.layout == Layout::nhwc) seen.insert(pass + " nhwc");
+    if (p.bias) seen.insert(pass + " bias");
+    EXPECT_LT(p.output_elems(), 1'000'000) << p.name;
+  }
+  for (const char* want : {"dgrad", "wgrad", "dgrad stride", "wgrad stride", "dgrad nhwc", "wgrad nhwc", "wgrad bias"})
+    EXPECT_TRUE(seen.count(want)) << "sanitize.json has no " << want << " problem";
 }
 
 TEST(ConfigShipped, EdgeCoversEveryCaseAndStaysSmall) {
@@ -379,6 +449,44 @@ TEST(ConfigExpand, LayoutListExpandsLast) {
   EXPECT_EQ(names(s), (std::vector<std::string>{"kb85_f32_nchw", "kb85_f32_nhwc", "kb85_f16_nchw",
                                                 "kb85_f16_nhwc"}));
   EXPECT_EQ(find(s, "kb85_f16_nhwc").layout, Layout::nhwc);
+}
+
+TEST(ConfigExpand, PassIsAStringOrAListAndExpandsLast) {
+  json p = kb85();
+  EXPECT_EQ(parse(set_of({p})).problems[0].pass, Pass::forward);  // the default
+  p["pass"] = "wgrad";
+  const ShapeSet one = parse(set_of({p}));
+  ASSERT_EQ(one.problems.size(), 1u);
+  EXPECT_EQ(one.problems[0].name, "kb85");
+  EXPECT_EQ(one.problems[0].pass, Pass::wgrad);
+  p["layout"] = {"nchw", "nhwc"};
+  p["pass"] = {"forward", "dgrad", "wgrad"};
+  const ShapeSet s = parse(set_of({p}));
+  EXPECT_EQ(names(s), (std::vector<std::string>{"kb85_nchw_forward", "kb85_nchw_dgrad", "kb85_nchw_wgrad",
+                                                "kb85_nhwc_forward", "kb85_nhwc_dgrad", "kb85_nhwc_wgrad"}));
+  EXPECT_EQ(find(s, "kb85_nhwc_dgrad").pass, Pass::dgrad);
+  EXPECT_EQ(find(s, "kb85_nhwc_dgrad").layout, Layout::nhwc);
+  EXPECT_EQ(find(s, "kb85_nchw_wgrad").key(), find(s, "kb85_nchw_forward").key() + "_wgrad");
+}
+
+// The input gradient has no bias: dgrad alternatives that differ only in bias are one problem, named
+// by the first of them; the other passes keep both.
+TEST(ConfigExpand, DgradAlternativesDifferingOnlyInBiasAreOneProblem) {
+  json p = kb85();
+  p["bias"] = {true, false};
+  p["pass"] = {"dgrad", "wgrad"};
+  const ShapeSet s = parse(set_of({p}));
+  EXPECT_EQ(names(s), (std::vector<std::string>{"kb85_bias_dgrad", "kb85_bias_wgrad", "kb85_nobias_wgrad"}));
+  EXPECT_FALSE(find(s, "kb85_bias_dgrad").bias);
+  EXPECT_TRUE(find(s, "kb85_bias_wgrad").bias);
+  // A single dgrad problem asked for with a bias is that problem without one.
+  json q = kb85();
+  q["bias"] = true;
+  q["pass"] = "dgrad";
+  const ShapeSet t = parse(set_of({q}));
+  ASSERT_EQ(t.problems.size(), 1u);
+  EXPECT_FALSE(t.problems[0].bias);
+  EXPECT_NO_THROW(t.problems[0].validate());
 }
 
 TEST(ConfigExpand, OneElementListKeepsTheName) {
@@ -586,6 +694,18 @@ TEST(ConfigRefuse, UnknownLayout) {
     EXPECT_NAMES(m, "problem \"kb85\"", "layout");
   }
   EXPECT_TRUE(contains(refusal_with("layout", "channels_last"), "unknown layout \"channels_last\""));
+}
+
+TEST(ConfigRefuse, UnknownPassNamesIt) {
+  for (const json& bad : {json("backward"), json("Forward"), json(1), json(true)}) {
+    const std::string m = refusal_with("pass", bad);
+    EXPECT_NAMES(m, "problem \"kb85\"", "pass");
+  }
+  EXPECT_TRUE(contains(refusal_with("pass", "bgrad"), "unknown pass \"bgrad\"")) << refusal_with("pass", "bgrad");
+  const std::string in_list = refusal_with("pass", json::array({"dgrad", "backward"}));
+  EXPECT_NAMES(in_list, "problem \"kb85\"", "pass");
+  EXPECT_TRUE(contains(in_list, "\"backward\"")) << in_list;
+  EXPECT_TRUE(contains(refusal_with("passes", "dgrad"), "did you mean \"pass\"")) << refusal_with("passes", "dgrad");
 }
 
 TEST(ConfigRefuse, UnknownKeyInAProblemNamesItAndSuggests) {

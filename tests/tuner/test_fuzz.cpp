@@ -1,7 +1,8 @@
 // Random problems through every supporting candidate and the verification path the tuner uses:
 // 0 wrong results, and at least one passing candidate per problem. DWTUNE_FUZZ_N problems (default
 // 200), seed DWTUNE_FUZZ_SEED (default 1); scripts/gpu-check.sh's fuzz step runs many more.
-// Only dtypes with compiled kernels are drawn (DWTUNE_DTYPES may narrow the build).
+// Only dtypes and passes (forward, dgrad, wgrad) with compiled kernels are drawn (DWTUNE_DTYPES and
+// DWTUNE_ONLY_FAMILIES may narrow the build).
 #include <gtest/gtest.h>
 
 #include <fmt/format.h>
@@ -32,8 +33,10 @@ TEST(Fuzz, EveryCandidateIsRightAndEveryProblemHasOne) {
   const std::uint64_t n = env_or("DWTUNE_FUZZ_N", 200), seed = env_or("DWTUNE_FUZZ_SEED", 1);
   RandomProblemOptions opt;
   std::set<DType> compiled;
-  for (const Operation* op : registry()) compiled.insert(op->desc().dtype);
+  std::set<Pass> passes;
+  for (const Operation* op : registry()) compiled.insert(op->desc().dtype), passes.insert(op->desc().pass);
   opt.dtypes.assign(compiled.begin(), compiled.end());
+  opt.passes.assign(passes.begin(), passes.end());
   ASSERT_FALSE(opt.dtypes.empty()) << "no kernels compiled";
   const DeviceLimits lim = query_device_limits(0);
   cudaStream_t st;
@@ -46,7 +49,7 @@ TEST(Fuzz, EveryCandidateIsRightAndEveryProblemHasOne) {
     Verifier v(buf, st);
     int passed = 0;
     for (const Operation* op : registry()) {
-      if (op->desc().dtype != p.dtype || !op->supports(p, lim)) continue;
+      if (op->desc().dtype != p.dtype || op->desc().pass != p.pass || !op->supports(p, lim)) continue;
       const VerifyResult r = v.check(*op);
       ++runs;
       if (r.ok) {
@@ -60,8 +63,8 @@ TEST(Fuzz, EveryCandidateIsRightAndEveryProblemHasOne) {
   DWT_CUDA_CHECK(cudaStreamDestroy(st));
   EXPECT_EQ(wrong, 0) << "wrong results in " << runs << " runs";
   EXPECT_EQ(unserved, 0) << "problems without a passing candidate";
-  std::printf("fuzz: %llu problems (seed %llu), %lld candidate runs, %lld wrong, %lld unserved\n",
-              static_cast<unsigned long long>(n), static_cast<unsigned long long>(seed),
+  std::printf("fuzz: %llu problems (seed %llu, %zu passes), %lld candidate runs, %lld wrong, %lld unserved\n",
+              static_cast<unsigned long long>(n), static_cast<unsigned long long>(seed), opt.passes.size(),
               static_cast<long long>(runs), static_cast<long long>(wrong),
               static_cast<long long>(unserved));
 }

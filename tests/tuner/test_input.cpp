@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 
@@ -185,6 +186,31 @@ TEST(RandomProblems, SeededValidAndInRange) {
   EXPECT_TRUE(asym && strided && dilated && padded && multiplied);
   EXPECT_NE(random_problems(43, 10)[0].key() + random_problems(43, 10)[9].key(),
             a[0].key() + a[9].key());
+  for (const Problem& p : a) EXPECT_EQ(p.pass, Pass::forward);
+}
+
+// With several passes every one is drawn, dgrad without a bias; with one pass the shapes are those
+// drawn without the option, in that pass.
+TEST(RandomProblems, PassesAreDrawnFromTheOption) {
+  RandomProblemOptions opt;
+  opt.passes = {Pass::forward, Pass::dgrad, Pass::wgrad};
+  std::map<Pass, int> seen;
+  bool wgrad_bias = false;
+  for (const Problem& p : random_problems(5, 600, opt)) {
+    ++seen[p.pass];
+    EXPECT_NO_THROW(p.validate()) << p.key();
+    if (p.pass == Pass::dgrad) EXPECT_FALSE(p.bias) << p.key();
+    wgrad_bias |= p.pass == Pass::wgrad && p.bias;
+  }
+  EXPECT_EQ(seen.size(), 3u);
+  for (const auto& [pass, n] : seen) EXPECT_GT(n, 100) << to_string(pass);
+  EXPECT_TRUE(wgrad_bias);
+  opt.passes = {Pass::wgrad};
+  const auto fwd = random_problems(9, 50), wg = random_problems(9, 50, opt);
+  for (std::size_t i = 0; i < fwd.size(); ++i) {
+    EXPECT_EQ(wg[i].pass, Pass::wgrad);
+    EXPECT_EQ(wg[i].key(), fwd[i].key() + "_wgrad");
+  }
 }
 
 }  // namespace

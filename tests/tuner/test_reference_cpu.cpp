@@ -4,8 +4,12 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <random>
 #include <vector>
 
+#include <fmt/format.h>
+
+#include "format.hpp"
 #include "reference_cpu.hpp"
 
 namespace dwt {
@@ -127,6 +131,156 @@ TEST(ReferenceCpu, BatchesAreIndependentAndThreadCountDoesNotMatter) {
   const Reference same = reference_cpu(s, x.data(), w.data(), nullptr);
   const std::size_t per_batch = static_cast<std::size_t>(s.out_c() * s.out_h() * s.out_w());
   for (std::size_t i = 0; i < per_batch; ++i) EXPECT_EQ(same.value[i], same.value[per_batch + i]);
+}
+
+// The three passes of one random problem: forward y, dgrad dx, wgrad dw (then db).
+struct Passes {
+  ConvShape s;
+  std::vector<float> x, w, bias, dy;
+  Reference y, dx, dwb;
+};
+
+std::vector<float> uniform(std::int64_t n, std::mt19937& rng, float lo = -1, float hi = 1) {
+  std::uniform_real_distribution<float> u(lo, hi);
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (float& e : v) e = u(rng);
+  return v;
+}
+
+Passes run_passes(ConvShape s, std::mt19937& rng, float lo = -1) {
+  Passes p;
+  s.pass = Pass::forward;
+  p.s = s;
+  p.x = uniform(s.input_elems(), rng, lo);
+  p.w = uniform(s.weight_elems(), rng, lo);
+  p.bias = uniform(s.out_c(), rng, lo);
+  p.dy = uniform(s.output_elems(), rng, lo);
+  p.y = reference_cpu(s, HostInputs{.x = p.x.data(), .w = p.w.data(), .bias = p.bias.data()});
+  ConvShape d = s;
+  d.pass = Pass::dgrad;
+  d.bias = false;
+  p.dx = reference_cpu(d, HostInputs{.w = p.w.data(), .dy = p.dy.data()});
+  ConvShape g = s;
+  g.pass = Pass::wgrad;
+  p.dwb = reference_cpu(g, HostInputs{.x = p.x.data(), .dy = p.dy.data()}, 3);
+  return p;
+}
+
+// <a, b> over n elements, and the sum of |a * b| for its rounding bound.
+std::pair<double, double> dot(const float* a, const double* b, std::int64_t n) {
+  double d = 0, m = 0;
+  for (std::int64_t i = 0; i < n; ++i) d += a[i] * b[i], m += std::abs(a[i] * b[i]);
+  return {d, m};
+}
+
+// Random problems over every axis the references index: odd sizes, stride 1-3, dilation 1-2,
+// padding up to the filter, asymmetric filters, multiplier 1-2, bias, both layouts.
+std::vector<ConvShape> random_shapes(std::mt19937& rng, int count) {
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::vector<ConvShape> out;
+  while (static_cast<int>(out.size()) < count) {
+    ConvShape s;
+    s.n = pick(1, 2);
+    s.c = pick(1, 5);
+    s.m = pick(1, 2);
+    s.h = pick(1, 13);
+    s.w = pick(1, 17);
+    s.kh = pick(1, 5);
+    s.kw = pick(1, 7);
+    s.sh = pick(1, 3);
+    s.sw = pick(1, 3);
+    s.dh = pick(1, 2);
+    s.dw = pick(1, 2);
+    s.ph = pick(0, s.kh);
+    s.pw = pick(0, s.kw);
+    s.bias = pick(0, 1) == 1;
+    s.layout = pick(0, 1) ? Layout::nhwc : Layout::nchw;
+    if (s.out_h() > 0 && s.out_w() > 0) out.push_back(s);
+  }
+  return out;
+}
+
+// The three passes are adjoint: <forward(x, w), dy> = <x, dgrad(dy, w)> = <w, wgrad(x, dy)>, to
+// float64 rounding; with a bias <y, dy> also counts <bias, db>.
+TEST(ReferenceCpu, PassesAreAdjoint) {
+  std::mt19937 rng(14);
+  int strided = 0, nhwc = 0, multiplied = 0, nonzero = 0;
+  for (const ConvShape& s : random_shapes(rng, 300)) {
+    const Passes p = run_passes(s, rng);
+    ASSERT_EQ(p.y.value.size(), static_cast<std::size_t>(s.output_elems()));
+    ASSERT_EQ(p.dx.value.size(), static_cast<std::size_t>(s.input_elems()));
+    ASSERT_EQ(p.dwb.value.size(), static_cast<std::size_t>(s.weight_elems() + s.bias_elems()));
+    const auto [ydy, ym] = dot(p.dy.data(), p.y.value.data(), s.output_elems());
+    const auto [xdx, xm] = dot(p.x.data(), p.dx.value.data(), s.input_elems());
+    const auto [wdw, wm] = dot(p.w.data(), p.dwb.value.data(), s.weight_elems());
+    const auto [bdb, bm] =
+        s.bias ? dot(p.bias.data(), p.dwb.value.data() + s.weight_elems(), s.out_c()) : std::pair{0.0, 0.0};
+    const double scale = 1 + ym + xm + wm + bm;
+    const std::string where = fmt::format("{}", s);
+    EXPECT_NEAR(ydy - bdb, xdx, 1e-12 * scale) << where;
+    EXPECT_NEAR(xdx, wdw, 1e-12 * scale) << where;
+    nonzero += ym > 0;  // some problems see only padding
+    strided += s.sh > 1 || s.sw > 1;
+    nhwc += s.layout == Layout::nhwc;
+    multiplied += s.m > 1;
+  }
+  EXPECT_GT(strided, 50);
+  EXPECT_GT(nhwc, 50);
+  EXPECT_GT(multiplied, 50);
+  EXPECT_GT(nonzero, 250);
+}
+
+// db is dy summed per output channel over batch and space; the pass writes it after dw.
+TEST(ReferenceCpu, BiasGradientIsDySummedPerChannel) {
+  std::mt19937 rng(85);
+  for (ConvShape s : random_shapes(rng, 40)) {
+    s.bias = true;
+    const Passes p = run_passes(s, rng);
+    for (std::int64_t oc = 0; oc < s.out_c(); ++oc) {
+      double want = 0;
+      for (std::int64_t n = 0; n < s.n; ++n)
+        for (std::int64_t oh = 0; oh < s.out_h(); ++oh)
+          for (std::int64_t ow = 0; ow < s.out_w(); ++ow)
+            want += p.dy[static_cast<std::size_t>(s.output_index(n, oc, oh, ow))];
+      EXPECT_NEAR(p.dwb.value[static_cast<std::size_t>(s.weight_elems() + oc)], want, 1e-12 * (1 + std::abs(want)))
+          << fmt::format("{} channel {}", s, oc);
+    }
+  }
+}
+
+// Every value is bounded by its magnitude, and equals it when every term is non-negative: the
+// magnitude sums exactly the terms the value sums.
+TEST(ReferenceCpu, MagnitudeBoundsEveryPass) {
+  std::mt19937 rng(7);
+  for (const ConvShape& s : random_shapes(rng, 60)) {
+    for (const float lo : {-1.0f, 0.0f}) {
+      const Passes p = run_passes(s, rng, lo);
+      for (const Reference* r : {&p.y, &p.dx, &p.dwb})
+        for (std::size_t i = 0; i < r->value.size(); ++i) {
+          const double v = r->value[i], m = r->magnitude[i];
+          ASSERT_LE(std::abs(v), m * (1 + 1e-12) + 1e-300) << fmt::format("{} element {}", s, i);
+          if (lo == 0 && r != &p.y) ASSERT_NEAR(v, m, 1e-12 * m) << fmt::format("{} element {}", s, i);
+        }
+    }
+  }
+}
+
+// Hand-sized: 1x3 input, 1x2 filter [a b], stride 1 -> y = [a x0 + b x1, a x1 + b x2].
+TEST(ReferenceCpu, BackwardPassesByHand) {
+  ConvShape s = shape(1, 3, 1, 2);
+  s.pass = Pass::dgrad;
+  const std::vector<float> x{1, 2, 3}, w{10, 100}, dy{1, -1};
+  const Reference dx = reference_cpu(s, HostInputs{.w = w.data(), .dy = dy.data()});
+  const std::vector<double> want_dx{10, 100 - 10, -100};
+  ASSERT_EQ(dx.value, want_dx);
+  s.pass = Pass::wgrad;
+  s.bias = true;
+  const Reference dw = reference_cpu(s, HostInputs{.x = x.data(), .dy = dy.data()});
+  const std::vector<double> want_dw{1 - 2, 2 - 3, 1 - 1};  // dw0 = x0 dy0 + x1 dy1, dw1, db
+  ASSERT_EQ(dw.value, want_dw);
+  EXPECT_DOUBLE_EQ(dw.magnitude[2], 2.0);
+  // The forward-only overload refuses other passes instead of computing a forward result.
+  EXPECT_THROW(reference_cpu(s, x.data(), w.data(), nullptr), std::invalid_argument);
 }
 
 TEST(VerificationError, NanAndUnwrittenFailAtAnyTolerance) {

@@ -231,6 +231,60 @@ TEST(Report, CsvOneRowPerProblemAndFamilyPlusCudnn) {
   EXPECT_EQ(csv_row(rows, "huge", "naive")["disposition"], "problem_failed");
 }
 
+// A table of forward and backward problems (as a networks-backward run writes them, passes
+// interleaved): every format names each problem's pass, groups the rows by pass, re-runs the same
+// pass, and counts each pass's own bytes.
+TEST(Report, BackwardPassesAreNamedGroupedAndCountTheirOwnBytes) {
+  Table t = sample::table();
+  t.entries.resize(2);  // kb85, kb82 forward
+  Problem wg = t.entries[0].problem;
+  wg.name = "kb85_wgrad";
+  wg.pass = Pass::wgrad;
+  wg.bias = true;
+  Problem dg = t.entries[0].problem;
+  dg.name = "kb85_dgrad";
+  dg.pass = Pass::dgrad;
+  t.entries.insert(t.entries.begin(), sample::entry(wg, {{"naive", 4.0}}, 2.0));  // 2x slower than cuDNN
+  t.entries.insert(t.entries.begin() + 2, sample::entry(dg, {{"naive", 1.0}}, 3.0));
+  const std::string md = render_report(t, nullptr, ReportFormat::md);
+  EXPECT_TRUE(has(md, "| `kb85_dgrad` | N32 C128 H128 W256 k3x7 s1x1 p0x0 d1x1 m1 f32 nchw dgrad → 126×250 |")) << md;
+  EXPECT_TRUE(has(md, "| `kb85_wgrad` | N32 C128 H128 W256 k3x7 s1x1 p0x0 d1x1 m1 f32 nchw bias wgrad → 126×250 |")) << md;
+  EXPECT_TRUE(has(md, "| `kb85` | N32 C128 H128 W256 k3x7 s1x1 p0x0 d1x1 m1 f32 nchw → 126×250 |")) << md;
+  // Forward, then dgrad, then wgrad, in every grid and section.
+  const auto at = [&](const std::string& s) { return md.find(s); };
+  EXPECT_LT(at("| `kb85` |"), at("| `kb82` |"));
+  EXPECT_LT(at("| `kb82` |"), at("| `kb85_dgrad` |"));
+  EXPECT_LT(at("| `kb85_dgrad` |"), at("| `kb85_wgrad` |"));
+  EXPECT_LT(at("### `kb85_dgrad`"), at("### `kb85_wgrad`"));
+  // A summary line per pass.
+  EXPECT_TRUE(has(md, "| pass forward | 2 problems (2 tuned); over cuDNN ")) << md;
+  EXPECT_TRUE(has(md, "| pass dgrad | 1 problem (1 tuned); over cuDNN 3.00× (over 1 problem); ")) << md;
+  EXPECT_TRUE(has(md, "| pass wgrad | 1 problem (1 tuned); over cuDNN 0.50× (over 1 problem); ")) << md;
+  EXPECT_TRUE(has(md, "cuDNN faster on 1 |")) << md;
+  // A single-pass table has no per-pass lines.
+  EXPECT_FALSE(has(render_report(sample::table(), nullptr, ReportFormat::md), "| pass forward |"));
+
+  const auto rows = parse_csv(render_report(t, nullptr, ReportFormat::csv));
+  for (const char* name : {"kb85", "kb85_dgrad", "kb85_wgrad"}) {
+    const CsvRow r = csv_row(rows, name, "naive");
+    const Problem& p = name == std::string("kb85") ? t.entries[1].problem
+                       : name == std::string("kb85_dgrad") ? dg : wg;
+    EXPECT_EQ(r["pass"], to_string(p.pass)) << name;
+    EXPECT_EQ(r["key"], p.key()) << name;
+    const bool fwd = p.pass == Pass::forward;
+    EXPECT_EQ(r["rerun"].find(",pass="), fwd ? std::string::npos : r["rerun"].find(std::string(",pass=") + to_string(p.pass)))
+        << r["rerun"];
+    EXPECT_DOUBLE_EQ(std::stod(r["gbps"]), p.bytes() / (std::stod(r["median_ms"]) * 1e6)) << name;
+  }
+  // wgrad with a bias moves db too; dgrad never moves a bias.
+  EXPECT_GT(wg.bytes(), t.entries[1].problem.bytes());
+  EXPECT_TRUE(has(rerun_command(dg, ""), ",layout=nchw,pass=dgrad --out"));
+
+  const std::string html = render_report(t, nullptr, ReportFormat::html);
+  EXPECT_TRUE(has(html, "f32 nchw dgrad → 126×250")) << html.substr(0, 2000);
+  EXPECT_EQ(count(html, "<svg class=\"chart\""), 4u);
+}
+
 TEST(Report, CsvQuotesNamesWithCommasAndQuotes) {
   Table t = sample::table();
   t.entries[0].problem.name = "a,\"b\"";

@@ -231,6 +231,32 @@ TEST(Table, NestedTypesOnTheirOwn) {
   }
 }
 
+// Backward problems keep their pass through a table file; an entry without "pass" (tables from
+// before the pass axis) is forward, and one whose key names another pass than its problem is refused.
+TEST_F(TableFiles, PassSurvivesWriteAndRead) {
+  Table t = sample::table();
+  for (const Pass pass : {Pass::dgrad, Pass::wgrad}) {
+    Problem p = t.entries[0].problem;
+    p.pass = pass;
+    p.name += std::string("_") + to_string(pass);
+    t.entries.push_back(sample::entry(p, {{"naive", 1.0}}, 0.5));
+  }
+  write_table_atomic(t, dir_ / "t.json");
+  const Table back = read_table(dir_ / "t.json");
+  ASSERT_EQ(back.entries.size(), t.entries.size());
+  EXPECT_EQ(back.entries[4].problem.pass, Pass::dgrad);
+  EXPECT_EQ(back.entries[5].problem.pass, Pass::wgrad);
+  EXPECT_EQ(back.find(t.entries[5].problem.key()), &back.entries[5]);
+  json j = t;
+  EXPECT_EQ(j["entries"][5]["problem"]["pass"], "wgrad");
+  j["entries"][0]["problem"].erase("pass");
+  j["entries"][5]["problem"]["pass"] = "dgrad";  // the key still says wgrad
+  const std::string msg = read_error(j);
+  EXPECT_NE(msg.find("_wgrad\" does not match the problem"), std::string::npos) << msg;
+  j["entries"][5]["problem"]["pass"] = "wgrad";
+  EXPECT_EQ(read_table(write_text("old.json", j.dump())).entries[0].problem.pass, Pass::forward);
+}
+
 TEST(Table, FindByProblemKey) {
   const Table t = sample::table();
   const auto* e = t.find(t.entries[2].problem.key());
