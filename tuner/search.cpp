@@ -76,6 +76,7 @@ std::vector<RecordedProblem> recorded_problems(const Table& t) {
   for (const ProblemEntry& e : t.entries) {
     RecordedProblem r;
     r.problem = e.problem;
+    r.gpu = t.meta.gpu_name;
     for (const CandidateResult& c : e.candidates) {
       if (c.status == Disposition::not_supported) continue;
       r.kernels.push_back(c.kernel);
@@ -102,6 +103,7 @@ void CostModel::add(const RecordedProblem& p) {
   if (!std::isfinite(best)) return;
   Seen s;
   s.problem = p.problem;
+  s.gpu = p.gpu;
   std::map<std::string, std::pair<double, int>> fam;
   for (std::size_t i = 0; i < p.signatures.size(); ++i) {
     // A failed candidate counts as 10x slower than the best: it is to be tried last.
@@ -118,7 +120,8 @@ void CostModel::add(const RecordedProblem& p) {
 double CostModel::predict(const Problem& p, const std::string& family, const std::string& signature) const {
   double num = 0, den = 0, fnum = 0, fden = 0;
   for (const Seen& s : train_) {
-    const double w = std::exp(-distance(p, s.problem));
+    const bool other_gpu = !gpu_.empty() && !s.gpu.empty() && s.gpu != gpu_;
+    const double w = std::exp(-distance(p, s.problem) - (other_gpu ? 2.0 : 0.0));
     if (auto it = s.rel.find(signature); it != s.rel.end()) {
       num += w * it->second;
       den += w;
@@ -206,7 +209,7 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
   res.fraction = opt.fraction;
   res.seeds = opt.strategy == Strategy::random ? std::max(1, opt.seeds) : 1;
   res.gap_limit = opt.gap_limit;
-  CostModel shared;
+  CostModel shared(t.meta.gpu_name);
   if (!opt.model_tables.empty()) {
     for (const Table* m : opt.model_tables)
       for (const RecordedProblem& r : recorded_problems(*m)) shared.add(r);
@@ -215,7 +218,7 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
     res.model_source = "fitted per problem on this table's other problems, every problem of the same shape (any dtype) left out";
   }
   for (const RecordedProblem& rp : probs) {
-    CostModel own;
+    CostModel own(t.meta.gpu_name);
     const CostModel* model = &shared;
     if (opt.strategy == Strategy::model && opt.model_tables.empty()) {
       for (const RecordedProblem& other : probs)

@@ -31,6 +31,7 @@ int budget_for(std::size_t n, double fraction);
 // do not), with the median of those that passed.
 struct RecordedProblem {
   Problem problem;
+  std::string gpu;  // the table's GPU
   std::vector<std::string> kernels, families, signatures;
   std::vector<std::optional<double>> ms;  // median (screening median if stopped early); nullopt: failed
   double best_ms() const;                 // the exhaustive winner's median (+inf: none passed)
@@ -42,9 +43,12 @@ std::vector<RecordedProblem> recorded_problems(const Table& t);
 // training problem's best (log ratio), averaged with weights exp(-distance) that favour similar
 // problems: same dtype, layout, pass, stride, dilation and multiplier; near in log2 of the filter's
 // area, of the output's size and (less) of the output plane. A signature never seen is predicted
-// by its family's average, an unseen family last.
+// by its family's average, an unseen family last. Problems recorded on another GPU than the one
+// predicted for count as further away.
 class CostModel {
  public:
+  // `gpu`: the GPU the predictions are for (a table's gpu_name); empty: any, no GPU term.
+  explicit CostModel(std::string gpu = {}) : gpu_(std::move(gpu)) {}
   void add(const RecordedProblem& p);
   std::size_t size() const { return train_.size(); }
   // Predicted log(time / best) on p; smaller is better.
@@ -53,9 +57,11 @@ class CostModel {
  private:
   struct Seen {
     Problem problem;
+    std::string gpu;
     std::map<std::string, double> rel;         // signature -> log(ms / best)
     std::map<std::string, double> family_rel;  // family -> mean over its signatures
   };
+  std::string gpu_;
   std::vector<Seen> train_;
 };
 
