@@ -89,6 +89,38 @@ TEST(Search, SignatureForgetsTheFilterSizeOnly) {
   EXPECT_THROW(parse_strategy("bayes"), std::invalid_argument);
 }
 
+// A recorded problem where tile "a" takes `a_ms` and tile "b" 1 ms.
+RecordedProblem recorded(int k, double a_ms, const std::string& gpu) {
+  RecordedProblem r;
+  r.problem.name = fmt::format("k{}", k);
+  r.problem.n = 1, r.problem.c = 128, r.problem.h = 56, r.problem.w = 56;
+  r.problem.kh = r.problem.kw = k;
+  r.problem.ph = r.problem.pw = k / 2;
+  r.gpu = gpu;
+  r.kernels = r.families = {"smem", "smem"};
+  r.signatures = {"a", "b"};
+  r.ms = {a_ms, 1.0};
+  return r;
+}
+
+TEST(CostModel, LargeFiltersLearnFromLargeFiltersAndTheSameGpu) {
+  const Problem k31 = recorded(31, 1, "").problem;
+  CostModel m("H200");
+  m.add(recorded(29, 0.5, "H200"));  // "a" wins on a 29x29 filter
+  m.add(recorded(3, 2.0, "H200"));   // "b" on a 3x3 one
+  EXPECT_LT(m.predict(k31, "smem", "a"), m.predict(k31, "smem", "b"));
+  const Problem k3 = recorded(3, 1, "").problem;
+  EXPECT_GT(m.predict(k3, "smem", "a"), m.predict(k3, "smem", "b"));
+  // One shape, two GPUs that disagree: each GPU's own record counts more.
+  const Problem k7 = recorded(7, 1, "").problem;
+  for (const char* gpu : {"H100", "H200"}) {
+    CostModel g(gpu);
+    g.add(recorded(7, 0.5, "H100"));
+    g.add(recorded(7, 2.0, "H200"));
+    EXPECT_EQ(g.predict(k7, "smem", "a") < g.predict(k7, "smem", "b"), std::string(gpu) == "H100") << gpu;
+  }
+}
+
 // The committed --keep-all tables (results/<gpu>/*table*.json with every candidate recorded), read once.
 const std::vector<std::pair<std::filesystem::path, Table>>& keep_all_tables() {
   static const auto tables = [] {
