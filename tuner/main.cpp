@@ -262,7 +262,9 @@ int main(int argc, char** argv) {
       ->check(cli::families_check());
   tune->add_option("--kernels", kernels, kernels_help)->check(cli::kernels_check());
   tune->add_option("--strategy", strategy,
-                   "exhaustive (default), random, or model (the candidates a cost model fitted on --model ranks first)")
+                   "exhaustive (default), random, or model (the candidates a cost model fitted on --model ranks "
+                   "first; the model weighs recorded problems by similarity of dtype, layout, pass, stride, "
+                   "dilation, filter area and output size)")
       ->check(CLI::IsMember({"exhaustive", "random", "model"}));
   std::vector<std::string> model_tables;
   tune->add_option("--model", model_tables, "--keep-all tables to fit the cost model on (--strategy model)");
@@ -316,7 +318,8 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--budget-fraction", ropt.fraction, "Share of each problem's candidates (default 0.25)")
       ->check(CLI::Range(0.0, 1.0));
   replay_cmd->add_option("--model", replay_models,
-                         "Fit the cost model on these tables (default: the replayed table's other shapes)");
+                         "Fit the cost model on these tables (default: for each problem, the replayed table's "
+                         "other problems, every problem of its shape in any dtype left out)");
   replay_cmd->add_option("--seeds", ropt.seeds, "Seeds of --strategy random (default 100)")
       ->check(cli::whole_number(1, 100000));
   replay_cmd->add_option("--gap", ropt.gap_limit, "Gap to the exhaustive winner counted as a hit (default 0.03)")

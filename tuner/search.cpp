@@ -18,17 +18,22 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// How unlike two problems are, for the model's weights: 0 for the same shape and dtype.
+// How unlike two problems are, for the model's weights: 0 for the same shape and dtype. The filter's
+// area counts by its log (a 31x31 filter is near a 29x29 one, far from a 3x3), the output by its
+// total and, less, by the plane; stride, dilation, multiplier, dtype, layout and pass by equality.
 double distance(const Problem& a, const Problem& b) {
+  auto log_gap = [](double x, double y) { return std::abs(std::log2(std::max(x, 1.0) / std::max(y, 1.0))); };
+  auto plane = [](const Problem& p) { return static_cast<double>(p.out_h() * p.out_w()); };
   double d = 0;
   if (a.dtype != b.dtype) d += 2;
   if (a.layout != b.layout) d += 2;
-  if (a.pass != b.pass) d += 4;  // another computation altogether
-  if (a.kh != b.kh || a.kw != b.kw) d += 1;
+  if (a.pass != b.pass) d += 2;
   if (a.sh != b.sh || a.sw != b.sw) d += 1;
   if (a.dh != b.dh || a.dw != b.dw) d += 1;
-  const double ra = static_cast<double>(a.output_elems()), rb = static_cast<double>(b.output_elems());
-  d += 0.5 * std::abs(std::log2(std::max(ra, 1.0) / std::max(rb, 1.0)));
+  if (a.m != b.m) d += 0.5;
+  d += log_gap(static_cast<double>(a.kh * a.kw), static_cast<double>(b.kh * b.kw));
+  d += 0.5 * log_gap(static_cast<double>(a.output_elems()), static_cast<double>(b.output_elems()));
+  d += 0.25 * log_gap(plane(a), plane(b));
   return d;
 }
 
@@ -71,6 +76,7 @@ std::vector<RecordedProblem> recorded_problems(const Table& t) {
   for (const ProblemEntry& e : t.entries) {
     RecordedProblem r;
     r.problem = e.problem;
+    r.gpu = t.meta.gpu_name;
     for (const CandidateResult& c : e.candidates) {
       if (c.status == Disposition::not_supported) continue;
       r.kernels.push_back(c.kernel);
@@ -97,6 +103,7 @@ void CostModel::add(const RecordedProblem& p) {
   if (!std::isfinite(best)) return;
   Seen s;
   s.problem = p.problem;
+  s.gpu = p.gpu;
   std::map<std::string, std::pair<double, int>> fam;
   for (std::size_t i = 0; i < p.signatures.size(); ++i) {
     // A failed candidate counts as 10x slower than the best: it is to be tried last.
@@ -113,7 +120,8 @@ void CostModel::add(const RecordedProblem& p) {
 double CostModel::predict(const Problem& p, const std::string& family, const std::string& signature) const {
   double num = 0, den = 0, fnum = 0, fden = 0;
   for (const Seen& s : train_) {
-    const double w = std::exp(-distance(p, s.problem));
+    const bool other_gpu = !gpu_.empty() && !s.gpu.empty() && s.gpu != gpu_;
+    const double w = std::exp(-distance(p, s.problem) - (other_gpu ? 2.0 : 0.0));
     if (auto it = s.rel.find(signature); it != s.rel.end()) {
       num += w * it->second;
       den += w;
@@ -156,10 +164,32 @@ std::vector<std::size_t> choose_candidates(Strategy s, const Problem& p,
   return idx;
 }
 
-double ReplayResult::worst_gap() const {
-  double w = 0;
-  for (const ReplayRow& r : rows) w = std::max(w, r.worst_gap);
+double ReplayResult::mean_eval_fraction() const {
+  double s = 0;
+  for (const ReplayRow& r : rows) s += r.eval_fraction();
+  return rows.empty() ? 0 : s / static_cast<double>(rows.size());
+}
+
+double ReplayResult::max_eval_fraction() const {
+  double m = 0;
+  for (const ReplayRow& r : rows) m = std::max(m, r.eval_fraction());
+  return m;
+}
+
+const ReplayRow* ReplayResult::worst_row() const {
+  const ReplayRow* w = nullptr;
+  for (const ReplayRow& r : rows)
+    if (!w || r.worst_gap > w->worst_gap) w = &r;
   return w;
+}
+
+double ReplayResult::worst_gap() const {
+  const ReplayRow* w = worst_row();
+  return w ? w->worst_gap : 0;
+}
+
+int ReplayResult::problems_within() const {
+  return static_cast<int>(std::count_if(rows.begin(), rows.end(), [](const ReplayRow& r) { return r.within >= 1; }));
 }
 
 double ReplayResult::within() const {
@@ -179,7 +209,7 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
   res.fraction = opt.fraction;
   res.seeds = opt.strategy == Strategy::random ? std::max(1, opt.seeds) : 1;
   res.gap_limit = opt.gap_limit;
-  CostModel shared;
+  CostModel shared(t.meta.gpu_name);
   if (!opt.model_tables.empty()) {
     for (const Table* m : opt.model_tables)
       for (const RecordedProblem& r : recorded_problems(*m)) shared.add(r);
@@ -188,7 +218,7 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
     res.model_source = "fitted per problem on this table's other problems, every problem of the same shape (any dtype) left out";
   }
   for (const RecordedProblem& rp : probs) {
-    CostModel own;
+    CostModel own(t.meta.gpu_name);
     const CostModel* model = &shared;
     if (opt.strategy == Strategy::model && opt.model_tables.empty()) {
       for (const RecordedProblem& other : probs)
@@ -215,6 +245,7 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
       row.worst_gap = std::max(row.worst_gap, gap);
       sum += gap;
       within += gap <= opt.gap_limit;
+      if (res.seeds == 1) row.found_ms = found;
       if (res.seeds == 1 && std::isfinite(found)) row.found_kernel = rp.kernels[at];
     }
     row.mean_gap = sum / res.seeds;
@@ -231,17 +262,27 @@ std::string render_replay(const ReplayResult& r) {
       "Replay: strategy {}, budget {:g} of each problem's candidates{}{}\n\n", to_string(r.strategy),
       r.fraction, r.seeds > 1 ? fmt::format(", {} seeds", r.seeds) : "",
       r.strategy == Strategy::model ? fmt::format("; model {}", r.model_source) : "");
-  out += "| problem | candidates | evaluated | exhaustive best (ms) | worst gap | mean gap | within " +
-         fmt::format("{:g}%", r.gap_limit * 100) + " | found |\n|---|---|---|---|---|---|---|---|\n";
-  for (const ReplayRow& row : r.rows)
-    out += fmt::format("| {} | {} | {} | {:.4f} | {:.2f}% | {:.2f}% | {:.0f}% | {} |\n", row.problem,
-                       row.candidates, row.evaluated, row.best_ms, row.worst_gap * 100, row.mean_gap * 100,
-                       row.within * 100, row.found_kernel.empty() ? "-" : row.found_kernel);
+  const std::string limit = fmt::format("{:g}%", r.gap_limit * 100);
   out += fmt::format(
-      "\n{} problems: {} of {} candidates evaluated ({:.1f}%); worst gap to the exhaustive winner "
-      "{:.2f}%; {:.0f}% of runs within {:g}%\n",
-      r.rows.size(), r.evaluated, r.candidates, r.eval_fraction() * 100, r.worst_gap() * 100,
-      r.within() * 100, r.gap_limit * 100);
+      "| problem | evaluated / candidates | exhaustive best (ms) | found (ms) | worst gap | mean gap | "
+      "within {} | found |\n|---|---|---|---|---|---|---|---|\n",
+      limit);
+  for (const ReplayRow& row : r.rows)
+    out += fmt::format("| {} | {} / {} | {:.4f} | {} | {:.2f}% | {:.2f}% | {:.0f}% | {} |\n", row.problem,
+                       row.evaluated, row.candidates, row.best_ms,
+                       r.seeds > 1 || !std::isfinite(row.found_ms) ? "-" : fmt::format("{:.4f}", row.found_ms),
+                       row.worst_gap * 100, row.mean_gap * 100, row.within * 100,
+                       row.found_kernel.empty() ? "-" : row.found_kernel);
+  const ReplayRow* worst = r.worst_row();
+  out += fmt::format(
+      "\n{} problems: {} of {} candidates evaluated ({:.1f}%; per problem mean {:.1f}%, at most {:.1f}%); "
+      "within {} of the exhaustive winner: {} of {} problems ({:.1f}%){}; worst gap to the exhaustive winner "
+      "{:.2f}%{}\n",
+      r.rows.size(), r.evaluated, r.candidates, r.eval_fraction() * 100, r.mean_eval_fraction() * 100,
+      r.max_eval_fraction() * 100, limit, r.problems_within(), r.rows.size(),
+      r.rows.empty() ? 0.0 : 100.0 * r.problems_within() / static_cast<double>(r.rows.size()),
+      r.seeds > 1 ? fmt::format(" on every seed, {:.1f}% of runs", r.within() * 100) : "", r.worst_gap() * 100,
+      worst && worst->worst_gap > 0 ? fmt::format(" ({})", worst->problem) : "");
   return out;
 }
 

@@ -31,6 +31,7 @@ int budget_for(std::size_t n, double fraction);
 // do not), with the median of those that passed.
 struct RecordedProblem {
   Problem problem;
+  std::string gpu;  // the table's GPU
   std::vector<std::string> kernels, families, signatures;
   std::vector<std::optional<double>> ms;  // median (screening median if stopped early); nullopt: failed
   double best_ms() const;                 // the exhaustive winner's median (+inf: none passed)
@@ -39,11 +40,15 @@ struct RecordedProblem {
 std::vector<RecordedProblem> recorded_problems(const Table& t);
 
 // A cost model fitted on recorded problems: per tile signature, its time relative to each
-// training problem's best (log ratio), averaged with weights that favour similar problems (same
-// dtype, filter size, stride, dilation, output size). A signature never seen is predicted by its
-// family's average, an unseen family last.
+// training problem's best (log ratio), averaged with weights exp(-distance) that favour similar
+// problems: same dtype, layout, pass, stride, dilation and multiplier; near in log2 of the filter's
+// area, of the output's size and (less) of the output plane. A signature never seen is predicted
+// by its family's average, an unseen family last. Problems recorded on another GPU than the one
+// predicted for count as further away.
 class CostModel {
  public:
+  // `gpu`: the GPU the predictions are for (a table's gpu_name); empty: any, no GPU term.
+  explicit CostModel(std::string gpu = {}) : gpu_(std::move(gpu)) {}
   void add(const RecordedProblem& p);
   std::size_t size() const { return train_.size(); }
   // Predicted log(time / best) on p; smaller is better.
@@ -52,9 +57,11 @@ class CostModel {
  private:
   struct Seen {
     Problem problem;
+    std::string gpu;
     std::map<std::string, double> rel;         // signature -> log(ms / best)
     std::map<std::string, double> family_rel;  // family -> mean over its signatures
   };
+  std::string gpu_;
   std::vector<Seen> train_;
 };
 
@@ -76,7 +83,9 @@ struct ReplayRow {
   double worst_gap = 0;               // over seeds: found / best - 1 (+inf: nothing passed)
   double mean_gap = 0;
   double within = 0;                  // share of seeds within the gap limit
+  double found_ms = 0;                // with one seed: the best time among the evaluated (+inf: none passed)
   std::string found_kernel;           // with one seed: the kernel the strategy picked
+  double eval_fraction() const { return candidates ? static_cast<double>(evaluated) / candidates : 0; }
 };
 struct ReplayResult {
   Strategy strategy = Strategy::model;
@@ -87,8 +96,12 @@ struct ReplayResult {
   std::vector<ReplayRow> rows;
   int candidates = 0, evaluated = 0;  // summed over problems (one seed)
   double eval_fraction() const { return candidates ? static_cast<double>(evaluated) / candidates : 0; }
+  double mean_eval_fraction() const;  // mean over problems of evaluated / candidates
+  double max_eval_fraction() const;   // the largest share any one problem spent
   double worst_gap() const;
+  const ReplayRow* worst_row() const;  // the problem of the worst gap (nullptr: no rows)
   double within() const;        // share of (problem, seed) runs within gap_limit
+  int problems_within() const;  // problems whose every seed landed within gap_limit
 };
 struct ReplayOptions {
   Strategy strategy = Strategy::model;
@@ -102,7 +115,10 @@ struct ReplayOptions {
 };
 // Replays `t` (a --keep-all table). TableError when it recorded no candidates.
 ReplayResult replay(const Table& t, const ReplayOptions& opt);
-// A Markdown table: problem, candidates, evaluated, worst and mean gap, within; then the totals.
+// A Markdown table, one row per problem: evaluated / candidates, the exhaustive winner's time and the
+// best time found (one seed), worst and mean gap, share of seeds within the limit, the kernel found;
+// then the totals: evaluations (overall, mean and largest share per problem), problems within the
+// limit, the worst gap and its problem.
 std::string render_replay(const ReplayResult& r);
 
 }  // namespace dwt

@@ -469,7 +469,7 @@ int run_tune(const ShapeSet& set, const TuneOptions& opt_in) {
 
   if (opt.strategy == Strategy::model) {
     if (opt.model_tables.empty()) throw InputError("--strategy model needs --model TABLE (a --keep-all table to fit on)");
-    sh.model.emplace();
+    sh.model.emplace(meta.gpu_name);  // tables of other GPUs count as further away
     for (const auto& path : opt.model_tables)
       for (const RecordedProblem& r : recorded_problems(read_table(path))) sh.model->add(r);
     if (sh.model->size() == 0)

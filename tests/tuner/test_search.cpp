@@ -2,6 +2,9 @@
 // strategies replayed on the committed --keep-all tables (the claim of the issue, checked in CI).
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -86,35 +89,100 @@ TEST(Search, SignatureForgetsTheFilterSizeOnly) {
   EXPECT_THROW(parse_strategy("bayes"), std::invalid_argument);
 }
 
-// On every committed --keep-all table, the model-guided strategy (never fitted on the problem it is
-// scored on, nor on that shape in another dtype) evaluates at most 25% of the candidates, lands
-// within 3% of the exhaustive winner on at least 90% of the problems, and beats random sampling at
-// the same budget. Issue 17 asked for within 3% on every problem: that holds on the H100 KernelBench
-// table only (results/h100/table.json, asserted below); on the H200 tables of the current kernel set
-// (NHWC and network layers) the worst gaps are 22% and 427% (see the closing note of issue 17).
-TEST(Replay, ModelStrategyOnAQuarterOfTheEvaluations) {
-  int tables = 0;
-  for (const char* gpu : {"h200", "h100"}) {
-    for (const auto& f : std::filesystem::directory_iterator(source_dir() / "results" / gpu)) {
-      if (f.path().extension() != ".json" || f.path().filename().string().find("table") == std::string::npos)
-        continue;
-      const Table t = read_table(f.path());
-      if (recorded_problems(t).empty()) continue;  // not tuned with --keep-all
-      ++tables;
-      ReplayOptions opt;
-      opt.strategy = Strategy::model;
-      opt.fraction = 0.25;
-      const ReplayResult r = replay(t, opt);
-      SCOPED_TRACE(f.path().string() + "\n" + render_replay(r));
-      EXPECT_LE(r.eval_fraction(), 0.25);
-      EXPECT_GE(r.within(), 0.90);
-      for (const ReplayRow& row : r.rows) EXPECT_LE(row.evaluated * 4, row.candidates) << row.problem;
-      opt.strategy = Strategy::random;
-      EXPECT_GT(r.within(), replay(t, opt).within());
-      if (f.path() == source_dir() / "results/h100/table.json") EXPECT_LE(r.worst_gap(), 0.03);
-    }
+// A recorded problem where tile "a" takes `a_ms` and tile "b" 1 ms.
+RecordedProblem recorded(int k, double a_ms, const std::string& gpu) {
+  RecordedProblem r;
+  r.problem.name = fmt::format("k{}", k);
+  r.problem.n = 1, r.problem.c = 128, r.problem.h = 56, r.problem.w = 56;
+  r.problem.kh = r.problem.kw = k;
+  r.problem.ph = r.problem.pw = k / 2;
+  r.gpu = gpu;
+  r.kernels = r.families = {"smem", "smem"};
+  r.signatures = {"a", "b"};
+  r.ms = {a_ms, 1.0};
+  return r;
+}
+
+TEST(CostModel, LargeFiltersLearnFromLargeFiltersAndTheSameGpu) {
+  const Problem k31 = recorded(31, 1, "").problem;
+  CostModel m("H200");
+  m.add(recorded(29, 0.5, "H200"));  // "a" wins on a 29x29 filter
+  m.add(recorded(3, 2.0, "H200"));   // "b" on a 3x3 one
+  EXPECT_LT(m.predict(k31, "smem", "a"), m.predict(k31, "smem", "b"));
+  const Problem k3 = recorded(3, 1, "").problem;
+  EXPECT_GT(m.predict(k3, "smem", "a"), m.predict(k3, "smem", "b"));
+  // One shape, two GPUs that disagree: each GPU's own record counts more.
+  const Problem k7 = recorded(7, 1, "").problem;
+  for (const char* gpu : {"H100", "H200"}) {
+    CostModel g(gpu);
+    g.add(recorded(7, 0.5, "H100"));
+    g.add(recorded(7, 2.0, "H200"));
+    EXPECT_EQ(g.predict(k7, "smem", "a") < g.predict(k7, "smem", "b"), std::string(gpu) == "H100") << gpu;
   }
-  EXPECT_GE(tables, 3) << "the committed --keep-all tables";
+}
+
+// The committed --keep-all tables (results/<gpu>/*table*.json with every candidate recorded), read once.
+const std::vector<std::pair<std::filesystem::path, Table>>& keep_all_tables() {
+  static const auto tables = [] {
+    std::vector<std::pair<std::filesystem::path, Table>> out;
+    for (const char* gpu : {"h200", "h100"})
+      for (const auto& f : std::filesystem::directory_iterator(source_dir() / "results" / gpu)) {
+        if (f.path().extension() != ".json" || f.path().filename().string().find("table") == std::string::npos)
+          continue;
+        Table t = read_table(f.path());
+        if (!recorded_problems(t).empty()) out.emplace_back(f.path(), std::move(t));
+      }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    return out;
+  }();
+  return tables;
+}
+
+// Issue 17's target: within 3% of the exhaustive winner on every problem of the shipped configs with
+// at most 25% of the evaluations. Replayed on every committed --keep-all table, each problem scored
+// by a model fitted on the table's other problems with every problem of its shape (any dtype) left
+// out, never more than a quarter of any problem's candidates. What that reaches on the 327 problems
+// of the H200 KernelBench and networks tables and the H100 KernelBench table: 324 within 3%; the
+// misses are kb85_nhwc_f16 (22.3%) and kb85_nhwc_bf16 (16.4%), whose winner no other NHWC shape
+// ranks high (2 evaluations of 11), and effv2s_c960_h14_k3_s2_n1_bf16 (3.3%, 3 of 13). The target
+// itself is the disabled test below; this one holds what is reached, and beats random sampling.
+TEST(Replay, ModelStrategyOnAQuarterOfTheEvaluations) {
+  ASSERT_GE(keep_all_tables().size(), 3u) << "the committed --keep-all tables";
+  int problems = 0, within = 0, random_within = 0;
+  double worst = 0;
+  for (const auto& [path, t] : keep_all_tables()) {
+    ReplayOptions opt;
+    opt.strategy = Strategy::model;
+    opt.fraction = 0.25;
+    const ReplayResult r = replay(t, opt);
+    SCOPED_TRACE(path.string() + "\n" + render_replay(r));
+    EXPECT_LE(r.eval_fraction(), 0.25);
+    for (const ReplayRow& row : r.rows) EXPECT_LE(row.evaluated * 4, row.candidates) << row.problem;
+    problems += static_cast<int>(r.rows.size());
+    within += r.problems_within();
+    worst = std::max(worst, r.worst_gap());
+    opt.strategy = Strategy::random;
+    opt.seeds = 20;
+    const ReplayResult rnd = replay(t, opt);
+    EXPECT_GT(r.within(), rnd.within() + 0.3) << "model against random sampling at the same budget";
+    random_within += static_cast<int>(std::lround(rnd.within() * static_cast<double>(rnd.rows.size())));
+    if (path.filename() == "table.json" && path.parent_path().filename() == "h100") EXPECT_LE(r.worst_gap(), 0.03);
+  }
+  EXPECT_GE(within, problems * 99 / 100) << within << " of " << problems << " within 3%";
+  EXPECT_LE(worst, 0.25);
+  RecordProperty("within_3pct", fmt::format("{} of {} (random: {})", within, problems, random_within));
+}
+
+// The target as the issue states it. It fails today (see above): enable it when it holds.
+TEST(Replay, DISABLED_ModelWithin3PercentOnEveryProblemWithAQuarterOfTheEvaluations) {
+  for (const auto& [path, t] : keep_all_tables()) {
+    ReplayOptions opt;
+    opt.strategy = Strategy::model;
+    const ReplayResult r = replay(t, opt);
+    SCOPED_TRACE(path.string() + "\n" + render_replay(r));
+    EXPECT_LE(r.max_eval_fraction(), 0.25);
+    EXPECT_LE(r.worst_gap(), 0.03);
+  }
 }
 
 // Fitted on the H200's table, scored on the H100's (KernelBench in NCHW, which the H200 table
