@@ -121,13 +121,15 @@ TEST(CostModel, LargeFiltersLearnFromLargeFiltersAndTheSameGpu) {
   }
 }
 
-// The committed --keep-all tables (results/<gpu>/*table*.json with every candidate recorded), read once.
+// The committed --keep-all tables of the shipped configs (results/<gpu>/*table*.json with every
+// candidate recorded; random_table.json, of random shapes, is not one of them), read once.
 const std::vector<std::pair<std::filesystem::path, Table>>& keep_all_tables() {
   static const auto tables = [] {
     std::vector<std::pair<std::filesystem::path, Table>> out;
     for (const char* gpu : {"h200", "h100"})
       for (const auto& f : std::filesystem::directory_iterator(source_dir() / "results" / gpu)) {
-        if (f.path().extension() != ".json" || f.path().filename().string().find("table") == std::string::npos)
+        if (f.path().extension() != ".json" || f.path().filename().string().find("table") == std::string::npos ||
+            f.path().filename().string().starts_with("random"))
           continue;
         Table t = read_table(f.path());
         if (!recorded_problems(t).empty()) out.emplace_back(f.path(), std::move(t));
@@ -171,6 +173,22 @@ TEST(Replay, ModelStrategyOnAQuarterOfTheEvaluations) {
   EXPECT_GE(within, problems * 99 / 100) << within << " of " << problems << " within 3%";
   EXPECT_LE(worst, 0.25);
   RecordProperty("within_3pct", fmt::format("{} of {} (random: {})", within, problems, random_within));
+}
+
+// The 200 random shapes of results/h200/random-table.json (configs/random-fit.json: network-like
+// and odd ones, odd filter sizes and asymmetric strides among them) are harder: 183 of 200 within
+// 3%, worst 34.9%, at a quarter of the evaluations. Holds what is reached there.
+TEST(Replay, ModelStrategyOnRandomShapes) {
+  const Table t = read_table(source_dir() / "results/h200/random-table.json");
+  ReplayOptions opt;
+  opt.strategy = Strategy::model;
+  opt.fraction = 0.25;
+  const ReplayResult r = replay(t, opt);
+  SCOPED_TRACE(render_replay(r));
+  ASSERT_EQ(r.rows.size(), 200u);
+  EXPECT_LE(r.max_eval_fraction(), 0.25);
+  EXPECT_GE(r.problems_within(), 183);
+  EXPECT_LE(r.worst_gap(), 0.35);
 }
 
 // The target as the issue states it. It fails today (see above): enable it when it holds.
