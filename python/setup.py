@@ -13,12 +13,13 @@ CXX=/opt/gcc/bin/g++, and an extension built with it crashed inside ostream << l
 libstdc++.
 Optional overrides: DWTUNE_PYTHON_CXX (the compiler), DWTUNE_BUILD_DIR (an existing CMake build of
 dwtune configured with that compiler; its dwtune_dispatch target is built), DWTUNE_CUDA_ARCHITECTURES
-(default: the architecture of the visible GPU, else the project's default), DWTUNE_ONLY_FAMILIES
-(compile only these kernel families, for development: e.g. "naive;nhwc").
+(default: the architecture of the visible GPU, else the project's default), DWTUNE_CMAKE_ARGS (more
+arguments for the first configure, for development: e.g. "-DDWTUNE_ONLY_FAMILIES=naive;nhwc").
 """
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -115,8 +116,7 @@ def build_dwtune(cxx):
                "-DDWTUNE_INSTALL=OFF"]
         if shutil.which("ninja"):
             cmd += ["-G", "Ninja"]
-        if os.environ.get("DWTUNE_ONLY_FAMILIES"):
-            cmd.append(f"-DDWTUNE_ONLY_FAMILIES={os.environ['DWTUNE_ONLY_FAMILIES']}")
+        cmd += shlex.split(os.environ.get("DWTUNE_CMAKE_ARGS", ""))
         arch = cuda_architectures()
         if arch:
             cmd.append(f"-DCMAKE_CUDA_ARCHITECTURES={arch}")
