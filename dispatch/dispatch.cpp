@@ -243,30 +243,37 @@ class Dispatcher {
     return c;
   }
 
-  // conv2d's path: the kernel only. The thread's previous shape answers with a comparison, a shape
-  // seen before with a hash lookup under a shared lock; neither allocates nor builds a string.
-  const Operation* kernel_for(const ConvShape& s, int dev) {
+  // The per-call path (conv2d, choose_quick): the kernel and the baseline flag. The thread's previous
+  // shape answers with a comparison, a shape seen before with a hash lookup under a shared lock;
+  // neither allocates nor builds a string.
+  QuickChoice quick(const ConvShape& s, int dev) {
     struct Last {
       std::uint64_t gen = ~std::uint64_t{0};
       ShapeKey key{};
-      const Operation* op = nullptr;
+      QuickChoice c;
     };
     thread_local Last last;
     const ShapeKey key{dev, s};
     const std::uint64_t gen = generation_.load(std::memory_order_acquire);
-    if (last.gen == gen && last.op && last.key == key) return last.op;
-    const Operation* op = nullptr;
+    if (last.gen == gen && last.key == key) return last.c;
+    QuickChoice c;
+    bool found = false;
     {
       std::shared_lock lk(cache_mu_);
-      if (auto it = cache_.find(key); it != cache_.end()) op = it->second.op;
+      if (auto it = cache_.find(key); it != cache_.end())
+        c = {it->second.op, it->second.baseline_faster}, found = true;
     }
-    if (!op) {
-      const Choice c = choose(s, dev);
-      if (!c.op) throw std::runtime_error("dwt::conv2d: " + c.reason);
-      op = c.op;
+    if (!found) {
+      const Choice full = choose(s, dev);
+      c = {full.op, full.baseline_faster};
     }
-    last = {gen, key, op};
-    return op;
+    last = {gen, key, c};
+    return c;
+  }
+
+  const Operation* kernel_for(const ConvShape& s, int dev) {
+    if (const Operation* op = quick(s, dev).op) return op;
+    throw std::runtime_error("dwt::conv2d: " + choose(s, dev).reason);
   }
 
  private:
@@ -422,6 +429,8 @@ Choice choose_kernel(const ConvShape& s, const TuningTable* table, std::string_v
 }
 
 Choice choose(const ConvShape& s, int device) { return Dispatcher::get().choose(s, device); }
+
+QuickChoice choose_quick(const ConvShape& s, int device) { return Dispatcher::get().quick(s, device); }
 
 std::shared_ptr<const TuningTable> tuning_table() { return Dispatcher::get().table(); }
 

@@ -81,6 +81,15 @@ void conv2d_wgrad(const ConvShape& s, const void* x, const void* dy, void* dw, v
 // until the next load_tuning_table / unload_tuning_table.
 Choice choose(const ConvShape& s, int device);
 
+// choose's kernel and baseline flag without the reason, for per-call paths (the PyTorch extension):
+// a shape seen before costs a hash lookup (the thread's previous shape, a comparison), with no
+// allocation and no string built. op is null where choose's is.
+struct QuickChoice {
+  const Operation* op = nullptr;
+  bool baseline_faster = false;
+};
+QuickChoice choose_quick(const ConvShape& s, int device);
+
 // Reads a tuning table and makes it the one conv2d uses (replacing any earlier one). Throws
 // TableError naming the file and field when it cannot be read; the previous table then stays.
 // Thread-safe. Warns on stderr at once if the table is from another GPU model than the current

@@ -13,11 +13,13 @@ CXX=/opt/gcc/bin/g++, and an extension built with it crashed inside ostream << l
 libstdc++.
 Optional overrides: DWTUNE_PYTHON_CXX (the compiler), DWTUNE_BUILD_DIR (an existing CMake build of
 dwtune configured with that compiler; its dwtune_dispatch target is built), DWTUNE_CUDA_ARCHITECTURES
-(default: the architecture of the visible GPU, else the project's default).
+(default: the architecture of the visible GPU, else the project's default), DWTUNE_CMAKE_ARGS (more
+arguments for the first configure, for development: e.g. "-DDWTUNE_ONLY_FAMILIES=naive;nhwc").
 """
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -114,6 +116,7 @@ def build_dwtune(cxx):
                "-DDWTUNE_INSTALL=OFF"]
         if shutil.which("ninja"):
             cmd += ["-G", "Ninja"]
+        cmd += shlex.split(os.environ.get("DWTUNE_CMAKE_ARGS", ""))
         arch = cuda_architectures()
         if arch:
             cmd.append(f"-DCMAKE_CUDA_ARCHITECTURES={arch}")
@@ -157,7 +160,7 @@ def extensions():
     rpaths = sorted({os.path.dirname(p) for p in libs if ".so" in os.path.basename(p)})
     return [CUDAExtension(
         name="dwtune_torch._C",
-        sources=["dwtune_torch/ext.cpp"],
+        sources=["dwtune_torch/ext.cpp", "dwtune_torch/autograd.cpp"],
         include_dirs=include_dirs,
         # Order matters for static libraries: users before what they use.
         extra_objects=link["static_libs"] + libs,

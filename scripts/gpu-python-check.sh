@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # On a GPU machine: the PyTorch package as a user installs it, and the dispatch library, in one call.
 # pip install --no-build-isolation ./python (which builds dwtune through CMake in
-# python/build/dwtune-cmake), an import from outside the checkout, the shapes script against that
-# build's `dwtune shapes`, scripts/torch_check.py (opcheck, torch.compile, KernelBench-style
-# evaluation, every table layer vs F.conv2d), scripts/kernelbench_check.py, test_dispatch and the
-# find_package consumer; then pip uninstall. Logs go to $OUT (or ./gpu-out). A short summary comes last.
+# python/build/dwtune-cmake), an import from outside the checkout, scripts/torch_check.py (opcheck
+# of the three operators, torch.compile, KernelBench-style evaluation, every table layer vs
+# F.conv2d), scripts/train_check.py (gradients, determinism, a KB85 training step),
+# tests/python/test_torch_ops.py, scripts/host_cost.py, the shapes script against that build's
+# `dwtune shapes`, scripts/kernelbench_check.py; then pip uninstall. Logs go to $OUT (or ./gpu-out). A short summary comes last.
 #   scripts/gpu-python-check.sh [TABLE.json]
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,6 +43,24 @@ if [ $rc -eq 0 ]; then
   python3 "$root/scripts/torch_check.py" "${table_args[@]}" > "$OUT/torch_check.log" 2>&1 || trc=$?
   grep -E "^  (ok|FAIL)|^==|failed" "$OUT/torch_check.log"
   record "torch_check" $trc "$(tail -1 "$OUT/torch_check.log")"
+
+  echo "== train_check.py ($(date +%T))"
+  rrc=0
+  python3 "$root/scripts/train_check.py" "${table_args[@]}" > "$OUT/train_check.log" 2>&1 || rrc=$?
+  grep -E "^  (ok|FAIL)|^==|failed|speedup|^        " "$OUT/train_check.log"
+  record "train_check" $rrc "$(tail -1 "$OUT/train_check.log")"
+
+  echo "== test_torch_ops.py ($(date +%T))"
+  orc=0
+  (cd /tmp && python3 "$root/tests/python/test_torch_ops.py") > "$OUT/torch_ops.log" 2>&1 || orc=$?
+  tail -5 "$OUT/torch_ops.log"
+  record "operators on meta" $orc "$(tail -1 "$OUT/torch_ops.log")"
+
+  echo "== host_cost.py ($(date +%T))"
+  hrc=0
+  python3 "$root/scripts/host_cost.py" > "$OUT/host_cost.log" 2>&1 || hrc=$?
+  cat "$OUT/host_cost.log"
+  record "host cost" $hrc ""
 
   echo "== shapes script ($(date +%T))"
   src=0

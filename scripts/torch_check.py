@@ -2,8 +2,9 @@
 """On a GPU machine, with dwtune_torch installed (pip install --no-build-isolation ./python): the
 operator as PyTorch users meet it. Exits 1 if any check fails, 3 without a CUDA device.
 
-  opcheck     torch.library.opcheck of dwtune::conv2d: f32/f16/bf16, NCHW and channels_last, bias,
-              stride, padding, dilation, multiplier
+  opcheck     torch.library.opcheck of dwtune::conv2d, conv2d_dgrad and conv2d_wgrad: f32/f16/bf16,
+              NCHW and channels_last, bias, stride, padding, dilation, multiplier, requires_grad off
+              and on
   compile     torch.compile(fullgraph=True) of a small MobileNet-like model using the op equals eager
               (inference in f32, channels_last, f16; a training step's gradients)
   kernelbench KernelBench-style evaluation of dwtune_torch/kernelbench/kb82..kb86.py with a package
@@ -14,6 +15,7 @@ operator as PyTorch users meet it. Exits 1 if any check fails, 3 without a CUDA 
               alone (CUDA events, L2 flushed before every repetition, median, interleaved), within 3%
 
     python3 scripts/torch_check.py --table TABLE.json [--only opcheck,compile,kernelbench,networks]
+                                   [--dtypes f32,f16,bf16]
 """
 import argparse
 import json
@@ -43,13 +45,13 @@ def check(name, fn):
         traceback.print_exc(limit=4)
 
 
-def opchecks(dwtune_torch, dev):
+def opchecks(dwtune_torch, dev, dtypes):
     cases = [  # (N, C, H, W, M, KH, KW, stride, padding, dilation, bias)
         (2, 8, 20, 30, 1, 3, 3, [1, 1], [1, 1], [1, 1], False),
         (2, 6, 17, 23, 2, 3, 5, [2, 1], [1, 2], [1, 1], True),
         (1, 4, 19, 21, 1, 3, 3, [1, 1], [2, 2], [2, 2], True),
     ]
-    for dt in ("f32", "f16", "bf16"):
+    for dt in dtypes:
         for fmt in ("nchw", "channels_last"):
             def run(dt=dt, fmt=fmt):
                 for n, c, h, w, m, kh, kw, s, p, d, b in cases:
@@ -58,15 +60,32 @@ def opchecks(dwtune_torch, dev):
                         x = x.to(memory_format=torch.channels_last)
                     wt = torch.randn(c * m, 1, kh, kw, device=dev, dtype=DTYPES[dt])
                     bias = torch.randn(c * m, device=dev, dtype=DTYPES[dt]) if b else None
+                    y = F.conv2d(x, wt, bias, s, p, d, groups=c)  # its shape and format for dy
+                    dy = torch.randn_like(y)
                     for grad in (False, True):
-                        args = [t.clone().requires_grad_(grad) if t is not None else None for t in (x, wt, bias)]
-                        torch.library.opcheck(torch.ops.dwtune.conv2d.default, (*args, s, p, d))
+                        def g(t):
+                            return t.clone().requires_grad_(grad) if t is not None else None
+                        ops = torch.ops.dwtune
+                        torch.library.opcheck(ops.conv2d.default, (g(x), g(wt), g(bias), s, p, d))
+                        torch.library.opcheck(ops.conv2d_dgrad.default, (g(dy), g(wt), list(x.shape), s, p, d))
+                        torch.library.opcheck(ops.conv2d_wgrad.default, (g(x), g(dy), [kh, kw], b, s, p, d))
                     y = dwtune_torch.conv2d(x, wt, bias, s, p, d)
                     ref = F.conv2d(x, wt, bias, s, p, d, groups=c)
                     tol = 1e-4 if dt == "f32" else 2e-2
                     torch.testing.assert_close(y, ref, rtol=tol, atol=tol)
                     if y.is_contiguous(memory_format=torch.channels_last) != (fmt == "channels_last"):
                         raise AssertionError(f"output memory format: strides {y.stride()} for {fmt} input")
+                    # Gradients (dwtune's backward operators) against F.conv2d's.
+                    grads = []
+                    for f in (lambda *a: dwtune_torch.conv2d(*a, s, p, d),
+                              lambda *a: F.conv2d(*a, s, p, d, groups=c)):
+                        leaves = [t.clone().requires_grad_(True) if t is not None else None for t in (x, wt, bias)]
+                        f(*leaves).backward(dy)
+                        grads.append([t.grad for t in leaves if t is not None])
+                    for got, want in zip(*grads):
+                        torch.testing.assert_close(got, want, rtol=tol, atol=tol * max(1.0, want.abs().max().item()))
+                    if grads[0][0].is_contiguous(memory_format=torch.channels_last) != (fmt == "channels_last"):
+                        raise AssertionError(f"input gradient's memory format: strides {grads[0][0].stride()}")
             check(f"opcheck {dt} {fmt}", run)
 
 
@@ -109,18 +128,22 @@ def compile_checks(dev):
             torch.testing.assert_close(got, want, rtol=tol, atol=tol)
         check(f"torch.compile(fullgraph=True) equals eager, {dt} {fmt}", run)
 
-    def train():
-        torch.manual_seed(0)
-        model = mobilenet_like().to(dev).train()
-        x = torch.rand(8, 3, 112, 112, device=dev)
-        grads = []
-        for m in (model, torch.compile(model, fullgraph=True)):
-            model.zero_grad()
-            m(x).square().sum().backward()
-            grads.append([p.grad.clone() for p in model.parameters()])
-        for a, b in zip(*grads):
-            torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-3)
-    check("torch.compile(fullgraph=True) training step: gradients equal eager's", train)
+    for fmt in ("nchw", "channels_last"):
+        def train(fmt=fmt):
+            torch.manual_seed(0)
+            model = mobilenet_like().to(dev).train()
+            x = torch.rand(8, 3, 112, 112, device=dev)
+            if fmt == "channels_last":
+                model = model.to(memory_format=torch.channels_last)
+                x = x.to(memory_format=torch.channels_last)
+            grads = []
+            for m in (model, torch.compile(model, fullgraph=True)):
+                model.zero_grad()
+                m(x).square().sum().backward()
+                grads.append([p.grad.clone() for p in model.parameters()])
+            for a, b in zip(*grads):
+                torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-3)
+        check(f"torch.compile(fullgraph=True) training step, f32 {fmt}: gradients equal eager's", train)
 
 
 def kernelbench_checks(dev):
@@ -227,6 +250,7 @@ def main():
     ap.add_argument("--table", help="tuning table to load and whose layers to time")
     ap.add_argument("--only", default="opcheck,compile,kernelbench,networks")
     ap.add_argument("--reps", type=int, default=50)
+    ap.add_argument("--dtypes", default="f32,f16,bf16", help="of the opcheck step")
     args = ap.parse_args()
     if not torch.cuda.is_available():
         print("torch_check: no CUDA device", file=sys.stderr)
@@ -240,7 +264,7 @@ def main():
     only = args.only.split(",")
     if "opcheck" in only:
         print("== opcheck")
-        opchecks(dwtune_torch, dev)
+        opchecks(dwtune_torch, dev, args.dtypes.split(","))
     if "compile" in only:
         print("== torch.compile")
         compile_checks(dev)

@@ -896,6 +896,39 @@ TEST(DispatchGpu, TableOfAnotherGpuFallsBackToDefaults) {
   unload_tuning_table();
 }
 
+// The per-call path answers what choose answers, for a shape whose table entry measured cuDNN
+// faster and one whose did not, repeatedly (the thread's last shape, then the cache), and follows a
+// table change.
+TEST(DispatchGpu, QuickChoiceFollowsChooseAndTableChanges) {
+  DWT_REQUIRE_GPU();
+  DWT_CUDA_CHECK(cudaSetDevice(0));
+  const std::vector<Problem> ps = gpu_problems();
+  const std::string winner = "naive_f32_nchw_b256";
+  REQUIRE_KERNEL(winner);
+  TempDir dir;
+  write_table_atomic(full_table(make_table(device_name(0), {with_baseline(make_entry(ps[0], winner, 0.5), 0.1),
+                                                             with_baseline(make_entry(ps[1], winner, 0.1), 0.5)})),
+                     dir / "table.json");
+  auto expect_same = [](const Problem& p, const char* when) {
+    const Choice c = choose(p, 0);
+    for (int i = 0; i < 3; ++i) {
+      const QuickChoice q = choose_quick(p, 0);
+      EXPECT_EQ(q.op, c.op) << when << ", " << p.name << ": " << c.reason;
+      EXPECT_EQ(q.baseline_faster, c.baseline_faster) << when << ", " << p.name << ": " << c.reason;
+    }
+  };
+  unload_tuning_table();
+  for (const Problem& p : ps) expect_same(p, "without a table");
+  load_tuning_table(dir / "table.json");
+  EXPECT_TRUE(choose_quick(ps[0], 0).baseline_faster);
+  EXPECT_EQ(choose_quick(ps[0], 0).op, find_operation(winner));
+  EXPECT_FALSE(choose_quick(ps[1], 0).baseline_faster);
+  EXPECT_EQ(choose_quick(ps[1], 0).op, find_operation(winner));
+  for (const Problem& p : ps) expect_same(p, "with the table");
+  unload_tuning_table();
+  for (const Problem& p : ps) expect_same(p, "after unloading");
+}
+
 TEST(DispatchGpu, BadArgumentsAreErrors) {
   DWT_REQUIRE_GPU();
   Problem p = gpu_problems()[0];
