@@ -10,6 +10,9 @@
 //     row meets; so every dy and x element is read once per item, the taps accumulate in registers.
 //     The block sums its threads (warp butterfly, then warps in order) and writes one row of
 //     KH*KW (+1 bias) partials per channel into the workspace: [blocks per channel][OC][P].
+//     Where widths and padding are even and the tensors aligned, two adjacent columns load as one
+//     8-byte (f32) or 4-byte (16-bit) pair: half the load instructions, which is what bounds this
+//     kernel (f16 took as long as f32 before). Item indices split by multiply and shift, in 32 bits.
 //  2. wgrad_reduce_kernel sums the workspace's rows column by column in a fixed order into dw and db.
 // KH x KW, stride S and dilation D are compile-time on the fast path; KSize{} serves every size,
 // stride, dilation and padding at run time: one output per item, TG taps per block (grid.y walks the
@@ -95,6 +98,18 @@ __device__ __forceinline__ void wgrad_block_sum(float (&acc)[P], Put put) {
   }
 }
 
+// Division by a divisor fixed for the launch, as a multiply and a shift (dividends below 2^31,
+// divisors up to 2^31): the item loops split their indices without 64-bit or hardware division.
+struct FastDiv {
+  unsigned d = 1, mul = 1, shift = 0;
+  FastDiv() = default;
+  explicit FastDiv(std::int64_t divisor) : d(static_cast<unsigned>(divisor)) {
+    while ((std::uint64_t{1} << shift) < d) ++shift;
+    mul = static_cast<unsigned>((std::uint64_t{1} << 32) * ((std::uint64_t{1} << shift) - d) / d + 1);
+  }
+  __device__ __forceinline__ unsigned div(unsigned n) const { return (__umulhi(n, mul) + n) >> shift; }
+};
+
 // How a launch splits the problem: items of R x TW outputs, `per_block` consecutive items per block,
 // `bpc` blocks per channel (the workspace's rows), computed once on the host.
 struct WgradGeom {
@@ -103,10 +118,13 @@ struct WgradGeom {
   std::int64_t per_block = 1;
   std::int64_t bpc = 1;
   std::int64_t blocks = 1;      // bpc * OC
+  FastDiv by_cg, by_rg;
 };
 
 // Blocks to aim for: several waves on any current GPU, and not so many that the partials rival dy.
 inline constexpr std::int64_t kWgradTargetBlocks = 4096;
+// Items per channel and elements per plane stay below this: 32-bit indices inside a channel.
+inline constexpr std::int64_t kWgradMaxIndex = (std::int64_t{1} << 31) - 1;
 
 inline WgradGeom wgrad_geom(const ConvShape& s, int r, int tw, int threads) {
   WgradGeom g;
@@ -119,10 +137,34 @@ inline WgradGeom wgrad_geom(const ConvShape& s, int r, int tw, int threads) {
   g.per_block = ipt * threads;
   g.bpc = (g.items + g.per_block - 1) / g.per_block;
   g.blocks = g.bpc * oc;
+  if (g.cg <= kWgradMaxIndex && g.rg <= kWgradMaxIndex) g.by_cg = FastDiv(g.cg), g.by_rg = FastDiv(g.rg);
   return g;
 }
 
-template <class T, int KH, int KW, int S, int D, int R, int TW, int THREADS, int MINB>
+// Two adjacent elements as floats, one 8-byte (f32) or 4-byte (16-bit) load from an aligned pair.
+__device__ __forceinline__ float2 ldg_pair(const float* p) { return __ldg(reinterpret_cast<const float2*>(p)); }
+__device__ __forceinline__ float2 ldg_pair(const __half* p) {
+  return __half22float2(__ldg(reinterpret_cast<const __half2*>(p)));
+}
+__device__ __forceinline__ float2 ldg_pair(const __nv_bfloat16* p) {
+  return __bfloat1622float2(__ldg(reinterpret_cast<const __nv_bfloat162*>(p)));
+}
+
+// p[0] and p[1] when `in` (zeros otherwise), as a pair load (PAIR) or two element loads.
+template <bool PAIR, class T>
+__device__ __forceinline__ void ldg_two(float& v0, float& v1, const T* p, bool in, bool in1) {
+  if constexpr (PAIR) {
+    const float2 v = in ? ldg_pair(p) : make_float2(0.0f, 0.0f);
+    v0 = v.x, v1 = v.y;
+  } else {
+    v0 = in ? ldg_f(p) : 0.0f;
+    v1 = in1 ? ldg_f(p + 1) : 0.0f;
+  }
+}
+
+// PAIR: rows, padding and tensors are such that every even column starts an aligned pair that lies
+// wholly inside or wholly outside its row (even widths and padding, aligned tensors).
+template <class T, int KH, int KW, int S, int D, int R, int TW, int THREADS, int MINB, bool PAIR>
 __global__ void __launch_bounds__(THREADS, MINB) wgrad_kernel(ConvArgs a, WgradGeom g) {
   constexpr int KK = KH * KW;
   constexpr int RH = (R - 1) * S + (KH - 1) * D + 1;   // input rows of an item
@@ -130,36 +172,38 @@ __global__ void __launch_bounds__(THREADS, MINB) wgrad_kernel(ConvArgs a, WgradG
   const ConvShape& s = a.s;
   const std::int64_t OC = s.out_c(), OH = s.out_h(), OW = s.out_w(), H = s.h, W = s.w;
   const std::int64_t oc = blockIdx.x / g.bpc, blk = blockIdx.x % g.bpc;
-  const T* __restrict__ x = static_cast<const T*>(a.x);
-  const T* __restrict__ dy = static_cast<const T*>(a.dy);
+  const int OHi = static_cast<int>(OH), OWi = static_cast<int>(OW), Hi = static_cast<int>(H), Wi = static_cast<int>(W);
+  const T* __restrict__ x = static_cast<const T*>(a.x) + oc / s.m * H * W;   // image 0
+  const T* __restrict__ dy = static_cast<const T*>(a.dy) + oc * OH * OW;     // image 0
   float acc[KK + 1] = {};  // taps, then the bias
-  const std::int64_t first = blk * g.per_block;
-  const std::int64_t end = first + g.per_block < g.items ? first + g.per_block : g.items;
-  for (std::int64_t i = first + threadIdx.x; i < end; i += THREADS) {
-    const std::int64_t colg = i % g.cg, rest = i / g.cg, n = rest / g.rg;
-    const std::int64_t oh0 = (rest - n * g.rg) * R, ow0 = colg * TW;
-    const T* xp = x + (n * s.c + oc / s.m) * H * W;
-    const T* dp = dy + (n * OC + oc) * OH * OW + oh0 * OW + ow0;
+  const unsigned first = static_cast<unsigned>(blk * g.per_block);
+  const unsigned end = static_cast<unsigned>(first + g.per_block < g.items ? first + g.per_block : g.items);
+  for (unsigned i = first + threadIdx.x; i < end; i += THREADS) {
+    const unsigned rest = g.by_cg.div(i), n = g.by_rg.div(rest);
+    const int oh0 = static_cast<int>(rest - n * g.by_rg.d) * R, ow0 = static_cast<int>(i - rest * g.by_cg.d) * TW;
+    const T* xp = x + n * s.c * H * W;
+    const T* dp = dy + n * OC * OH * OW + oh0 * OWi + ow0;
     float d[R][TW];
 #pragma unroll
     for (int t = 0; t < R; ++t)
 #pragma unroll
-      for (int j = 0; j < TW; ++j) {
-        d[t][j] = oh0 + t < OH && ow0 + j < OW ? ldg_f(dp + t * OW + j) : 0.0f;
-        acc[KK] += d[t][j];
+      for (int j = 0; j < TW; j += 2) {
+        ldg_two<PAIR>(d[t][j], d[t][j + 1], dp + t * OWi + j, oh0 + t < OHi && ow0 + j < OWi,
+                      oh0 + t < OHi && ow0 + j + 1 < OWi);
+        acc[KK] += d[t][j] + d[t][j + 1];
       }
-    const std::int64_t ih0 = oh0 * S - s.ph, iw0 = ow0 * S - s.pw;
+    const int ih0 = oh0 * S - s.ph, iw0 = ow0 * S - s.pw;
 #pragma unroll
     for (int r = 0; r < RH; ++r) {
       // Outside the image reads as zero through the load predicate, not a branch.
-      const std::int64_t ih = ih0 + r;
-      const bool row_in = ih >= 0 && ih < H;
-      const T* row = xp + (row_in ? ih : 0) * W;
-      float xw[WIN];
+      const int ih = ih0 + r;
+      const bool row_in = ih >= 0 && ih < Hi;
+      const T* row = xp + (row_in ? ih : 0) * Wi;
+      float xw[WIN + 1];
 #pragma unroll
-      for (int q = 0; q < WIN; ++q) {
-        const std::int64_t iw = iw0 + q;
-        xw[q] = row_in && iw >= 0 && iw < W ? ldg_f(row + iw) : 0.0f;
+      for (int q = 0; q < WIN; q += 2) {
+        const int iw = iw0 + q;
+        ldg_two<PAIR>(xw[q], xw[q + 1], row + iw, row_in && iw >= 0 && iw < Wi, row_in && iw + 1 >= 0 && iw + 1 < Wi);
       }
 #pragma unroll
       for (int t = 0; t < R; ++t) {
@@ -187,6 +231,7 @@ __global__ void __launch_bounds__(THREADS) wgrad_any_kernel(ConvArgs a, WgradGeo
   const std::int64_t OC = s.out_c(), OH = s.out_h(), OW = s.out_w(), H = s.h, W = s.w;
   const std::int64_t oc = blockIdx.x / g.bpc, blk = blockIdx.x % g.bpc;
   const int kk = s.kh * s.kw, tap0 = static_cast<int>(blockIdx.y) * TG;
+  const int OWi = static_cast<int>(OW), Hi = static_cast<int>(H), Wi = static_cast<int>(W);
   const T* __restrict__ x = static_cast<const T*>(a.x);
   const T* __restrict__ dy = static_cast<const T*>(a.dy);
   int offh[TG], offw[TG];  // the taps' offsets from (oh * sh, ow * sw)
@@ -200,14 +245,15 @@ __global__ void __launch_bounds__(THREADS) wgrad_any_kernel(ConvArgs a, WgradGeo
   const std::int64_t first = blk * g.per_block;
   const std::int64_t end = first + g.per_block < g.items ? first + g.per_block : g.items;
   for (std::int64_t i = first + threadIdx.x; i < end; i += THREADS) {
-    const std::int64_t ow = i % OW, rest = i / OW, n = rest / OH, oh = rest - n * OH;
+    const unsigned rest = g.by_cg.div(static_cast<unsigned>(i)), n = g.by_rg.div(rest);
+    const int ow = static_cast<int>(i - std::int64_t{rest} * OW), oh = static_cast<int>(rest - n * g.by_rg.d);
     const T* xp = x + (n * s.c + oc / s.m) * H * W;
-    const float d = ldg_f(dy + ((n * OC + oc) * OH + oh) * OW + ow);
+    const float d = ldg_f(dy + (n * OC + oc) * OH * OW + oh * OWi + ow);
     acc[TG] += d;
 #pragma unroll
     for (int k = 0; k < TG; ++k) {
-      const std::int64_t ih = oh * s.sh + offh[k], iw = ow * s.sw + offw[k];
-      if (tap0 + k < kk && ih >= 0 && ih < H && iw >= 0 && iw < W) acc[k] = fmaf(ldg_f(xp + ih * W + iw), d, acc[k]);
+      const int ih = oh * s.sh + offh[k], iw = ow * s.sw + offw[k];
+      if (tap0 + k < kk && ih >= 0 && ih < Hi && iw >= 0 && iw < Wi) acc[k] = fmaf(ldg_f(xp + ih * Wi + iw), d, acc[k]);
     }
   }
   const WgradCols m = wgrad_cols(s, false);
@@ -259,9 +305,10 @@ struct Wgrad {
   static constexpr bool kFixed = K.kh > 0;
   static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
   static_assert(kFixed || (P.r == 1 && P.tw == 1 && P.tg > 0), "the run-time path: one output per item");
+  static_assert(!kFixed || P.tw % 2 == 0, "items are whole pairs wide");
   static constexpr WgradTile default_tile =
-      kFixed ? WgradTile{.r = 4, .tw = 8, .stride = 1, .dilation = 1, .threads = 256}
-             : WgradTile{.r = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 256, .tg = 16};
+      kFixed ? WgradTile{.r = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .minb = 4}
+             : WgradTile{.r = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 128, .tg = 8};
 
   static WgradGeom geom(const ConvShape& s) { return wgrad_geom(s, P.r, P.tw, P.threads); }
   static std::int64_t tap_groups(const ConvShape& s) {
@@ -279,15 +326,25 @@ struct Wgrad {
     return static_cast<std::size_t>(geom(s).bpc * wgrad_cols(s, false).count()) * sizeof(float);
   }
   static Support supports(const ConvShape& s, const DeviceLimits&) {
+    const std::int64_t items = s.n * ((s.out_h() + P.r - 1) / P.r) * ((s.out_w() + P.tw - 1) / P.tw);
+    if (items > kWgradMaxIndex || s.h * s.w > kWgradMaxIndex || s.out_h() * s.out_w() > kWgradMaxIndex)
+      return Support::no("2^31 items per channel or elements per plane, or more");
     return wgrad_support(s, P.stride, P.dilation, geom(s).blocks, tap_groups(s));
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    const WgradGeom g = geom(a.s);
-    if constexpr (kFixed)
-      launch_kernel(wgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.r, P.tw, P.threads, P.minb>, c, st, a, g);
-    else
+    const ConvShape& s = a.s;
+    const WgradGeom g = geom(s);
+    if constexpr (kFixed) {
+      auto al = [](const void* q) { return reinterpret_cast<std::uintptr_t>(q) % (2 * sizeof(T)) == 0; };
+      const bool pair = s.w % 2 == 0 && s.out_w() % 2 == 0 && s.pw % 2 == 0 && al(a.x) && al(a.dy);
+      if (pair)
+        launch_kernel(wgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.r, P.tw, P.threads, P.minb, true>, c, st, a, g);
+      else
+        launch_kernel(wgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.r, P.tw, P.threads, P.minb, false>, c, st, a, g);
+    } else {
       launch_kernel(wgrad_any_kernel<T, P.tg, P.threads>, c, st, a, g);
-    launch_wgrad_reduce<T>(a, g.bpc, wgrad_cols(a.s, false), st);
+    }
+    launch_wgrad_reduce<T>(a, g.bpc, wgrad_cols(s, false), st);
   }
 };
 
@@ -295,10 +352,11 @@ struct Wgrad {
 // 3x3 and 5x5 (other strided sizes take the run-time path).
 inline constexpr KSize kWgradSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
 inline constexpr KSize kWgradStridedSizes[] = {{3, 3}, {5, 5}};
-// Tall, wide items for large planes (all registers, or two blocks per SM); small items for small
-// planes (more threads per channel, four blocks per SM).
+// Two rows of eight columns (two blocks per SM: KB85's 21 taps, 16-bit types), or two rows of four
+// (four blocks per SM: most layers). Measured on an H200, taller items (4 x 8, all registers) and a
+// variant staging slabs of 8 or 16 rows through shared memory lost on every KernelBench shape and
+// network layer.
 inline constexpr WgradTile kWgradTiles[] = {
-    {.r = 4, .tw = 8, .stride = 1, .dilation = 1, .threads = 256},
     {.r = 2, .tw = 8, .stride = 1, .dilation = 1, .threads = 256, .minb = 2},
     {.r = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .minb = 4},
 };

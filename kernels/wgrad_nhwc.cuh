@@ -27,6 +27,7 @@ struct WgradNhwcGeom {
   std::int64_t items = 1;        // N * OH * owg
   std::int64_t sblocks = 1;      // blocks across space: the workspace's rows
   std::int64_t blocks = 1;       // sblocks * cchunks
+  FastDiv by_owg, by_oh;
 };
 
 inline WgradNhwcGeom wgrad_nhwc_geom(const ConvShape& s, int V, int tw, int threads) {
@@ -44,6 +45,7 @@ inline WgradNhwcGeom wgrad_nhwc_geom(const ConvShape& s, int V, int tw, int thre
   ipt = ipt < 1 ? 1 : ipt;
   g.sblocks = (g.items + g.spb * ipt - 1) / (g.spb * ipt);
   g.blocks = g.sblocks * chunks;
+  if (g.owg <= kWgradMaxIndex && s.out_h() <= kWgradMaxIndex) g.by_owg = FastDiv(g.owg), g.by_oh = FastDiv(s.out_h());
   return g;
 }
 
@@ -104,8 +106,8 @@ __global__ void __launch_bounds__(THREADS) wgrad_nhwc_kernel(ConvArgs a, WgradNh
   float acc[KK + 1][V] = {};  // taps, then the bias
   const std::int64_t lanes = g.sblocks * g.spb;
   for (std::int64_t i = pl.active ? pl.sb * g.spb + pl.sl : g.items; i < g.items; i += lanes) {
-    const std::int64_t owg = i % g.owg, rest = i / g.owg, n = rest / OH, oh = rest - n * OH;
-    const std::int64_t ow0 = owg * TW;
+    const unsigned rest = g.by_owg.div(static_cast<unsigned>(i)), n = g.by_oh.div(rest);
+    const std::int64_t oh = rest - n * g.by_oh.d, ow0 = (i - std::int64_t{rest} * g.owg) * TW;
     float d[TW][V];
 #pragma unroll
     for (int j = 0; j < TW; ++j) {
@@ -170,7 +172,8 @@ __global__ void __launch_bounds__(THREADS) wgrad_nhwc_any_kernel(ConvArgs a, Wgr
   float acc[TG + 1][V] = {};
   const std::int64_t lanes = g.sblocks * g.spb;
   for (std::int64_t i = pl.active ? pl.sb * g.spb + pl.sl : g.items; i < g.items; i += lanes) {
-    const std::int64_t ow = i % OW, rest = i / OW, n = rest / OH, oh = rest - n * OH;
+    const unsigned rest = g.by_owg.div(static_cast<unsigned>(i)), n = g.by_oh.div(rest);
+    const std::int64_t oh = rest - n * g.by_oh.d, ow = i - std::int64_t{rest} * OW;
     float d[V];
     nhwc_load<T, V, VEC>(d, dy + i * OC, pl.oc0, OC, 1);
 #pragma unroll
@@ -222,6 +225,10 @@ struct WgradNhwc {
   static_assert(V >= 2 && V * sizeof(T) == P.vb, "2 to 8 channels per thread");
   static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
   static_assert(kFixed || (P.tw == 1 && P.tg > 0), "the run-time path: one pixel per item");
+  static constexpr int kDefaultVb = sizeof(T) == 4 ? 16 : 8;
+  static constexpr WgradNhwcTile default_tile =
+      kFixed ? WgradNhwcTile{.tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
+             : WgradNhwcTile{.tw = 1, .stride = 0, .dilation = 0, .threads = 256, .vb = kDefaultVb, .tg = 8};
 
   static WgradNhwcGeom geom(const ConvShape& s) { return wgrad_nhwc_geom(s, V, P.tw, P.threads); }
   static std::int64_t tap_groups(const ConvShape& s) {
@@ -239,6 +246,7 @@ struct WgradNhwc {
     return static_cast<std::size_t>(geom(s).sblocks * wgrad_cols(s, true).count()) * sizeof(float);
   }
   static Support supports(const ConvShape& s, const DeviceLimits&) {
+    if (geom(s).items > kWgradMaxIndex) return Support::no("2^31 items or more");
     // Channel and pixel offsets are int inside a row; rows and images are int64.
     if (s.out_c() * s.kh * s.kw >= (std::int64_t{1} << 31) || s.w * s.c >= (std::int64_t{1} << 31) ||
         s.out_w() * s.out_c() >= (std::int64_t{1} << 31))
@@ -264,15 +272,19 @@ struct WgradNhwc {
 };
 
 // KernelBench's 3x3, 3x1 and 3x7 and the networks' 5x5 with V channels of 16 bytes (f32) or 8 bytes
-// (16-bit types: the same registers as f32); 7x7 with half the channels (49 taps of accumulators).
+// (16-bit types: the same registers as f32), or half that; 7x7 with half the channels (49 taps of
+// accumulators).
 inline constexpr KSize kWgradNhwcSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}};
 inline constexpr KSize kWgradNhwcLargeSizes[] = {{7, 7}};
+// Half-width vectors (V = 2) take half the registers: two blocks per SM where the taps are many (3x7).
 inline constexpr WgradNhwcTile kWgradNhwcTiles32[] = {
     {.tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = 16},
+    {.tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
     {.tw = 2, .stride = 2, .dilation = 1, .threads = 256, .vb = 16},
 };
 inline constexpr WgradNhwcTile kWgradNhwcTiles16[] = {
     {.tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
+    {.tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = 4},
     {.tw = 2, .stride = 2, .dilation = 1, .threads = 256, .vb = 8},
 };
 inline constexpr WgradNhwcTile kWgradNhwcLargeTiles32[] = {
