@@ -224,6 +224,18 @@ __global__ void __launch_bounds__(THREADS, MINB) wgrad_kernel(ConvArgs a, WgradG
   });
 }
 
+// The offsets from (oh * sh, ow * sw) of taps tap0 .. tap0 + TG - 1 (tap 0's for those past the last).
+template <int TG>
+__device__ __forceinline__ void wgrad_tap_offsets(const ConvShape& s, int tap0, int (&offh)[TG], int (&offw)[TG]) {
+  const int kk = s.kh * s.kw;
+#pragma unroll
+  for (int k = 0; k < TG; ++k) {
+    const int tap = tap0 + k < kk ? tap0 + k : 0;
+    offh[k] = tap / s.kw * s.dh - s.ph;
+    offw[k] = tap % s.kw * s.dw - s.pw;
+  }
+}
+
 // Every size, stride, dilation at run time: one output per item, taps TG * blockIdx.y onwards.
 template <class T, int TG, int THREADS>
 __global__ void __launch_bounds__(THREADS) wgrad_any_kernel(ConvArgs a, WgradGeom g) {
@@ -234,13 +246,8 @@ __global__ void __launch_bounds__(THREADS) wgrad_any_kernel(ConvArgs a, WgradGeo
   const int OWi = static_cast<int>(OW), Hi = static_cast<int>(H), Wi = static_cast<int>(W);
   const T* __restrict__ x = static_cast<const T*>(a.x);
   const T* __restrict__ dy = static_cast<const T*>(a.dy);
-  int offh[TG], offw[TG];  // the taps' offsets from (oh * sh, ow * sw)
-#pragma unroll
-  for (int k = 0; k < TG; ++k) {
-    const int tap = tap0 + k < kk ? tap0 + k : 0;
-    offh[k] = tap / s.kw * s.dh - s.ph;
-    offw[k] = tap % s.kw * s.dw - s.pw;
-  }
+  int offh[TG], offw[TG];
+  wgrad_tap_offsets(s, tap0, offh, offw);
   float acc[TG + 1] = {};
   const std::int64_t first = blk * g.per_block;
   const std::int64_t end = first + g.per_block < g.items ? first + g.per_block : g.items;
@@ -283,6 +290,19 @@ struct WgradTile {
   friend constexpr bool operator==(const WgradTile&, const WgradTile&) = default;
 };
 
+// Both families' launches: `blocks` along x, tap groups along y (tg taps each on the run-time paths,
+// tg = 0: all taps in one block).
+inline std::int64_t wgrad_tap_groups(const ConvShape& s, int tg) {
+  return tg == 0 ? 1 : (std::int64_t{s.kh} * s.kw + tg - 1) / tg;
+}
+inline LaunchConfig wgrad_config(const ConvShape& s, std::int64_t blocks, int tg, int threads) {
+  LaunchConfig c;
+  c.grid = dim3(static_cast<unsigned>(blocks < 0x7fffffff ? blocks : 0x7fffffff),
+                clamp_grid_yz(wgrad_tap_groups(s, tg)));
+  c.block = dim3(threads);
+  return c;
+}
+
 // Checks shared by both wgrad families: the compiled stride and dilation, grid limits, 32-bit
 // offsets inside a plane and the filter.
 // stride, dilation: compiled for (0: run time).
@@ -305,23 +325,13 @@ struct Wgrad {
   static constexpr bool kFixed = K.kh > 0;
   static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
   static_assert(kFixed || (P.r == 1 && P.tw == 1 && P.tg > 0), "the run-time path: one output per item");
-  static_assert(!kFixed || P.tw % 2 == 0, "items are whole pairs wide");
+  static_assert(!kFixed || (P.tw % 2 == 0 && P.tg == 0), "items are whole pairs wide, all taps in one block");
   static constexpr WgradTile default_tile =
       kFixed ? WgradTile{.r = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .minb = 4}
              : WgradTile{.r = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 128, .tg = 8};
 
   static WgradGeom geom(const ConvShape& s) { return wgrad_geom(s, P.r, P.tw, P.threads); }
-  static std::int64_t tap_groups(const ConvShape& s) {
-    return kFixed ? 1 : (std::int64_t{s.kh} * s.kw + P.tg - 1) / P.tg;
-  }
-  static LaunchConfig config(const ConvShape& s) {
-    const WgradGeom g = geom(s);
-    LaunchConfig c;
-    c.grid = dim3(static_cast<unsigned>(g.blocks < 0x7fffffff ? g.blocks : 0x7fffffff),
-                  clamp_grid_yz(tap_groups(s)));
-    c.block = dim3(P.threads);
-    return c;
-  }
+  static LaunchConfig config(const ConvShape& s) { return wgrad_config(s, geom(s).blocks, P.tg, P.threads); }
   static std::size_t workspace_bytes(const ConvShape& s) {
     return static_cast<std::size_t>(geom(s).bpc * wgrad_cols(s, false).count()) * sizeof(float);
   }
@@ -329,7 +339,7 @@ struct Wgrad {
     const std::int64_t items = s.n * ((s.out_h() + P.r - 1) / P.r) * ((s.out_w() + P.tw - 1) / P.tw);
     if (items > kWgradMaxIndex || s.h * s.w > kWgradMaxIndex || s.out_h() * s.out_w() > kWgradMaxIndex)
       return Support::no("2^31 items per channel or elements per plane, or more");
-    return wgrad_support(s, P.stride, P.dilation, geom(s).blocks, tap_groups(s));
+    return wgrad_support(s, P.stride, P.dilation, geom(s).blocks, wgrad_tap_groups(s, P.tg));
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
     const ConvShape& s = a.s;

@@ -162,13 +162,8 @@ __global__ void __launch_bounds__(THREADS) wgrad_nhwc_any_kernel(ConvArgs a, Wgr
   const int kk = s.kh * s.kw, tap0 = static_cast<int>(blockIdx.y) * TG;
   const T* __restrict__ x = static_cast<const T*>(a.x);
   const T* __restrict__ dy = static_cast<const T*>(a.dy);
-  int offh[TG], offw[TG];  // the taps' offsets from (oh * sh, ow * sw)
-#pragma unroll
-  for (int k = 0; k < TG; ++k) {
-    const int tap = tap0 + k < kk ? tap0 + k : 0;
-    offh[k] = tap / s.kw * s.dh - s.ph;
-    offw[k] = tap % s.kw * s.dw - s.pw;
-  }
+  int offh[TG], offw[TG];
+  wgrad_tap_offsets(s, tap0, offh, offw);
   float acc[TG + 1][V] = {};
   const std::int64_t lanes = g.sblocks * g.spb;
   for (std::int64_t i = pl.active ? pl.sb * g.spb + pl.sl : g.items; i < g.items; i += lanes) {
@@ -225,23 +220,14 @@ struct WgradNhwc {
   static_assert(V >= 2 && V * sizeof(T) == P.vb, "2 to 8 channels per thread");
   static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
   static_assert(kFixed || (P.tw == 1 && P.tg > 0), "the run-time path: one pixel per item");
+  static_assert(!kFixed || P.tg == 0, "fixed sizes: all taps in one block");
   static constexpr int kDefaultVb = sizeof(T) == 4 ? 16 : 8;
   static constexpr WgradNhwcTile default_tile =
       kFixed ? WgradNhwcTile{.tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
              : WgradNhwcTile{.tw = 1, .stride = 0, .dilation = 0, .threads = 256, .vb = kDefaultVb, .tg = 8};
 
   static WgradNhwcGeom geom(const ConvShape& s) { return wgrad_nhwc_geom(s, V, P.tw, P.threads); }
-  static std::int64_t tap_groups(const ConvShape& s) {
-    return kFixed ? 1 : (std::int64_t{s.kh} * s.kw + P.tg - 1) / P.tg;
-  }
-  static LaunchConfig config(const ConvShape& s) {
-    const WgradNhwcGeom g = geom(s);
-    LaunchConfig c;
-    c.grid = dim3(static_cast<unsigned>(g.blocks < 0x7fffffff ? g.blocks : 0x7fffffff),
-                  clamp_grid_yz(tap_groups(s)));
-    c.block = dim3(P.threads);
-    return c;
-  }
+  static LaunchConfig config(const ConvShape& s) { return wgrad_config(s, geom(s).blocks, P.tg, P.threads); }
   static std::size_t workspace_bytes(const ConvShape& s) {
     return static_cast<std::size_t>(geom(s).sblocks * wgrad_cols(s, true).count()) * sizeof(float);
   }
@@ -251,7 +237,7 @@ struct WgradNhwc {
     if (s.out_c() * s.kh * s.kw >= (std::int64_t{1} << 31) || s.w * s.c >= (std::int64_t{1} << 31) ||
         s.out_w() * s.out_c() >= (std::int64_t{1} << 31))
       return Support::no("a row or the filter has 2^31 elements or more");
-    return wgrad_support(s, P.stride, P.dilation, geom(s).blocks, tap_groups(s));
+    return wgrad_support(s, P.stride, P.dilation, geom(s).blocks, wgrad_tap_groups(s, P.tg));
   }
   template <bool VEC>
   static void launch_as(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
