@@ -58,18 +58,20 @@ inline NhwcGeom nhwc_geom(const ConvShape& s, int V, int th, int tw, int threads
   return g;
 }
 
-// V elements as floats: one 16- or 8-byte load, or (gather) V element loads of channel (oc0 + e) / M,
+// V elements as floats: one 16-, 8- or 4-byte load, or (gather) V element loads of channel (oc0 + e) / M,
 // zero past the last channel.
 template <class T, int V, bool VEC>
 __device__ __forceinline__ void nhwc_load(float (&v)[V], const T* __restrict__ pix, int oc0, int OC, int M) {
-  static_assert(V * sizeof(T) == 16 || V * sizeof(T) == 8, "16- or 8-byte vectors");
+  static_assert(V * sizeof(T) == 16 || V * sizeof(T) == 8 || V * sizeof(T) == 4, "16-, 8- or 4-byte vectors");
   if constexpr (VEC) {
     Vec16 u;
     if constexpr (V * sizeof(T) == 16) {
       u.u = __ldg(reinterpret_cast<const uint4*>(pix + oc0));
-    } else {
+    } else if constexpr (V * sizeof(T) == 8) {
       const uint2 h = __ldg(reinterpret_cast<const uint2*>(pix + oc0));
       u.u.x = h.x, u.u.y = h.y;
+    } else {
+      u.u.x = __ldg(reinterpret_cast<const unsigned*>(pix + oc0));
     }
 #pragma unroll
     for (int e = 0; e < V; ++e) v[e] = to_float(vec_elem<T>(u, e));

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -232,6 +233,52 @@ Reference cpu_reference_of(const ProblemBuffers& buf, cudaStream_t st) {
              b = get(a.bias, s.bias_elems()), dy = get(a.dy, s.output_elems());
   auto ptr = [](const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); };
   return reference_cpu(s, HostInputs{.x = ptr(x), .w = ptr(w), .bias = ptr(b), .dy = ptr(dy)});
+}
+
+// Weight-gradient kernels sum partials in a fixed order: two runs on the same inputs, with different
+// garbage in the workspace, give the same bytes (and both match the reference). The problem spans
+// several blocks per channel and a bias, so both kernels and the reduction take part.
+TEST(WgradDeterminism, TwoRunsGiveTheSameBytes) {
+  DWT_REQUIRE_GPU();
+  const DeviceLimits lim = query_device_limits(0);
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  int checked = 0;
+  for (const Operation* op : registry()) {
+    const KernelDesc& d = op->desc();
+    if (d.pass != Pass::wgrad) continue;
+    Problem p;
+    p.pass = Pass::wgrad;
+    p.dtype = d.dtype;
+    p.layout = d.layout;
+    p.kh = param(d, "kh") ? param(d, "kh") : 3;
+    p.kw = param(d, "kw") ? param(d, "kw") : 5;
+    p.sh = p.sw = param(d, "stride") ? param(d, "stride") : 2;
+    p.dh = p.dw = param(d, "dilation") ? param(d, "dilation") : 1;
+    p.n = 4;
+    p.c = 24;
+    p.h = 66;
+    p.w = 70;
+    p.ph = p.kh / 2;
+    p.pw = p.kw / 2;
+    p.bias = true;
+    ASSERT_TRUE(op->supports(p, lim)) << d.name << ": " << op->supports(p, lim).reason;
+    ProblemBuffers buf = ProblemBuffers::allocate(p);
+    buf.fill_inputs(91, st);
+    Verifier v(buf, st);
+    std::vector<float> runs[2];
+    for (int run = 0; run < 2; ++run) {
+      const VerifyResult r = v.check(*op);  // reserves the workspace, poisons the result, runs
+      EXPECT_TRUE(r.ok) << d.name << " run " << run << ": " << r.reason;
+      runs[run] = download_result(buf.args(), st);
+      DWT_CUDA_CHECK(cudaMemsetAsync(buf.workspace.get(), run == 0 ? 0x5a : 0, buf.workspace.bytes(), st));
+    }
+    ASSERT_EQ(runs[0].size(), static_cast<std::size_t>(p.result_elems()));
+    EXPECT_EQ(std::memcmp(runs[0].data(), runs[1].data(), runs[0].size() * sizeof(float)), 0) << d.name;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0);
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
 }
 
 // The device reference used for large problems, checked against the CPU reference, in every pass.
