@@ -54,6 +54,77 @@ struct BandGeom {
   std::int64_t items = 0;  // TH x TW items of the fullest block (checked against SmallDiv's range)
 };
 
+// How a launch splits `planes` planes of `rows` output rows each: whole planes, np to a block, when
+// a plane's buffer (plane_cells elements) fits the target, else bands of rows (a multiple of `step`,
+// at most `fit` rows: what fits the target) of one plane. Either way the grid gets enough blocks to
+// fill a GPU, and a block of whole planes takes whole rounds of THREADS items (ipp per plane).
+struct BandSplit {
+  int np = 1, nr = 1, bands = 1;
+  std::int64_t units = 1;
+};
+
+inline BandSplit band_split(std::int64_t planes, std::int64_t rows, std::int64_t step, std::int64_t plane_cells,
+                            std::int64_t fit, std::int64_t ipp, std::int64_t target, int threads) {
+  BandSplit b;
+  if (plane_cells <= target) {
+    std::int64_t np = target / plane_cells;
+    const std::int64_t fill = planes / kBandFillBlocks;
+    if (np > fill) np = fill > 1 ? fill : 1;
+    if (np > planes) np = planes;
+    if (np * ipp > threads) {
+      const std::int64_t k = np * ipp / threads * threads / ipp;
+      np = k > 1 ? k : 1;
+    }
+    b.np = static_cast<int>(np);
+    b.nr = static_cast<int>(rows);
+    b.bands = 1;
+    b.units = (planes + np - 1) / np;
+  } else {
+    fit = fit / step * step;
+    const std::int64_t want_bands = (kBandFillBlocks + planes - 1) / planes;
+    std::int64_t split = (rows + want_bands - 1) / want_bands;
+    split = (split + step - 1) / step * step;
+    std::int64_t nr = fit < split ? fit : split;
+    if (nr < step) nr = step;
+    b.np = 1;
+    b.nr = static_cast<int>(nr);
+    b.bands = static_cast<int>((rows + nr - 1) / nr);
+    b.units = planes * b.bands;
+  }
+  return b;
+}
+
+// The checks of a tile's compile-time stride and dilation (0: run time) against a problem.
+template <class Tile>
+Support compiled_stride_support(const Tile& P, const ConvShape& s) {
+  if (P.stride > 0 && (s.sh != P.stride || s.sw != P.stride))
+    return Support::no(cat("compiled for stride ", P.stride, ", problem has ", s.sh, "x", s.sw));
+  if (P.dilation > 0 && (s.dh != P.dilation || s.dw != P.dilation))
+    return Support::no(cat("compiled for dilation ", P.dilation, ", problem has ", s.dh, "x", s.dw));
+  return Support::yes();
+}
+
+// KK filter taps from shared memory (floats, zero-padded to a multiple of 4, 16-byte aligned) into
+// registers.
+template <int KK>
+__device__ __forceinline__ void band_filter_regs(float (&wr)[(KK + 3) / 4 * 4], const float* wk) {
+#pragma unroll
+  for (int k = 0; k < (KK + 3) / 4; ++k) {
+    const float4 w4 = reinterpret_cast<const float4*>(wk)[k];
+    wr[4 * k] = w4.x;
+    wr[4 * k + 1] = w4.y;
+    wr[4 * k + 2] = w4.z;
+    wr[4 * k + 3] = w4.w;
+  }
+}
+
+// 16-byte loads in flight per thread per round (V elements each): a run of TARGET elements in one
+// round, up to 8.
+constexpr int band_loads_in_flight(int V, int threads, int target) {
+  const int u = (target + V * threads - 1) / (V * threads);
+  return u < 1 ? 1 : (u > 8 ? 8 : u);
+}
+
 // Widest shared-memory read (bytes, at most 16) that a window starting at a multiple of N elements
 // can use.
 template <class T>
@@ -84,35 +155,14 @@ struct BandTraits {
     auto rows_for = [&](std::int64_t nr) {
       return ((nr + TH - 1) / TH * TH - 1) * s.sh + std::int64_t{s.kh - 1} * s.dh + 1;
     };
-    const std::int64_t plane_cells = rows_for(OH) * g.pitch;
-    if (plane_cells <= TARGET) {
-      std::int64_t np = TARGET / plane_cells;
-      const std::int64_t fill = planes / kBandFillBlocks;
-      if (np > fill) np = fill > 1 ? fill : 1;
-      if (np > planes) np = planes;
-      // Whole rounds of THREADS items where a block has more than one round.
-      const std::int64_t ipp = std::int64_t{s.m} * ((OH + TH - 1) / TH) * g.cg;
-      if (np * ipp > THREADS) {
-        const std::int64_t k = np * ipp / THREADS * THREADS / ipp;
-        np = k > 1 ? k : 1;
-      }
-      g.np = static_cast<int>(np);
-      g.nr = static_cast<int>(OH);
-      g.bands = 1;
-      g.units = (planes + np - 1) / np;
-    } else {
-      std::int64_t fit = (TARGET / g.pitch - std::int64_t{s.kh - 1} * s.dh - 1) / s.sh + 1;
-      fit = fit / TH * TH;
-      const std::int64_t want_bands = (kBandFillBlocks + planes - 1) / planes;
-      std::int64_t split = (OH + want_bands - 1) / want_bands;
-      split = (split + TH - 1) / TH * TH;
-      std::int64_t nr = fit < split ? fit : split;
-      if (nr < TH) nr = TH;
-      g.np = 1;
-      g.nr = static_cast<int>(nr);
-      g.bands = static_cast<int>((OH + nr - 1) / nr);
-      g.units = planes * g.bands;
-    }
+    // Whole rounds of THREADS items where a block has more than one round.
+    const std::int64_t ipp = std::int64_t{s.m} * ((OH + TH - 1) / TH) * g.cg;
+    const std::int64_t fit = (TARGET / g.pitch - std::int64_t{s.kh - 1} * s.dh - 1) / s.sh + 1;
+    const BandSplit b = band_split(planes, OH, TH, rows_for(OH) * g.pitch, fit, ipp, TARGET, THREADS);
+    g.np = b.np;
+    g.nr = b.nr;
+    g.bands = b.bands;
+    g.units = b.units;
     g.rs = static_cast<int>(rows_for(g.nr));
     const int kk = s.kh * s.kw;
     g.kk4 = (kk + 3) / 4 * 4;
@@ -177,9 +227,7 @@ template <class T, int KH, int KW, int S, int D, int TH, int TW, int THREADS, in
 __global__ void __launch_bounds__(THREADS) band_kernel(ConvArgs a, BandGeom g) {
   using Tr = BandTraits<T, KH, KW, S, D, TH, TW, THREADS, TARGET>;
   constexpr int V = Tr::V;
-  // 16-byte loads in flight per thread per round: the whole target run in one round, up to 8.
-  constexpr int U0 = (TARGET + V * THREADS - 1) / (V * THREADS);
-  constexpr int U = U0 < 1 ? 1 : (U0 > 8 ? 8 : U0);
+  constexpr int U = band_loads_in_flight(V, THREADS, TARGET);
   extern __shared__ __align__(16) unsigned char band_smem[];
   const ConvShape& s = a.s;
   const int tid = static_cast<int>(threadIdx.x);
@@ -317,14 +365,7 @@ __global__ void __launch_bounds__(THREADS) band_kernel(ConvArgs a, BandGeom g) {
 
     if constexpr (Tr::kFast) {
       float wr[(KH * KW + 3) / 4 * 4];  // padded with zeros
-#pragma unroll
-      for (int k = 0; k < (KH * KW + 3) / 4; ++k) {
-        const float4 w4 = reinterpret_cast<const float4*>(wk)[k];
-        wr[4 * k] = w4.x;
-        wr[4 * k + 1] = w4.y;
-        wr[4 * k + 2] = w4.z;
-        wr[4 * k + 3] = w4.w;
-      }
+      band_filter_regs<KH * KW>(wr, wk);
       constexpr int NT = (TH - 1) * S + (KH - 1) * D + 1;
       const T* base = xp + (rg * TH * S) * pitch + ow0 * S;
 #pragma unroll
@@ -395,10 +436,7 @@ struct Band {
   static constexpr BandTile tile = P;
 
   static Support supports(const ConvShape& s, const DeviceLimits&) {
-    if (P.stride > 0 && (s.sh != P.stride || s.sw != P.stride))
-      return Support::no(cat("compiled for stride ", P.stride, ", problem has ", s.sh, "x", s.sw));
-    if (P.dilation > 0 && (s.dh != P.dilation || s.dw != P.dilation))
-      return Support::no(cat("compiled for dilation ", P.dilation, ", problem has ", s.dh, "x", s.dw));
+    if (Support c = compiled_stride_support(P, s); !c) return c;
     if (s.h * s.w >= (std::int64_t{1} << 30) || s.out_h() * s.out_w() >= (std::int64_t{1} << 30))
       return Support::no("plane of 2^30 elements or more");
     const BandGeom g = Tr::geom(s);
@@ -408,11 +446,7 @@ struct Band {
   }
   static LaunchConfig config(const ConvShape& s) {
     const BandGeom g = Tr::geom(s);
-    LaunchConfig c;
-    c.grid = dim3(static_cast<unsigned>(g.units));
-    c.block = dim3(P.threads);
-    c.smem_bytes = g.smem_bytes;
-    return c;
+    return block_launch(g.units, P.threads, g.smem_bytes);
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
     launch_kernel(band_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.target_k * 1024>, c, st,

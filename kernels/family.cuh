@@ -205,6 +205,15 @@ void add_grid_by_width(OpList& ops, Make make) {
     add_grid<T, Sizes, Tiles16>(ops, make);
 }
 
+// A one-dimensional grid of `blocks` blocks (at most 2^31 - 1; supports() refuses more).
+inline LaunchConfig block_launch(std::int64_t blocks, int threads, std::size_t smem) {
+  LaunchConfig c;
+  c.grid = dim3(static_cast<unsigned>(blocks < 0x7fffffff ? blocks : 0x7fffffff));
+  c.block = dim3(threads);
+  c.smem_bytes = smem;
+  return c;
+}
+
 // Launches `kernel` with c's dynamic shared memory, opting in above the 48 KiB default first.
 template <class... Params, class... Args>
 void launch_kernel(void (*kernel)(Params...), const LaunchConfig& c, cudaStream_t st, Args&&... args) {

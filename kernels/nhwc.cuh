@@ -36,12 +36,13 @@ struct NhwcGeom {
 // Shared memory for filter taps: under the 48 KiB every device gives without opting in.
 inline constexpr std::size_t kNhwcFilterBytes = 48 * 1024;
 
-// V: channels per thread (a vector of VB bytes).
-inline NhwcGeom nhwc_geom(const ConvShape& s, int V, int th, int tw, int threads) {
+// `channels` channels, each with `taps` filter floats staged in shared memory, in vectors of V per
+// thread; `n` images of ohg x owg tiles.
+inline NhwcGeom nhwc_split(std::int64_t channels, std::int64_t taps, std::int64_t n, std::int64_t ohg,
+                           std::int64_t owg, int V, int threads) {
   NhwcGeom g;
-  const std::int64_t cv = (s.out_c() + V - 1) / V;
-  const std::int64_t kk = std::int64_t{s.kh} * s.kw;
-  std::int64_t cap = static_cast<std::int64_t>(kNhwcFilterBytes / sizeof(float)) / (kk * V);
+  const std::int64_t cv = (channels + V - 1) / V;
+  std::int64_t cap = static_cast<std::int64_t>(kNhwcFilterBytes / sizeof(float)) / (taps * V);
   if (cap > threads) cap = threads;
   if (cap < 1) cap = 1;
   const std::int64_t chunks = (cv + cap - 1) / cap;
@@ -50,12 +51,18 @@ inline NhwcGeom nhwc_geom(const ConvShape& s, int V, int th, int tw, int threads
   g.cpb = static_cast<int>(cpb);
   g.cchunks = static_cast<int>(chunks < (1 << 30) ? chunks : (1 << 30));
   g.spb = threads / g.cpb;
-  g.owg = (s.out_w() + tw - 1) / tw;
-  g.ohg = (s.out_h() + th - 1) / th;
-  g.items = s.n * g.ohg * g.owg;
+  g.owg = owg;
+  g.ohg = ohg;
+  g.items = n * g.ohg * g.owg;
   g.blocks = (g.items + g.spb - 1) / g.spb * chunks;
-  g.smem_bytes = static_cast<std::size_t>(kk * cpb * V) * sizeof(float);
+  g.smem_bytes = static_cast<std::size_t>(taps * cpb * V) * sizeof(float);
   return g;
+}
+
+// V: channels per thread (a vector of VB bytes).
+inline NhwcGeom nhwc_geom(const ConvShape& s, int V, int th, int tw, int threads) {
+  return nhwc_split(s.out_c(), std::int64_t{s.kh} * s.kw, s.n, (s.out_h() + th - 1) / th,
+                    (s.out_w() + tw - 1) / tw, V, threads);
 }
 
 // V elements as floats: one 16-, 8- or 4-byte load, or (gather) V element loads of channel (oc0 + e) / M,
@@ -115,11 +122,11 @@ struct NhwcPlace {
   std::int64_t n, oh0, ow0;
 };
 
-// Stages the block's filter taps and places the thread; false: the thread has no tile.
+// Stages the block's filter taps (kk floats of each of `OC` channels, contiguous in a.w) and places
+// the thread; false: the thread has no tile.
 template <class T, int V>
 __device__ __forceinline__ bool nhwc_begin(const ConvArgs& a, const NhwcGeom& g, int th, int tw, int kk,
-                                           float* wsm, NhwcPlace& p) {
-  const int OC = static_cast<int>(a.s.out_c());
+                                           int OC, float* wsm, NhwcPlace& p) {
   const int cc = static_cast<int>(blockIdx.x % static_cast<unsigned>(g.cchunks));
   const std::int64_t sb = blockIdx.x / static_cast<unsigned>(g.cchunks);
   const int width = g.cpb * V;  // channels of the block
@@ -150,7 +157,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   extern __shared__ float4 nhwc_smem[];
   float* wsm = reinterpret_cast<float*>(nhwc_smem);  // [KH*KW][cpb*V]
   NhwcPlace p;
-  if (!nhwc_begin<T, V>(a, g, TH, TW, KH * KW, wsm, p)) return;
+  if (!nhwc_begin<T, V>(a, g, TH, TW, KH * KW, static_cast<int>(a.s.out_c()), wsm, p)) return;
   const ConvShape& s = a.s;
   const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
   const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
@@ -238,7 +245,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_any_kernel(ConvArgs a, NhwcGeom 
   float* wsm = reinterpret_cast<float*>(nhwc_smem);
   const ConvShape& s = a.s;
   NhwcPlace p;
-  if (!nhwc_begin<T, V>(a, g, 1, TW, s.kh * s.kw, wsm, p)) return;
+  if (!nhwc_begin<T, V>(a, g, 1, TW, s.kh * s.kw, static_cast<int>(s.out_c()), wsm, p)) return;
   const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
   const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
   const T* __restrict__ x = static_cast<const T*>(a.x) + p.n * H * W * C;
@@ -313,11 +320,7 @@ struct Nhwc {
 
   static LaunchConfig config(const ConvShape& s) {
     const NhwcGeom g = nhwc_geom(s, V, P.th, P.tw, P.threads);
-    LaunchConfig c;
-    c.grid = dim3(static_cast<unsigned>(g.blocks < 0x7fffffff ? g.blocks : 0x7fffffff));
-    c.block = dim3(P.threads);
-    c.smem_bytes = g.smem_bytes;
-    return c;
+    return block_launch(g.blocks, P.threads, g.smem_bytes);
   }
   static Support supports(const ConvShape& s, const DeviceLimits&) {
     if constexpr (kFixed) {

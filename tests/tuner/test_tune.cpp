@@ -88,9 +88,10 @@ TEST(Candidates, Kb85GetsItsFixedSizeKernelsAndNoOthers) {
     EXPECT_EQ(op->desc().name.find("k3x3"), std::string::npos) << op->desc().name;
   }
   std::set<std::string> all;  // every NCHW f32 forward family serves kb85 (at least a run-time-size kernel)
-  for (const Operation* op : registry())
-    if (op->desc().layout == Layout::nchw && op->desc().dtype == DType::f32 && op->desc().pass == Pass::forward)
-      all.insert(op->desc().family);
+  for (const Operation* op : registry()) {
+    const KernelDesc& d = op->desc();
+    if (d.layout == Layout::nchw && d.dtype == DType::f32 && d.pass == Pass::forward) all.insert(d.family);
+  }
   EXPECT_EQ(fams, all);
   ASSERT_FALSE(refused.empty());
   for (const auto& r : refused) {
