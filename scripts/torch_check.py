@@ -131,7 +131,10 @@ def compile_checks(dev):
     for fmt in ("nchw", "channels_last"):
         def train(fmt=fmt):
             torch.manual_seed(0)
-            model = mobilenet_like().to(dev).train()
+            # BatchNorm in eval mode: with batch statistics, inductor's fused reductions differ from
+            # eager's by up to 0.013 on these gradients (max 0.39) with no dwtune op at all
+            # (nn.Conv2d throughout; H200, PyTorch 2.11), far above this check's tolerance.
+            model = mobilenet_like().to(dev).eval()
             x = torch.rand(8, 3, 112, 112, device=dev)
             if fmt == "channels_last":
                 model = model.to(memory_format=torch.channels_last)
