@@ -35,20 +35,6 @@ void check_against_cpu(const Reference& cpu, const DeviceBuffer& value, const De
   }
 }
 
-Reference cpu_reference(const ProblemBuffers& buf, cudaStream_t st) {
-  const ConvShape& s = buf.shape;
-  const ConvArgs a = buf.args();
-  auto get = [&](const void* p, std::int64_t n) {
-    return p ? download_as_float(p, n, s.dtype, st) : std::vector<float>();
-  };
-  const auto x = get(a.x, s.input_elems());
-  const auto w = get(a.w, s.weight_elems());
-  const auto b = get(a.bias, s.bias_elems());
-  const auto dy = get(a.dy, s.output_elems());
-  auto ptr = [](const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); };
-  return reference_cpu(s, HostInputs{.x = ptr(x), .w = ptr(w), .bias = ptr(b), .dy = ptr(dy)});
-}
-
 // Where result element i is, in words: "n=0 c=3 h=5 w=7" (forward: output; dgrad: input), "dw[c=3
 // kh=1 kw=2]" or "db[c=3]" (wgrad).
 std::string result_position(const ConvShape& s, std::int64_t i) {
@@ -69,6 +55,20 @@ std::string result_position(const ConvShape& s, std::int64_t i) {
 }
 
 }  // namespace
+
+Reference cpu_reference(const ProblemBuffers& buf, cudaStream_t st) {
+  const ConvShape& s = buf.shape;
+  const ConvArgs a = buf.args();
+  auto get = [&](const void* p, std::int64_t n) {
+    return p ? download_as_float(p, n, s.dtype, st) : std::vector<float>();
+  };
+  const auto x = get(a.x, s.input_elems());
+  const auto w = get(a.w, s.weight_elems());
+  const auto b = get(a.bias, s.bias_elems());
+  const auto dy = get(a.dy, s.output_elems());
+  auto ptr = [](const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); };
+  return reference_cpu(s, HostInputs{.x = ptr(x), .w = ptr(w), .bias = ptr(b), .dy = ptr(dy)});
+}
 
 Verifier::Verifier(ProblemBuffers& buffers, cudaStream_t stream) : buf_(buffers), st_(stream) {
   const ConvShape& s = buf_.shape;

@@ -28,6 +28,9 @@ struct ReferenceMismatch : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The CPU reference of the pass's inputs now in `buf` (downloaded; f16/bf16 exactly as float).
+Reference cpu_reference(const ProblemBuffers& buf, cudaStream_t st);
+
 class Verifier {
  public:
   // Problems of up to this many reference terms (results; for wgrad, batch x output positions x

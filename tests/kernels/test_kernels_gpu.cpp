@@ -222,18 +222,6 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
   DWT_CUDA_CHECK(cudaStreamDestroy(st));
 }
 
-// The CPU reference of the inputs in `buf` (the pass's, as fill_inputs left them).
-Reference cpu_reference_of(const ProblemBuffers& buf, cudaStream_t st) {
-  const ConvShape& s = buf.shape;
-  const ConvArgs a = buf.args();
-  auto get = [&](const void* p, std::int64_t n) {
-    return p ? download_as_float(p, n, s.dtype, st) : std::vector<float>();
-  };
-  const auto x = get(a.x, s.input_elems()), w = get(a.w, s.weight_elems()),
-             b = get(a.bias, s.bias_elems()), dy = get(a.dy, s.output_elems());
-  auto ptr = [](const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); };
-  return reference_cpu(s, HostInputs{.x = ptr(x), .w = ptr(w), .bias = ptr(b), .dy = ptr(dy)});
-}
 
 // Weight-gradient kernels sum partials in a fixed order: two runs on the same inputs, with different
 // garbage in the workspace, give the same bytes (and both match the reference). The problem spans
@@ -309,7 +297,7 @@ TEST(GpuReference, EqualsCpuReference) {
     ASSERT_GT(s.out_w(), 0);
     ProblemBuffers buf = ProblemBuffers::allocate(s);
     buf.fill_inputs(i, st);
-    const Reference cpu = cpu_reference_of(buf, st);
+    const Reference cpu = cpu_reference(buf, st);
     const std::size_t n = cpu.value.size();
     ASSERT_EQ(n, static_cast<std::size_t>(s.result_elems()));
     DeviceBuffer v(n * sizeof(double)), m(n * sizeof(double));
