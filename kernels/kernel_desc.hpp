@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "problem.hpp"
@@ -40,6 +41,13 @@ struct KernelDesc {
   int threads = 0;                  // threads per block
   Requirements needs;
   DefaultRank rank;
+
+  // The value of template parameter `name`, or `absent` when the kernel has none of that name.
+  int param(std::string_view pname, int absent = 0) const {
+    for (const KernelParam& p : params)
+      if (p.name == pname) return p.value;
+    return absent;
+  }
 };
 
 }  // namespace dwt

@@ -18,12 +18,6 @@
 namespace dwt {
 namespace {
 
-int param(const KernelDesc& d, const char* name) {
-  for (const auto& p : d.params)
-    if (p.name == name) return p.value;
-  return 0;
-}
-
 struct Case {
   const char* what;
   int n, c, h, w, m;
@@ -41,18 +35,18 @@ int check_family(const std::string& family, const Case* cases, std::size_t count
     if (d.family != family) continue;
     for (std::size_t i = 0; i < count; ++i) {
       const Case& c = cases[i];
-      const bool fixed = param(d, "kh") > 0;
+      const bool fixed = d.param("kh") > 0;
       for (int variant = 0; variant < (fixed ? 1 : 2); ++variant) {
         Problem p;
         p.pass = Pass::dgrad;
         p.layout = d.layout;
         p.dtype = d.dtype;
-        p.kh = fixed ? param(d, "kh") : (variant == 0 ? 3 : 4);
-        p.kw = fixed ? param(d, "kw") : 5;
-        p.sh = fixed ? param(d, "stride") : (variant == 0 ? 2 : 3);
-        p.sw = fixed ? param(d, "stride") : (variant == 0 ? 3 : 2);
-        p.dh = fixed ? param(d, "dilation") : (variant == 0 ? 1 : 2);
-        p.dw = fixed ? param(d, "dilation") : 2;
+        p.kh = fixed ? d.param("kh") : (variant == 0 ? 3 : 4);
+        p.kw = fixed ? d.param("kw") : 5;
+        p.sh = fixed ? d.param("stride") : (variant == 0 ? 2 : 3);
+        p.sw = fixed ? d.param("stride") : (variant == 0 ? 3 : 2);
+        p.dh = fixed ? d.param("dilation") : (variant == 0 ? 1 : 2);
+        p.dw = fixed ? d.param("dilation") : 2;
         p.n = c.n;
         p.c = c.c;
         p.m = c.m;

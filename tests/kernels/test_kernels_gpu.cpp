@@ -24,12 +24,6 @@
 namespace dwt {
 namespace {
 
-int param(const KernelDesc& d, const char* name) {
-  for (const auto& p : d.params)
-    if (p.name == name) return p.value;
-  return 0;
-}
-
 // A random problem this instantiation supports, small enough for the CPU reference.
 ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLimits& lim) {
   const KernelDesc& d = op.desc();
@@ -39,8 +33,8 @@ ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLim
     s.dtype = d.dtype;
     s.layout = d.layout;
     s.pass = d.pass;
-    s.kh = param(d, "kh") ? param(d, "kh") : pick(1, 7);
-    s.kw = param(d, "kw") ? param(d, "kw") : pick(1, 7);
+    s.kh = d.param("kh") ? d.param("kh") : pick(1, 7);
+    s.kw = d.param("kw") ? d.param("kw") : pick(1, 7);
     s.n = pick(1, 2);
     s.c = pick(1, 4);
     // Channels are the vector axis in NHWC: whole vectors, tails (17, 3) and several blocks of them.
@@ -54,8 +48,8 @@ ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLim
     s.sw = pick(0, 3) == 0 ? pick(2, 3) : 1;
     s.dh = pick(0, 4) == 0 ? 2 : 1;
     s.dw = pick(0, 4) == 0 ? 2 : 1;
-    if (param(d, "stride") > 0) s.sh = s.sw = param(d, "stride");  // compiled for one stride
-    if (param(d, "dilation") > 0) s.dh = s.dw = param(d, "dilation");
+    if (d.param("stride") > 0) s.sh = s.sw = d.param("stride");  // compiled for one stride
+    if (d.param("dilation") > 0) s.dh = s.dw = d.param("dilation");
     s.ph = pick(0, 2) == 0 ? pick(0, s.kh) : 0;
     s.pw = pick(0, 2) == 0 ? pick(0, s.kw) : 0;
     const int widths[] = {1, 7, 4 * pick(1, 20) + 3, pick(1, 140), 4 * pick(1, 32), 8 * pick(1, 16) + 1};
@@ -130,14 +124,14 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
     const KernelDesc& d = op->desc();
     if (d.family != "staged") continue;
     const int v = d.dtype == DType::f32 ? 4 : 8;
-    const int seg = param(d, "bx") * param(d, "tw"), rows = param(d, "rows");
+    const int seg = d.param("bx") * d.param("tw"), rows = d.param("rows");
     struct Case {
       const char* what;
       int w, h, ph, pw, m;
     };
     const Case cases[] = {
         {"column blocks", 2 * seg + 3 * v, 2 * rows + 3, 0, 0, 1},
-        {"column blocks, padded", 2 * seg + 3 * v, rows + 5, param(d, "kh") - 1, 1, 2},
+        {"column blocks, padded", 2 * seg + 3 * v, rows + 5, d.param("kh") - 1, 1, 2},
         {"column blocks, vector padding", seg + 2 * v, rows + 1, 1, v, 1},
         {"whole rows, padded rows", seg - v, 2 * rows + 1, 1, 0, 1},
     };
@@ -145,8 +139,8 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
     for (const Case& c : cases) {
       Problem p;
       p.dtype = d.dtype;
-      p.kh = param(d, "kh");
-      p.kw = param(d, "kw");
+      p.kh = d.param("kh");
+      p.kw = d.param("kw");
       p.n = 1;
       p.c = 2;
       p.m = c.m;
@@ -196,13 +190,13 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
     for (const Case& c : cases) {
       Problem p;
       p.dtype = d.dtype;
-      const bool fixed = param(d, "stride") > 0;
-      p.kh = fixed ? param(d, "kh") : 3;
-      p.kw = fixed ? param(d, "kw") : 5;
-      p.sh = fixed ? param(d, "stride") : 2;
-      p.sw = fixed ? param(d, "stride") : 1;
-      p.dh = fixed ? param(d, "dilation") : 1;
-      p.dw = fixed ? param(d, "dilation") : 2;
+      const bool fixed = d.param("stride") > 0;
+      p.kh = fixed ? d.param("kh") : 3;
+      p.kw = fixed ? d.param("kw") : 5;
+      p.sh = fixed ? d.param("stride") : 2;
+      p.sw = fixed ? d.param("stride") : 1;
+      p.dh = fixed ? d.param("dilation") : 1;
+      p.dw = fixed ? d.param("dilation") : 2;
       p.n = c.n;
       p.c = c.c;
       p.m = c.m;
@@ -239,10 +233,10 @@ TEST(WgradDeterminism, TwoRunsGiveTheSameBytes) {
     p.pass = Pass::wgrad;
     p.dtype = d.dtype;
     p.layout = d.layout;
-    p.kh = param(d, "kh") ? param(d, "kh") : 3;
-    p.kw = param(d, "kw") ? param(d, "kw") : 5;
-    p.sh = p.sw = param(d, "stride") ? param(d, "stride") : 2;
-    p.dh = p.dw = param(d, "dilation") ? param(d, "dilation") : 1;
+    p.kh = d.param("kh") ? d.param("kh") : 3;
+    p.kw = d.param("kw") ? d.param("kw") : 5;
+    p.sh = p.sw = d.param("stride") ? d.param("stride") : 2;
+    p.dh = p.dw = d.param("dilation") ? d.param("dilation") : 1;
     p.n = 4;
     p.c = 24;
     p.h = 66;

@@ -16,12 +16,6 @@
 namespace dwt {
 namespace {
 
-int param(const KernelDesc& d, const std::string& name) {
-  for (const auto& p : d.params)
-    if (p.name == name) return p.value;
-  return -1;
-}
-
 TEST(ToyFamily, RegisteredWithDerivedDescriptions) {
   EXPECT_EQ(families(), std::vector<std::string>{"toy"});
   const Operation* op = find_operation("toy_f32_nchw_k3x3_b256");
@@ -29,8 +23,8 @@ TEST(ToyFamily, RegisteredWithDerivedDescriptions) {
   const KernelDesc& d = op->desc();
   EXPECT_EQ(d.family, "toy");
   EXPECT_EQ(d.threads, 256);
-  EXPECT_EQ(param(d, "kh"), 3);
-  EXPECT_EQ(param(d, "spare"), 0);
+  EXPECT_EQ(d.param("kh", -1), 3);
+  EXPECT_EQ(d.param("spare", -1), 0);
   EXPECT_EQ(d.needs.min_cc, 70);
   EXPECT_TRUE(d.needs.unit_stride);
   EXPECT_EQ(d.needs.kh, 3);
@@ -40,7 +34,7 @@ TEST(ToyFamily, RegisteredWithDerivedDescriptions) {
   const Operation* any = find_operation("toy_f32_nchw_kany_b128_x2");
   ASSERT_NE(any, nullptr);
   EXPECT_EQ(any->desc().needs.kh, 0);
-  EXPECT_EQ(param(any->desc(), "spare"), 2);
+  EXPECT_EQ(any->desc().param("spare", -1), 2);
   EXPECT_FALSE(any->desc().rank.default_tile);  // spare differs from the default tile
 }
 
