@@ -204,7 +204,9 @@ BaselineResult CudnnBaseline::run(const Problem& p, ProblemBuffers& buf, Verifie
     launch();
     DWT_CUDA_CHECK(cudaStreamSynchronize(st_));
     const VerifyResult v = verifier.compare_output();
-    if (!v.ok) throw CudnnError("cuDNN output failed verification: " + v.reason);
+    if (!v.ok)
+      throw CudnnError(fmt::format("cuDNN's {} result failed verification: {}",
+                                   p.pass == Pass::forward ? "forward" : to_string(p.pass), v.reason));
     r.time = timer.time(launch, ts);
     r.available = true;
   } catch (const CudnnError& e) {

@@ -158,9 +158,19 @@ int cmd_shapes(const ProblemSource& src, bool json) {
     return kExitOk;
   }
   fmt::print("{} ({}): {} problems\n", set.name, set.source, set.problems.size());
-  for (const Problem& p : set.problems)
-    fmt::print("  {:<28} {} -> out {}x{}x{}x{}, {:.1f} MB moved\n", p.name,
-               static_cast<const ConvShape&>(p), p.n, p.out_c(), p.out_h(), p.out_w(), p.bytes() / 1e6);
+  for (const Problem& p : set.problems) {
+    // What the pass writes: y (forward), dx (dgrad), dw and db (wgrad).
+    std::string result;
+    switch (p.pass) {
+      case Pass::forward: result = fmt::format("out {}x{}x{}x{}", p.n, p.out_c(), p.out_h(), p.out_w()); break;
+      case Pass::dgrad: result = fmt::format("dx {}x{}x{}x{}", p.n, p.c, p.h, p.w); break;
+      case Pass::wgrad:
+        result = fmt::format("dw {}x1x{}x{}{}", p.out_c(), p.kh, p.kw, p.bias ? fmt::format(", db {}", p.out_c()) : "");
+        break;
+    }
+    fmt::print("  {:<28} {} -> {}, {:.1f} MB moved\n", p.name, static_cast<const ConvShape&>(p), result,
+               p.bytes() / 1e6);
+  }
   return kExitOk;
 }
 
