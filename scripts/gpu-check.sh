@@ -2,8 +2,10 @@
 # One call on a GPU machine: build, run the tests for real, sanitize, verify, tune, compare with
 # PyTorch, and print a short table last. Logs and tables go to $OUT (or ./gpu-out).
 #   scripts/gpu-check.sh [steps...]
-# steps: build test sanitize verify fuzz tune networks retune torch bench python resources ncu sass
-# (default: build test sanitize verify fuzz tune torch)
+# steps: build test sanitize verify fuzz tune networks backward retune torch bench python resources
+# ncu sass (default: build test sanitize verify fuzz tune torch). `backward` tunes
+# configs/kernelbench-backward.json and configs/networks-backward.json (dgrad and wgrad, cuDNN's
+# backward calls beside) and times PyTorch's convolution_backward on the same problems.
 set -uo pipefail
 # Work in a scratch folder; only an archive of it and the main results go to $OUT (a lent GPU
 # machine hands back at most 8 files).
@@ -64,13 +66,29 @@ if has tune; then
   "$BUILD/dwtune" report "$OUT/table.json" -o "$OUT/report.md" || status=1
   "$BUILD/dwtune" report "$OUT/table.json" --format html -o "$OUT/report.html" || status=1
 fi
+# tune_set NAME CONFIG: NAME-table.json, NAME-report.{md,html} and NAME-tune.log in $OUT.
+tune_set() {
+  local start
+  start=$(date +%s)
+  "$BUILD/dwtune" tune --config "$2" --out "$OUT/$1-table.json" 2> "$OUT/$1-tune.log" || status=1
+  echo "$1 tune took $(( $(date +%s) - start )) s; $(grep -c FAILED "$OUT/$1-tune.log") failed"
+  "$BUILD/dwtune" report "$OUT/$1-table.json" -o "$OUT/$1-report.md" || status=1
+  "$BUILD/dwtune" report "$OUT/$1-table.json" --format html -o "$OUT/$1-report.html" || status=1
+}
 if has networks; then
   step networks
-  start=$(date +%s)
-  "$BUILD/dwtune" tune --config configs/networks.json --out "$OUT/networks-table.json" 2> "$OUT/networks-tune.log" || status=1
-  echo "networks tune took $(( $(date +%s) - start )) s; $(grep -c FAILED "$OUT/networks-tune.log") failed"
-  "$BUILD/dwtune" report "$OUT/networks-table.json" -o "$OUT/networks-report.md" || status=1
-  "$BUILD/dwtune" report "$OUT/networks-table.json" --format html -o "$OUT/networks-report.html" || status=1
+  tune_set networks configs/networks.json
+fi
+if has backward; then
+  step backward
+  for set in kb-backward:configs/kernelbench-backward.json networks-backward:configs/networks-backward.json; do
+    name=${set%%:*} cfg=${set#*:}
+    tune_set "$name" "$cfg"
+    "$BUILD/dwtune" shapes --config "$cfg" --json > "$OUT/$name-shapes.json"
+    PYTHONUNBUFFERED=1 python3 scripts/pytorch_baseline.py --shapes "$OUT/$name-shapes.json" \
+      --out "$OUT/$name-pytorch.json" > "$OUT/$name-pytorch.log" 2>&1 || status=1
+    python3 scripts/compare.py "$OUT/$name-table.json" "$OUT/$name-pytorch.json" || status=1
+  done
 fi
 if has retune; then
   step retune
@@ -144,7 +162,7 @@ if has sass; then
   done
 fi
 tar czf "$RESULT/logs.tgz" -C "$OUT" . 2>/dev/null
-for f in table.json networks-table.json pytorch.json bench.json; do [ -f "$OUT/$f" ] && cp "$OUT/$f" "$RESULT/"; done
+for f in table.json networks-table.json pytorch.json bench.json kb-backward-table.json networks-backward-table.json; do [ -f "$OUT/$f" ] && cp "$OUT/$f" "$RESULT/"; done
 step summary
 [ -f "$OUT/tune.log" ] && grep -E "^\[|copy bandwidth" "$OUT/tune.log"
 [ -f "$OUT/pytorch.log" ] && cat "$OUT/pytorch.log"
