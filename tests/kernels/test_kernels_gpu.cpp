@@ -216,7 +216,6 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
   DWT_CUDA_CHECK(cudaStreamDestroy(st));
 }
 
-
 // Weight-gradient kernels sum partials in a fixed order: two runs on the same inputs, with different
 // garbage in the workspace, give the same bytes (and both match the reference). The problem spans
 // several blocks per channel and a bias, so both kernels and the reduction take part.
