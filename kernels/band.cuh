@@ -94,6 +94,13 @@ inline BandSplit band_split(std::int64_t planes, std::int64_t rows, std::int64_t
   return b;
 }
 
+// A tile's stride and dilation are both compile-time or both run time (0), and a compile-time
+// stride needs a compile-time filter size.
+template <auto P, KSize K>
+constexpr bool valid_compiled_stride() {
+  return (P.stride > 0) == (P.dilation > 0) && (P.stride == 0 || K.kh > 0);
+}
+
 // The checks of a tile's compile-time stride and dilation (0: run time) against a problem.
 template <class Tile>
 Support compiled_stride_support(const Tile& P, const ConvShape& s) {
@@ -429,8 +436,7 @@ struct BandTile {
 template <class T, KSize K, BandTile P>
 struct Band {
   using Tr = BandTraits<T, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.target_k * 1024>;
-  static_assert((P.stride > 0) == (P.dilation > 0), "stride and dilation are both compile-time or both run-time");
-  static_assert(P.stride == 0 || K.kh > 0, "the fast path needs a compile-time filter size");
+  static_assert(valid_compiled_stride<P, K>(), "stride and dilation both compile-time (with the filter size) or both run time");
   static constexpr FamilyInfo family{.name = "band", .preference = 1};
   static constexpr KSize ksize = K;
   static constexpr BandTile tile = P;

@@ -4,9 +4,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "fast_div.hpp"
 #include "problem.hpp"
 #include "problem_json.hpp"
 
@@ -556,3 +558,30 @@ TEST(ProblemJson, SizesAbove2To31SurviveTheRoundTrip) {
 
 }  // namespace
 }  // namespace dwt
+
+// The direct family's index division: exact for every divisor a launch can have (1 .. 2^31 - 1) on
+// the numerators it divides (0 .. 2^31 - 1), at the edges of each quotient and at random.
+TEST(FastDiv, EqualsIntegerDivision) {
+  std::mt19937 rng(7);
+  std::vector<unsigned> divisors;
+  for (unsigned d = 1; d <= 4096; ++d) divisors.push_back(d);
+  for (int b = 12; b < 31; ++b)
+    for (unsigned d : {(1u << b) - 1, 1u << b, (1u << b) + 1}) divisors.push_back(d);
+  for (int i = 0; i < 2000; ++i) divisors.push_back(1 + rng() % 0x7ffffffeu);
+  const unsigned top = 0x7fffffffu;
+  int checked = 0;
+  for (unsigned d : divisors) {
+    const dwt::FastDiv div(d);
+    std::vector<unsigned> ns = {0, 1, d - 1, d, d + 1, top, top - 1, top - top % d, top - top % d - 1};
+    for (int i = 0; i < 64; ++i) ns.push_back(rng() & top);
+    for (unsigned q : {1u, 2u, 7u, 1000u, top / d}) {
+      if (q <= top / d) ns.push_back(q * d), ns.push_back(q * d - 1);
+    }
+    for (unsigned n : ns) {
+      if (n > top) continue;
+      ASSERT_EQ(div(n), n / d) << n << " / " << d;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 300000);
+}
