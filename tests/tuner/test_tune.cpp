@@ -145,18 +145,33 @@ TEST(Candidates, SmemRefusesTilesOverTheSharedMemoryLimit) {
   EXPECT_NE(refused[0].reason.find("shared memory"), std::string::npos);
 }
 
+// What a search asks for when every candidate is told nothing (no GPU): the evaluation order.
+std::vector<std::size_t> asked(Search s) {
+  while (auto i = s.next()) s.tell(*i, std::nullopt);
+  return s.evaluated();
+}
+
 TEST(Sampling, RandomStrategyIsSeededAndReproducible) {
   DeviceLimits lim;
   const auto ops = candidates_for(kb85(), lim, {}, nullptr);
   ASSERT_GT(ops.size(), 4u);
-  const auto a = sample_candidates(ops, 3, 42, "k");
-  const auto b = sample_candidates(ops, 3, 42, "k");
-  EXPECT_EQ(a, b);
+  TuneOptions opt;
+  opt.strategy = Strategy::random;
+  opt.budget = 3;
+  opt.seed = 42;
+  const auto a = asked(search_for(ops, kb85(), opt, nullptr, 0));
+  EXPECT_EQ(a, asked(search_for(ops, kb85(), opt, nullptr, 0)));
   EXPECT_EQ(a.size(), 3u);
-  EXPECT_EQ(sample_candidates(ops, 1000, 42, "k").size(), ops.size());
+  EXPECT_EQ(std::set<std::size_t>(a.begin(), a.end()).size(), 3u);
   bool differs = false;
-  for (int s = 0; s < 10 && !differs; ++s) differs = sample_candidates(ops, 3, s, "k") != a;
+  for (opt.seed = 0; opt.seed < 10 && !differs; ++opt.seed) differs = asked(search_for(ops, kb85(), opt, nullptr, 0)) != a;
   EXPECT_TRUE(differs);
+  opt.budget = 1000;
+  EXPECT_EQ(asked(search_for(ops, kb85(), opt, nullptr, 0)).size(), ops.size());
+  opt.budget = 0;  // none given: all of them
+  EXPECT_EQ(asked(search_for(ops, kb85(), opt, nullptr, 0)).size(), ops.size());
+  opt.budget_fraction = 0.25;
+  EXPECT_EQ(asked(search_for(ops, kb85(), opt, nullptr, 0)).size(), static_cast<std::size_t>(budget_for(ops.size(), 0.25)));
 }
 
 TEST(Pending, ShardsPartitionTheProblemsAndResumeSkipsDoneOnes) {
