@@ -174,6 +174,35 @@ TEST(Sampling, RandomStrategyIsSeededAndReproducible) {
   EXPECT_EQ(asked(search_for(ops, kb85(), opt, nullptr, 0)).size(), static_cast<std::size_t>(budget_for(ops.size(), 0.25)));
 }
 
+// The tuner's model search over the registry's candidates: the tile the model ranks first is asked
+// first, and no more than the budget.
+TEST(Sampling, ModelStrategyAsksTheModelsFirstPickFirstWithinTheBudget) {
+  DeviceLimits lim;
+  const auto ops = candidates_for(kb85(), lim, {}, nullptr);
+  ASSERT_GT(ops.size(), 4u);
+  RecordedProblem seen;  // kb85 at another batch, where the last candidate was fastest
+  seen.problem = kb85();
+  seen.problem.n = 8;
+  seen.floor_ms = 1;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const KernelDesc& d = ops[i]->desc();
+    seen.kernels.push_back(d.name);
+    seen.families.push_back(d.family);
+    seen.signatures.push_back(tile_signature(d.family, d.dtype, d.params));
+    seen.params.push_back(d.params);
+    seen.ms.push_back(i + 1 == ops.size() ? 1.0 : 2.0);
+  }
+  CostModel model;
+  model.add(seen);
+  TuneOptions opt;
+  opt.strategy = Strategy::model;
+  opt.budget_fraction = 0.25;
+  const auto a = asked(search_for(ops, kb85(), opt, &model, 1.0));
+  ASSERT_EQ(a.size(), static_cast<std::size_t>(budget_for(ops.size(), 0.25)));
+  EXPECT_EQ(a.front(), ops.size() - 1);
+  EXPECT_THROW(search_for(ops, kb85(), opt, nullptr, 1.0), std::invalid_argument);
+}
+
 TEST(Pending, ShardsPartitionTheProblemsAndResumeSkipsDoneOnes) {
   ShapeSet set;
   for (int i = 0; i < 7; ++i) {
