@@ -26,4 +26,11 @@ inline Rates rates_of(const Problem& p, double median_ms, double copy_bandwidth_
   return r;
 }
 
+// The time `p` cannot beat: its bytes at the copy bandwidth plus an empty launch (0 when unknown);
+// 0 without a copy bandwidth.
+inline double floor_ms(const Problem& p, double copy_bandwidth_gbps, double launch_floor_ms) {
+  if (!(std::isfinite(copy_bandwidth_gbps) && copy_bandwidth_gbps > 0)) return 0;
+  return p.bytes() / (copy_bandwidth_gbps * 1e6) + launch_floor_ms;
+}
+
 }  // namespace dwt

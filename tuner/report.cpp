@@ -233,7 +233,7 @@ Model build_model(const Table& t) {
     r.bytes = p.bytes();
     r.flops = p.flops();
     r.intensity = r.bytes > 0 ? r.flops / r.bytes : kNaN;
-    if (positive(m.bw)) r.floor_ms = r.bytes / (m.bw * 1e6) + t.meta.launch_floor_ms.value_or(0.0);
+    if (positive(m.bw)) r.floor_ms = floor_ms(p, m.bw, t.meta.launch_floor_ms.value_or(0.0));
 
     if (e.cudnn.available && e.cudnn.time)
       r.cudnn = timed("cuDNN", e.cudnn.algo, *e.cudnn.time, p, m.bw);

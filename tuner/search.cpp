@@ -7,10 +7,12 @@
 #include <limits>
 #include <numeric>
 #include <random>
+#include <set>
 #include <stdexcept>
 
 #include "cost_model.hpp"
 #include "format.hpp"
+#include "rates.hpp"
 
 namespace dwt {
 
@@ -35,6 +37,18 @@ double distance(const Problem& a, const Problem& b) {
   d += 0.5 * log_gap(static_cast<double>(a.output_elems()), static_cast<double>(b.output_elems()));
   d += 0.25 * log_gap(plane(a), plane(b));
   return d;
+}
+
+// How many template parameters two candidates of one family set differently.
+int param_changes(const std::vector<KernelParam>& a, const std::vector<KernelParam>& b) {
+  int n = 0;
+  for (const KernelParam& x : a) {
+    auto it = std::find_if(b.begin(), b.end(), [&](const KernelParam& y) { return y.name == x.name; });
+    n += it == b.end() || it->value != x.value;
+  }
+  for (const KernelParam& y : b)
+    n += std::none_of(a.begin(), a.end(), [&](const KernelParam& x) { return x.name == y.name; });
+  return n;
 }
 
 }  // namespace
@@ -71,17 +85,25 @@ double RecordedProblem::best_ms() const {
   return best;
 }
 
+std::vector<SearchCandidate> RecordedProblem::search_candidates() const {
+  std::vector<SearchCandidate> out;
+  for (std::size_t i = 0; i < signatures.size(); ++i) out.push_back({families[i], signatures[i], params[i]});
+  return out;
+}
+
 std::vector<RecordedProblem> recorded_problems(const Table& t) {
   std::vector<RecordedProblem> out;
   for (const ProblemEntry& e : t.entries) {
     RecordedProblem r;
     r.problem = e.problem;
     r.gpu = t.meta.gpu_name;
+    r.floor_ms = floor_ms(e.problem, t.meta.copy_bandwidth_gbps, t.meta.launch_floor_ms.value_or(0.0));
     for (const CandidateResult& c : e.candidates) {
       if (c.status == Disposition::not_supported) continue;
       r.kernels.push_back(c.kernel);
       r.families.push_back(c.family);
       r.signatures.push_back(tile_signature(c.family, e.problem.dtype, c.params));
+      r.params.push_back(c.params);
       // A candidate stopped early has the median of its screening reps: measured, clearly slower
       // than the winner, good enough to rank it (and, if a strategy picks it, to score the pick).
       const bool timed = c.status == Disposition::passed || c.status == Disposition::stopped_early;
@@ -104,6 +126,7 @@ void CostModel::add(const RecordedProblem& p) {
   Seen s;
   s.problem = p.problem;
   s.gpu = p.gpu;
+  if (p.floor_ms > 0) s.best_over_floor = std::log(best / p.floor_ms);
   std::map<std::string, std::pair<double, int>> fam;
   for (std::size_t i = 0; i < p.signatures.size(); ++i) {
     // A failed candidate counts as 10x slower than the best: it is to be tried last.
@@ -117,11 +140,15 @@ void CostModel::add(const RecordedProblem& p) {
   train_.push_back(std::move(s));
 }
 
+double CostModel::weight(const Problem& p, const Seen& s) const {
+  const bool other_gpu = !gpu_.empty() && !s.gpu.empty() && s.gpu != gpu_;
+  return std::exp(-distance(p, s.problem) - (other_gpu ? 2.0 : 0.0));
+}
+
 double CostModel::predict(const Problem& p, const std::string& family, const std::string& signature) const {
   double num = 0, den = 0, fnum = 0, fden = 0;
   for (const Seen& s : train_) {
-    const bool other_gpu = !gpu_.empty() && !s.gpu.empty() && s.gpu != gpu_;
-    const double w = std::exp(-distance(p, s.problem) - (other_gpu ? 2.0 : 0.0));
+    const double w = weight(p, s);
     if (auto it = s.rel.find(signature); it != s.rel.end()) {
       num += w * it->second;
       den += w;
@@ -136,32 +163,93 @@ double CostModel::predict(const Problem& p, const std::string& family, const std
   return std::log(100.0);  // nothing known: after everything the model has seen
 }
 
-std::vector<std::size_t> choose_candidates(Strategy s, const Problem& p,
-                                           const std::vector<std::string>& families,
-                                           const std::vector<std::string>& signatures, int budget,
-                                           std::uint64_t seed, const CostModel* model) {
-  std::vector<std::size_t> idx(signatures.size());
-  std::iota(idx.begin(), idx.end(), std::size_t{0});
-  const auto b = static_cast<std::size_t>(std::max(budget, 0));
-  switch (s) {
-    case Strategy::exhaustive: return idx;
-    case Strategy::random: {
-      if (b >= idx.size()) return idx;
-      std::mt19937_64 rng(seed ^ std::hash<std::string>{}(p.key()));
-      std::shuffle(idx.begin(), idx.end(), rng);
-      idx.resize(b);
-      return idx;
-    }
-    case Strategy::model: {
-      if (!model) throw std::invalid_argument("the model strategy needs a cost model (tables to fit it on)");
-      std::vector<double> score(idx.size());
-      for (std::size_t i = 0; i < idx.size(); ++i) score[i] = model->predict(p, families[i], signatures[i]);
-      std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t c) { return score[a] < score[c]; });
-      if (b < idx.size()) idx.resize(b);
-      return idx;
-    }
+std::optional<CostModel::Expectation> CostModel::expected_best(const Problem& p) const {
+  double sw = 0, sx = 0, sxx = 0;
+  for (const Seen& s : train_) {
+    if (!s.best_over_floor) continue;
+    const double w = weight(p, s);
+    sw += w;
+    sx += w * *s.best_over_floor;
+    sxx += w * *s.best_over_floor * *s.best_over_floor;
   }
+  if (!(sw > 0)) return std::nullopt;
+  Expectation e;
+  e.mean = sx / sw;
+  e.sd = std::sqrt(std::max(0.0, sxx / sw - e.mean * e.mean));
+  return e;
+}
+
+std::vector<std::size_t> sample_order(std::size_t n, std::uint64_t seed, const std::string& problem_key) {
+  std::vector<std::size_t> idx(n);
+  std::iota(idx.begin(), idx.end(), std::size_t{0});
+  std::mt19937_64 rng(seed ^ std::hash<std::string>{}(problem_key));
+  std::shuffle(idx.begin(), idx.end(), rng);
   return idx;
+}
+
+Search::Search(Strategy s, const Problem& p, std::vector<SearchCandidate> candidates, int budget,
+               std::uint64_t seed, const CostModel* model, double floor_ms, SearchRule rule)
+    : strategy_(s), cand_(std::move(candidates)), budget_(std::max(budget, 0)), floor_ms_(floor_ms), rule_(rule),
+      ms_(cand_.size()) {
+  switch (s) {
+    case Strategy::exhaustive:
+      budget_ = static_cast<int>(cand_.size());
+      order_.resize(cand_.size());
+      std::iota(order_.begin(), order_.end(), std::size_t{0});
+      break;
+    case Strategy::random: order_ = sample_order(cand_.size(), seed, p.key()); break;
+    case Strategy::model:
+      if (!model) throw std::invalid_argument("the model strategy needs a cost model (tables to fit it on)");
+      for (const SearchCandidate& c : cand_) predicted_.push_back(model->predict(p, c.family, c.signature));
+      if (floor_ms_ > 0) expected_ = model->expected_best(p);
+      break;
+  }
+  budget_ = std::min(budget_, static_cast<int>(cand_.size()));
+}
+
+std::optional<std::size_t> Search::next() {
+  if (static_cast<int>(evaluated_.size()) >= budget_) return std::nullopt;
+  const std::size_t i = strategy_ == Strategy::model ? next_model() : order_[evaluated_.size()];
+  evaluated_.push_back(i);
+  return i;
+}
+
+void Search::tell(std::size_t i, std::optional<double> ms) {
+  if (i < ms_.size()) ms_[i] = ms;
+}
+
+std::size_t Search::next_model() const {
+  const std::size_t n = cand_.size();
+  std::vector<bool> done(n, false);
+  std::set<std::string> families;
+  std::optional<std::size_t> best;
+  for (std::size_t i : evaluated_) {
+    done[i] = true;
+    families.insert(cand_[i].family);
+    if (ms_[i] && (!best || *ms_[i] < *ms_[*best])) best = i;
+  }
+  // Local when the best so far is far slower than this problem's best was expected to be.
+  bool local = false;
+  if (best && expected_ && floor_ms_ > 0 && *ms_[*best] > 0) {
+    const double above = std::log(*ms_[*best] / floor_ms_) - expected_->mean - predicted_[*best];
+    local = above > rule_.surprise * std::max(expected_->sd, 1e-3);
+  }
+  auto pool = [&](bool neighbours_only) {
+    std::optional<std::size_t> pick;
+    double pick_score = kInf;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (done[i]) continue;
+      if (neighbours_only && (cand_[i].family != cand_[*best].family ||
+                              param_changes(cand_[i].params, cand_[*best].params) != 1))
+        continue;
+      const double score = predicted_[i] - (families.count(cand_[i].family) ? 0.0 : std::log(rule_.new_family));
+      if (!pick || score < pick_score) pick = i, pick_score = score;
+    }
+    return pick;
+  };
+  if (local)
+    if (auto i = pool(true)) return *i;
+  return *pool(false);  // next() keeps the budget within the candidates: one is left
 }
 
 double ReplayResult::mean_eval_fraction() const {
@@ -186,6 +274,15 @@ const ReplayRow* ReplayResult::worst_row() const {
 double ReplayResult::worst_gap() const {
   const ReplayRow* w = worst_row();
   return w ? w->worst_gap : 0;
+}
+
+double ReplayResult::median_gap() const {
+  std::vector<double> g;
+  for (const ReplayRow& r : rows) g.push_back(r.mean_gap);
+  if (g.empty()) return 0;
+  std::sort(g.begin(), g.end());
+  const std::size_t h = g.size() / 2;
+  return g.size() % 2 ? g[h] : (g[h - 1] + g[h]) / 2;
 }
 
 int ReplayResult::problems_within() const {
@@ -234,8 +331,10 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
     int within = 0;
     double sum = 0;
     for (int seed = 1; seed <= res.seeds; ++seed) {
-      const auto pick = choose_candidates(opt.strategy, rp.problem, rp.families, rp.signatures, budget,
-                                          static_cast<std::uint64_t>(seed), model);
+      Search search(opt.strategy, rp.problem, rp.search_candidates(), budget, static_cast<std::uint64_t>(seed), model,
+                    rp.floor_ms);
+      while (auto i = search.next()) search.tell(*i, rp.ms[*i]);
+      const std::vector<std::size_t>& pick = search.evaluated();
       row.evaluated = static_cast<int>(pick.size());
       double found = kInf;
       std::size_t at = 0;
@@ -277,12 +376,12 @@ std::string render_replay(const ReplayResult& r) {
   out += fmt::format(
       "\n{} problems: {} of {} candidates evaluated ({:.1f}%; per problem mean {:.1f}%, at most {:.1f}%); "
       "within {} of the exhaustive winner: {} of {} problems ({:.1f}%){}; worst gap to the exhaustive winner "
-      "{:.2f}%{}\n",
+      "{:.2f}%{}, median {:.2f}%\n",
       r.rows.size(), r.evaluated, r.candidates, r.eval_fraction() * 100, r.mean_eval_fraction() * 100,
       r.max_eval_fraction() * 100, limit, r.problems_within(), r.rows.size(),
       r.rows.empty() ? 0.0 : 100.0 * r.problems_within() / static_cast<double>(r.rows.size()),
       r.seeds > 1 ? fmt::format(" on every seed, {:.1f}% of runs", r.within() * 100) : "", r.worst_gap() * 100,
-      worst && worst->worst_gap > 0 ? fmt::format(" ({})", worst->problem) : "");
+      worst && worst->worst_gap > 0 ? fmt::format(" ({})", worst->problem) : "", r.median_gap() * 100);
   return out;
 }
 

@@ -27,14 +27,24 @@ std::string tile_signature(const std::string& family, DType dtype, const std::ve
 // Evaluations a strategy may spend on a problem of n candidates: floor(fraction * n), at least 1.
 int budget_for(std::size_t n, double fraction);
 
+// A candidate as a search sees it: its family, its tile signature and its template parameters (to
+// find its neighbours in tile space).
+struct SearchCandidate {
+  std::string family, signature;
+  std::vector<KernelParam> params;
+};
+
 // One problem of a --keep-all table: its candidates that cost an evaluation (not_supported ones
 // do not), with the median of those that passed.
 struct RecordedProblem {
   Problem problem;
-  std::string gpu;  // the table's GPU
+  std::string gpu;      // the table's GPU
+  double floor_ms = 0;  // the problem's floor on it (rates.hpp); 0: the table has no copy bandwidth
   std::vector<std::string> kernels, families, signatures;
+  std::vector<std::vector<KernelParam>> params;
   std::vector<std::optional<double>> ms;  // median (screening median if stopped early); nullopt: failed
   double best_ms() const;                 // the exhaustive winner's median (+inf: none passed)
+  std::vector<SearchCandidate> search_candidates() const;
 };
 // The entries of `t` that recorded their candidates (--keep-all) and have at least one passed.
 std::vector<RecordedProblem> recorded_problems(const Table& t);
@@ -44,7 +54,8 @@ std::vector<RecordedProblem> recorded_problems(const Table& t);
 // problems: same dtype, layout, pass, stride, dilation and multiplier; near in log2 of the filter's
 // area, of the output's size and (less) of the output plane. A signature never seen is predicted
 // by its family's average, an unseen family last. Problems recorded on another GPU than the one
-// predicted for count as further away.
+// predicted for count as further away. It also expects, with the same weights, how far above its
+// floor a problem's best lands (for a search to tell when a problem is unlike what it has seen).
 class CostModel {
  public:
   // `gpu`: the GPU the predictions are for (a table's gpu_name); empty: any, no GPU term.
@@ -53,14 +64,22 @@ class CostModel {
   std::size_t size() const { return train_.size(); }
   // Predicted log(time / best) on p; smaller is better.
   double predict(const Problem& p, const std::string& family, const std::string& signature) const;
+  // log(best / floor) expected on p: the weighted mean and spread over the problems seen with a
+  // floor; nullopt when none had one.
+  struct Expectation {
+    double mean = 0, sd = 0;
+  };
+  std::optional<Expectation> expected_best(const Problem& p) const;
 
  private:
   struct Seen {
     Problem problem;
     std::string gpu;
+    std::optional<double> best_over_floor;     // log(best / floor)
     std::map<std::string, double> rel;         // signature -> log(ms / best)
     std::map<std::string, double> family_rel;  // family -> mean over its signatures
   };
+  double weight(const Problem& p, const Seen& s) const;
   std::string gpu_;
   std::vector<Seen> train_;
 };
@@ -68,13 +87,52 @@ class CostModel {
 // Two problems of one shape (every field but the dtype and the name equal).
 bool same_shape(const Problem& a, const Problem& b);
 
-// The candidates a strategy evaluates, as indices into `families`/`signatures` (same length):
-// exhaustive all; random a seeded sample of `budget`; model the `budget` best predicted (stable
-// order on equal predictions). `model` is needed for Strategy::model.
-std::vector<std::size_t> choose_candidates(Strategy s, const Problem& p,
-                                           const std::vector<std::string>& families,
-                                           const std::vector<std::string>& signatures, int budget,
-                                           std::uint64_t seed, const CostModel* model);
+// A seeded, reproducible order of n candidates (random sampling takes its first `budget`).
+std::vector<std::size_t> sample_order(std::size_t n, std::uint64_t seed, const std::string& problem_key);
+
+// The model strategy's rounds, one candidate at a time, each chosen with what this problem has
+// measured so far (the values chosen by replaying the committed tables: from 1.5 to 3 spreads and
+// from 1.10 to 1.20 every shipped problem lands within 3%, test_search.cpp):
+//   - the best-ranked candidate not evaluated yet, a family not evaluated yet ranked as if
+//     `new_family` times faster (the model errs more between families than within one);
+//   - but when the best measured so far lies more than `surprise` spreads above what the model
+//     expects of this problem's best (log(best / floor), CostModel::expected_best), the problem is
+//     unlike those the model was fitted on: first the neighbours of that best in tile space (same
+//     family, one template parameter changed), best-ranked first.
+struct SearchRule {
+  double surprise = 2.0;
+  double new_family = 1.15;
+};
+
+// One problem's budgeted search, asked for the next candidate and told what it measured, so that
+// the replay of a table and the real tuner run the same code. exhaustive: every candidate in order;
+// random: the first `budget` of sample_order; model: the rounds above (needs `model`, and the
+// problem's floor, rates.hpp, for the surprise; without one it never turns local).
+class Search {
+ public:
+  Search(Strategy s, const Problem& p, std::vector<SearchCandidate> candidates, int budget, std::uint64_t seed,
+         const CostModel* model, double floor_ms = 0, SearchRule rule = {});
+  // The candidate to evaluate next (an index into the candidates); nullopt when the budget is spent
+  // or none is left. It counts as evaluated from now on.
+  std::optional<std::size_t> next();
+  // What candidate i (returned by next()) measured: its median; nullopt when it failed.
+  void tell(std::size_t i, std::optional<double> ms);
+  int budget() const { return budget_; }
+  const std::vector<std::size_t>& evaluated() const { return evaluated_; }
+
+ private:
+  std::size_t next_model() const;
+  Strategy strategy_;
+  std::vector<SearchCandidate> cand_;
+  int budget_;
+  double floor_ms_;
+  SearchRule rule_;
+  std::vector<std::size_t> order_;  // exhaustive and random
+  std::vector<double> predicted_;   // model: log(time / best)
+  std::optional<CostModel::Expectation> expected_;
+  std::vector<std::size_t> evaluated_;
+  std::vector<std::optional<double>> ms_;
+};
 
 struct ReplayRow {
   std::string problem;
@@ -99,6 +157,7 @@ struct ReplayResult {
   double mean_eval_fraction() const;  // mean over problems of evaluated / candidates
   double max_eval_fraction() const;   // the largest share any one problem spent
   double worst_gap() const;
+  double median_gap() const;          // the median over problems of each one's mean gap
   const ReplayRow* worst_row() const;  // the problem of the worst gap (nullptr: no rows)
   double within() const;        // share of (problem, seed) runs within gap_limit
   int problems_within() const;  // problems whose every seed landed within gap_limit
@@ -118,7 +177,7 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt);
 // A Markdown table, one row per problem: evaluated / candidates, the exhaustive winner's time and the
 // best time found (one seed), worst and mean gap, share of seeds within the limit, the kernel found;
 // then the totals: evaluations (overall, mean and largest share per problem), problems within the
-// limit, the worst gap and its problem.
+// limit, the worst gap and its problem, the median gap.
 std::string render_replay(const ReplayResult& r);
 
 }  // namespace dwt

@@ -11,7 +11,6 @@
 #include <cstdio>
 #include <ctime>
 #include <mutex>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -59,29 +58,16 @@ std::vector<const Operation*> candidates_for(const ConvShape& s, const DeviceLim
   return out;
 }
 
-std::vector<const Operation*> sample_candidates(std::vector<const Operation*> ops, int budget,
-                                                std::uint64_t seed, const std::string& problem_key) {
-  if (budget <= 0 || static_cast<std::size_t>(budget) >= ops.size()) return ops;
-  std::mt19937_64 rng(seed ^ std::hash<std::string>{}(problem_key));
-  std::shuffle(ops.begin(), ops.end(), rng);
-  ops.resize(static_cast<std::size_t>(budget));
-  return ops;
-}
-
-std::vector<const Operation*> strategy_candidates(std::vector<const Operation*> ops, const Problem& p,
-                                                  const TuneOptions& opt, const CostModel* model) {
-  if (opt.strategy == Strategy::exhaustive) return ops;
-  const int budget = opt.budget_fraction > 0 ? budget_for(ops.size(), opt.budget_fraction) : opt.budget;
-  if (opt.strategy == Strategy::random) return sample_candidates(std::move(ops), budget, opt.seed, p.key());
-  std::vector<std::string> fams, sigs;
+Search search_for(const std::vector<const Operation*>& ops, const Problem& p, const TuneOptions& opt,
+                  const CostModel* model, double floor_ms) {
+  int budget = opt.budget_fraction > 0 ? budget_for(ops.size(), opt.budget_fraction) : opt.budget;
+  if (budget <= 0) budget = static_cast<int>(ops.size());  // no budget given: all of them
+  std::vector<SearchCandidate> cands;
   for (const Operation* op : ops) {
-    fams.push_back(op->desc().family);
-    sigs.push_back(tile_signature(op->desc().family, op->desc().dtype, op->desc().params));
+    const KernelDesc& d = op->desc();
+    cands.push_back({d.family, tile_signature(d.family, d.dtype, d.params), d.params});
   }
-  std::vector<const Operation*> out;
-  for (std::size_t i : choose_candidates(Strategy::model, p, fams, sigs, budget, opt.seed, model))
-    out.push_back(ops[i]);
-  return out;
+  return Search(opt.strategy, p, std::move(cands), budget, opt.seed, model, floor_ms);
 }
 
 std::string describe_strategy(const TuneOptions& opt) {
@@ -230,14 +216,15 @@ void guarded(CandidateResult& r, const Problem& p, F&& f) {
 
 // The sweep of one problem (decide.hpp has the rules):
 //   reference  computed once on the device (checked against the CPU on small problems)
-//   verify     every candidate once against it
-//   screen     every verified candidate: 1 warm-up, then stop_rule.screen_reps flushed reps
+//   search     the candidates the strategy asks for (search.hpp), one at a time: each verified
+//              against the reference, then measured (1 warm-up and stop_rule.screen_reps flushed
+//              reps; with --no-early-stop the full count) and its median told to the search
 //   time       fastest screened first: the full warm-up and reps, unless the screening reps are
 //              clearly slower than the best fully timed so far (stopped_early)
 //   confirm    the best and those within its spread: another full round, interleaved; ties declared
 //   cudnn      the baseline
-ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, CudnnBaseline& cudnn,
-                          double copy_bw, const DeviceLimits& lim, const CostModel* model, Shared& sh) {
+ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, CudnnBaseline& cudnn, double copy_bw,
+                          double launch_floor, const DeviceLimits& lim, const CostModel* model, Shared& sh) {
   const TuneOptions& opt = sh.opt;
   const Clock::time_point start = Clock::now();
   Clock::time_point last = start;
@@ -248,8 +235,8 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, Cudnn
     last = now;
   };
   std::vector<CandidateResult> results;
-  std::vector<const Operation*> ops =
-      strategy_candidates(candidates_for(p, lim, opt.variants, &results, opt.kernels), p, opt, model);
+  const std::vector<const Operation*> ops = candidates_for(p, lim, opt.variants, &results, opt.kernels);
+  Search search = search_for(ops, p, opt, model, floor_ms(p, copy_bw, launch_floor));
 
   std::string too_large;
   std::optional<ProblemBuffers> buf = allocate_if_fits(p, too_large);
@@ -276,10 +263,13 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, Cudnn
   };
   std::vector<Live> live;
   std::optional<CandidateResult> best_shown;
-  for (std::size_t j = 0; j < ops.size(); ++j) {
-    if (g_interrupted || sh.fatal) break;
-    const Operation& op = *ops[j];
-    sh.reporter.candidate(p, j + 1, ops.size(), best_shown);
+  auto launcher = [&](const Operation* op) { return std::function<void()>([op, &args, st] { op->run(args, st); }); };
+  const StopRule& rule = opt.stop;
+  while (!g_interrupted && !sh.fatal) {
+    const std::optional<std::size_t> j = search.next();
+    if (!j) break;
+    const Operation& op = *ops[*j];
+    sh.reporter.candidate(p, search.evaluated().size(), static_cast<std::size_t>(search.budget()), best_shown);
     CandidateResult r;
     r.kernel = op.desc().name;
     r.family = op.desc().family;
@@ -291,27 +281,33 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, Cudnn
       r.status = v.ok ? Disposition::passed : Disposition::incorrect;
       r.reason = v.reason;
     });
-    if (r.status == Disposition::passed) live.push_back({results.size(), &op, {}, {}});
+    lap("verify");
+    std::optional<double> measured;
+    if (r.status == Disposition::passed) {
+      Live l{results.size(), &op, {}, {}};
+      guarded(r, p, [&] {
+        if (opt.early_stop) {
+          timer.warm_up(launcher(&op), 1);
+          l.screen = timer.samples(launcher(&op), rule.screen_reps);
+          measured = stats_of(l.screen).median_ms;
+        } else {
+          timer.warm_up(launcher(&op), opt.timing.warmup);
+          l.full = timer.samples(launcher(&op), opt.timing.reps);
+          r.time = stats_of(l.full);
+          measured = r.time->median_ms;
+        }
+      });
+      if (r.status == Disposition::passed) live.push_back(std::move(l));
+      lap(opt.early_stop ? "screen" : "time");
+    }
+    search.tell(*j, measured);
     results.push_back(std::move(r));
   }
-  lap("verify");
-
-  auto launcher = [&](const Operation* op) { return std::function<void()>([op, &args, st] { op->run(args, st); }); };
-  const StopRule& rule = opt.stop;
   if (opt.early_stop) {
-    for (Live& l : live) {
-      if (g_interrupted || sh.fatal) break;
-      guarded(results[l.at], p, [&] {
-        timer.warm_up(launcher(l.op), 1);
-        l.screen = timer.samples(launcher(l.op), rule.screen_reps);
-      });
-    }
-    std::erase_if(live, [&](const Live& l) { return results[l.at].status != Disposition::passed; });
     // Fastest first: the best is found early, and most of the rest stop after their screening.
     std::stable_sort(live.begin(), live.end(), [](const Live& a, const Live& b) {
       return (a.screen.empty() ? 0 : stats_of(a.screen).median_ms) < (b.screen.empty() ? 0 : stats_of(b.screen).median_ms);
     });
-    lap("screen");
   }
 
   std::optional<TimingStats> best;
@@ -328,9 +324,11 @@ ProblemEntry tune_problem(const Problem& p, cudaStream_t st, Timer& timer, Cudnn
       continue;
     }
     guarded(r, p, [&] {
-      timer.warm_up(launcher(l.op), opt.timing.warmup);
-      l.full = timer.samples(launcher(l.op), opt.timing.reps);
-      r.time = stats_of(l.full);
+      if (l.full.empty()) {  // with --no-early-stop the search timed it in full already
+        timer.warm_up(launcher(l.op), opt.timing.warmup);
+        l.full = timer.samples(launcher(l.op), opt.timing.reps);
+        r.time = stats_of(l.full);
+      }
       if (!best || r.time->median_ms < best->median_ms) {
         best = r.time;
         best_shown = r;
@@ -406,7 +404,8 @@ void worker(int device, Shared& sh) {
       const std::size_t k = sh.next++;
       if (k >= sh.pending.size()) break;
       const Problem& p = sh.set.problems[sh.pending[k]];
-      ProblemEntry e = tune_problem(p, st, timer, cudnn, copy_bw, lim, sh.model ? &*sh.model : nullptr, sh);
+      ProblemEntry e =
+          tune_problem(p, st, timer, cudnn, copy_bw, launch_floor, lim, sh.model ? &*sh.model : nullptr, sh);
       if (g_interrupted) break;  // a problem cut short is not recorded: --resume redoes it
       std::lock_guard lock(sh.mu);
       sh.table.entries.push_back(e);

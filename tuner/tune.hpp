@@ -58,9 +58,6 @@ std::vector<const Operation*> candidates_for(const ConvShape& s, const DeviceLim
                                              const std::vector<std::string>& families,
                                              std::vector<CandidateResult>* refused,
                                              const std::vector<std::string>& kernels = {});
-// Seeded, reproducible sample of `budget` candidates (all of them when budget >= their number).
-std::vector<const Operation*> sample_candidates(std::vector<const Operation*> ops, int budget,
-                                                std::uint64_t seed, const std::string& problem_key);
 // Indices of the problems this run must do: those of shard I/N, less those `done` holds.
 std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done, int shard_index,
                                           int shard_count);
@@ -70,10 +67,11 @@ std::vector<std::size_t> pending_problems(const ShapeSet& set, const Table* done
 ProblemEntry summarize(const Problem& p, std::vector<CandidateResult> results,
                        BaselineResult cudnn, double copy_bandwidth_gbps, bool keep_all,
                        const std::string& winner_kernel = {});
-// The candidates a run with `opt` evaluates of `ops` (all of them for exhaustive); `model` is
-// needed for Strategy::model.
-std::vector<const Operation*> strategy_candidates(std::vector<const Operation*> ops, const Problem& p,
-                                                  const TuneOptions& opt, const CostModel* model);
+// The search a run with `opt` makes over `ops` (search.hpp): its budget from --budget or
+// --budget-fraction (all of them when neither is given); `model` is needed for Strategy::model,
+// `floor_ms` (rates.hpp) lets it tell when the problem is unlike those the model saw.
+Search search_for(const std::vector<const Operation*>& ops, const Problem& p, const TuneOptions& opt,
+                  const CostModel* model, double floor_ms);
 // The strategy and its budget in words, for the table's metadata.
 std::string describe_strategy(const TuneOptions& opt);
 // Set by SIGINT: workers stop after the candidate in hand; what finished is in the table.

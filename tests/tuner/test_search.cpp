@@ -99,6 +99,7 @@ RecordedProblem recorded(int k, double a_ms, const std::string& gpu) {
   r.gpu = gpu;
   r.kernels = r.families = {"smem", "smem"};
   r.signatures = {"a", "b"};
+  r.params = {{}, {}};
   r.ms = {a_ms, 1.0};
   return r;
 }
@@ -121,6 +122,79 @@ TEST(CostModel, LargeFiltersLearnFromLargeFiltersAndTheSameGpu) {
   }
 }
 
+// A problem of 64 channels at batch n whose best runs `best_over_floor` times its 1 ms floor, with
+// candidates (family, signature, params, ms relative to the best).
+struct Planted {
+  std::string family, signature;
+  std::vector<KernelParam> params;
+  double rel;
+};
+RecordedProblem planted(int n, double best_over_floor, const std::vector<Planted>& cands) {
+  RecordedProblem r;
+  r.problem.name = fmt::format("n{}", n);
+  r.problem.n = n, r.problem.c = 64, r.problem.h = r.problem.w = 56;
+  r.problem.kh = r.problem.kw = 3;
+  r.problem.ph = r.problem.pw = 1;
+  r.floor_ms = 1;
+  for (const Planted& c : cands) {
+    r.kernels.push_back(c.signature);
+    r.families.push_back(c.family);
+    r.signatures.push_back(c.signature);
+    r.params.push_back(c.params);
+    r.ms.push_back(c.rel * best_over_floor);
+  }
+  return r;
+}
+
+// The model ranks x1 first, then x2, then x3 (x3 one parameter away from x1, x2 two).
+const std::vector<Planted> kTiles{{"x", "x1", {{"t", 1}, {"u", 1}}, 1.0},
+                                  {"x", "x2", {{"t", 2}, {"u", 2}}, 1.1},
+                                  {"x", "x3", {{"t", 1}, {"u", 2}}, 1.5}};
+
+// The candidates a model search asks for on p with `budget`, x1 measuring `x1_ms`, the others 1 ms.
+std::vector<std::size_t> model_picks(const CostModel& m, const RecordedProblem& p, int budget, double x1_ms) {
+  Search s(Strategy::model, p.problem, p.search_candidates(), budget, 1, &m, p.floor_ms);
+  while (auto i = s.next()) s.tell(*i, p.signatures[*i] == "x1" ? x1_ms : 1.0);
+  return s.evaluated();
+}
+
+TEST(Search, ModelTurnsToTheNeighboursOfTheBestWhenItIsFarSlowerThanExpected) {
+  CostModel m;
+  m.add(planted(1, 1.0, kTiles));  // best 1.0 and 1.2 times the floor: expected about 1.1
+  m.add(planted(2, 1.2, kTiles));
+  const RecordedProblem p = planted(4, 1.0, kTiles);
+  // x1 as fast as expected: the model's next (x2).
+  EXPECT_EQ(model_picks(m, p, 2, 1.1), (std::vector<std::size_t>{0, 1}));
+  // x1 three times slower than expected: its neighbour (x3) before the model's next.
+  EXPECT_EQ(model_picks(m, p, 2, 3.0), (std::vector<std::size_t>{0, 2}));
+  // Without a floor, the search cannot tell: the model's order.
+  Search blind(Strategy::model, p.problem, p.search_candidates(), 2, 1, &m, 0);
+  while (auto i = blind.next()) blind.tell(*i, 3.0);
+  EXPECT_EQ(blind.evaluated(), (std::vector<std::size_t>{0, 1}));
+  // Never more than the budget, never twice the same, a failed one counting.
+  Search all(Strategy::model, p.problem, p.search_candidates(), 10, 1, &m, p.floor_ms);
+  while (auto i = all.next()) all.tell(*i, std::nullopt);
+  EXPECT_EQ(all.evaluated(), (std::vector<std::size_t>{0, 1, 2}));
+}
+
+TEST(Search, AFamilyNotYetEvaluatedIsRankedAsIfFifteenPercentFaster) {
+  auto with_y = [](double y_rel) {
+    std::vector<Planted> c = kTiles;
+    c.push_back({"y", "y1", {{"v", 1}}, y_rel});
+    return c;
+  };
+  for (const auto& [y_rel, second] : {std::pair{1.12, 3u}, std::pair{1.3, 1u}}) {
+    CostModel m;
+    m.add(planted(1, 1.0, with_y(y_rel)));
+    const RecordedProblem p = planted(4, 1.0, with_y(y_rel));
+    EXPECT_EQ(model_picks(m, p, 2, 1.0), (std::vector<std::size_t>{0, second})) << y_rel;
+  }
+  CostModel none;
+  const RecordedProblem p = planted(4, 1.0, kTiles);
+  EXPECT_THROW(Search(Strategy::model, p.problem, p.search_candidates(), 1, 1, nullptr), std::invalid_argument);
+  EXPECT_EQ(model_picks(none, p, 1, 1.0).size(), 1u) << "an empty model still ranks (everything unknown)";
+}
+
 // The committed --keep-all tables of the shipped configs (results/<gpu>/*table*.json with every
 // candidate recorded; random_table.json, of random shapes, is not one of them), read once.
 const std::vector<std::pair<std::filesystem::path, Table>>& keep_all_tables() {
@@ -141,43 +215,42 @@ const std::vector<std::pair<std::filesystem::path, Table>>& keep_all_tables() {
 }
 
 // Issue 17's target: within 3% of the exhaustive winner on every problem of the shipped configs with
-// at most 25% of the evaluations. Replayed on every committed --keep-all table, each problem scored
-// by a model fitted on the table's other problems with every problem of its shape (any dtype) left
-// out, never more than a quarter of any problem's candidates. What that reaches on the 327 problems
-// of the H200 KernelBench and networks tables and the H100 KernelBench table: 324 within 3%; the
-// misses are kb85_nhwc_f16 (22.3%) and kb85_nhwc_bf16 (16.4%), whose winner no other NHWC shape
-// ranks high (2 evaluations of 11), and effv2s_c960_h14_k3_s2_n1_bf16 (3.3%, 3 of 13). The target
-// itself is the disabled test below; this one holds what is reached, and beats random sampling.
-TEST(Replay, ModelStrategyOnAQuarterOfTheEvaluations) {
+// at most 25% of the evaluations. Replayed on every committed --keep-all table (the H200 KernelBench
+// and networks tables and the H100 KernelBench table, 327 problems), each problem scored by a model
+// fitted on the table's other problems with every problem of its shape (any dtype) left out, never
+// more than a quarter of any problem's candidates. Before the search went in rounds (the model's
+// ranking alone) 324 were within 3%: kb85_nhwc_f16 and _bf16 (22.3%, 16.4%: 2 evaluations of 11,
+// their winner one parameter from the model's first pick, which ran far slower than expected) and
+// effv2s_c960_h14_k3_s2_n1_bf16 (3.3%: 3 of 13 in one family, naive the winner). Now all 327,
+// worst 2.3% (kb83_nhwc_f16).
+TEST(Replay, ModelWithin3PercentOnEveryProblemWithAQuarterOfTheEvaluations) {
   ASSERT_GE(keep_all_tables().size(), 3u) << "the committed --keep-all tables";
-  int problems = 0, within = 0, random_within = 0;
-  double worst = 0;
+  int problems = 0, random_within = 0;
   for (const auto& [path, t] : keep_all_tables()) {
     ReplayOptions opt;
     opt.strategy = Strategy::model;
     opt.fraction = 0.25;
     const ReplayResult r = replay(t, opt);
     SCOPED_TRACE(path.string() + "\n" + render_replay(r));
-    EXPECT_LE(r.eval_fraction(), 0.25);
+    EXPECT_LE(r.max_eval_fraction(), 0.25);
     for (const ReplayRow& row : r.rows) EXPECT_LE(row.evaluated * 4, row.candidates) << row.problem;
+    EXPECT_EQ(r.problems_within(), static_cast<int>(r.rows.size()));
+    EXPECT_LE(r.worst_gap(), 0.03);
     problems += static_cast<int>(r.rows.size());
-    within += r.problems_within();
-    worst = std::max(worst, r.worst_gap());
     opt.strategy = Strategy::random;
     opt.seeds = 20;
     const ReplayResult rnd = replay(t, opt);
     EXPECT_GT(r.within(), rnd.within() + 0.3) << "model against random sampling at the same budget";
     random_within += static_cast<int>(std::lround(rnd.within() * static_cast<double>(rnd.rows.size())));
-    if (path.filename() == "table.json" && path.parent_path().filename() == "h100") EXPECT_LE(r.worst_gap(), 0.03);
   }
-  EXPECT_GE(within, problems * 99 / 100) << within << " of " << problems << " within 3%";
-  EXPECT_LE(worst, 0.25);
-  RecordProperty("within_3pct", fmt::format("{} of {} (random: {})", within, problems, random_within));
+  EXPECT_EQ(problems, 327) << "the committed tables changed: update the numbers above";
+  RecordProperty("within_3pct", fmt::format("{0} of {0} (random: {1})", problems, random_within));
 }
 
 // The 200 random shapes of results/h200/random-table.json (configs/random-fit.json: network-like
-// and odd ones, odd filter sizes and asymmetric strides among them) are harder: 183 of 200 within
-// 3%, worst 34.9%, at a quarter of the evaluations. Holds what is reached there.
+// and odd ones, odd filter sizes and asymmetric strides among them) are harder: 187 of 200 within
+// 3%, worst 22.8% (r1_51: 2 evaluations of 8), at a quarter of the evaluations (183, worst 34.9%,
+// with the model's ranking alone). Holds what is reached there.
 TEST(Replay, ModelStrategyOnRandomShapes) {
   const Table t = read_table(source_dir() / "results/h200/random-table.json");
   ReplayOptions opt;
@@ -187,20 +260,8 @@ TEST(Replay, ModelStrategyOnRandomShapes) {
   SCOPED_TRACE(render_replay(r));
   ASSERT_EQ(r.rows.size(), 200u);
   EXPECT_LE(r.max_eval_fraction(), 0.25);
-  EXPECT_GE(r.problems_within(), 183);
-  EXPECT_LE(r.worst_gap(), 0.35);
-}
-
-// The target as the issue states it. It fails today (see above): enable it when it holds.
-TEST(Replay, DISABLED_ModelWithin3PercentOnEveryProblemWithAQuarterOfTheEvaluations) {
-  for (const auto& [path, t] : keep_all_tables()) {
-    ReplayOptions opt;
-    opt.strategy = Strategy::model;
-    const ReplayResult r = replay(t, opt);
-    SCOPED_TRACE(path.string() + "\n" + render_replay(r));
-    EXPECT_LE(r.max_eval_fraction(), 0.25);
-    EXPECT_LE(r.worst_gap(), 0.03);
-  }
+  EXPECT_GE(r.problems_within(), 187);
+  EXPECT_LE(r.worst_gap(), 0.23);
 }
 
 // Fitted on the H200's table, scored on the H100's (KernelBench in NCHW, which the H200 table

@@ -145,18 +145,62 @@ TEST(Candidates, SmemRefusesTilesOverTheSharedMemoryLimit) {
   EXPECT_NE(refused[0].reason.find("shared memory"), std::string::npos);
 }
 
+// What a search asks for when every candidate is told nothing (no GPU): the evaluation order.
+std::vector<std::size_t> asked(Search s) {
+  while (auto i = s.next()) s.tell(*i, std::nullopt);
+  return s.evaluated();
+}
+
 TEST(Sampling, RandomStrategyIsSeededAndReproducible) {
   DeviceLimits lim;
   const auto ops = candidates_for(kb85(), lim, {}, nullptr);
   ASSERT_GT(ops.size(), 4u);
-  const auto a = sample_candidates(ops, 3, 42, "k");
-  const auto b = sample_candidates(ops, 3, 42, "k");
-  EXPECT_EQ(a, b);
+  TuneOptions opt;
+  opt.strategy = Strategy::random;
+  opt.budget = 3;
+  opt.seed = 42;
+  const auto a = asked(search_for(ops, kb85(), opt, nullptr, 0));
+  EXPECT_EQ(a, asked(search_for(ops, kb85(), opt, nullptr, 0)));
   EXPECT_EQ(a.size(), 3u);
-  EXPECT_EQ(sample_candidates(ops, 1000, 42, "k").size(), ops.size());
+  EXPECT_EQ(std::set<std::size_t>(a.begin(), a.end()).size(), 3u);
   bool differs = false;
-  for (int s = 0; s < 10 && !differs; ++s) differs = sample_candidates(ops, 3, s, "k") != a;
+  for (opt.seed = 0; opt.seed < 10 && !differs; ++opt.seed) differs = asked(search_for(ops, kb85(), opt, nullptr, 0)) != a;
   EXPECT_TRUE(differs);
+  opt.budget = 1000;
+  EXPECT_EQ(asked(search_for(ops, kb85(), opt, nullptr, 0)).size(), ops.size());
+  opt.budget = 0;  // none given: all of them
+  EXPECT_EQ(asked(search_for(ops, kb85(), opt, nullptr, 0)).size(), ops.size());
+  opt.budget_fraction = 0.25;
+  EXPECT_EQ(asked(search_for(ops, kb85(), opt, nullptr, 0)).size(), static_cast<std::size_t>(budget_for(ops.size(), 0.25)));
+}
+
+// The tuner's model search over the registry's candidates: the tile the model ranks first is asked
+// first, and no more than the budget.
+TEST(Sampling, ModelStrategyAsksTheModelsFirstPickFirstWithinTheBudget) {
+  DeviceLimits lim;
+  const auto ops = candidates_for(kb85(), lim, {}, nullptr);
+  ASSERT_GT(ops.size(), 4u);
+  RecordedProblem seen;  // kb85 at another batch, where the last candidate was fastest
+  seen.problem = kb85();
+  seen.problem.n = 8;
+  seen.floor_ms = 1;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const KernelDesc& d = ops[i]->desc();
+    seen.kernels.push_back(d.name);
+    seen.families.push_back(d.family);
+    seen.signatures.push_back(tile_signature(d.family, d.dtype, d.params));
+    seen.params.push_back(d.params);
+    seen.ms.push_back(i + 1 == ops.size() ? 1.0 : 2.0);
+  }
+  CostModel model;
+  model.add(seen);
+  TuneOptions opt;
+  opt.strategy = Strategy::model;
+  opt.budget_fraction = 0.25;
+  const auto a = asked(search_for(ops, kb85(), opt, &model, 1.0));
+  ASSERT_EQ(a.size(), static_cast<std::size_t>(budget_for(ops.size(), 0.25)));
+  EXPECT_EQ(a.front(), ops.size() - 1);
+  EXPECT_THROW(search_for(ops, kb85(), opt, nullptr, 1.0), std::invalid_argument);
 }
 
 TEST(Pending, ShardsPartitionTheProblemsAndResumeSkipsDoneOnes) {
