@@ -72,13 +72,14 @@ const Operation* usable_winner(const TunedEntry& e, const ConvShape& s, const De
   return op;
 }
 
-// A choice from a table entry: baseline_faster and its note when the entry's baseline beat the winner.
+// A choice from a table entry: baseline_faster and its note when the entry's framework time
+// (TunedEntry::framework_ms: PyTorch's, else cuDNN's) beat the winner.
 Choice from_entry(const Operation* op, const TunedEntry& e, std::string reason) {
   Choice c{op, std::move(reason)};
   if (e.baseline_faster()) {
     c.baseline_faster = true;
-    c.reason += fmt::format("; baseline faster: cuDNN {:.4g} ms vs {:.4g} ms on entry {}", e.baseline_ms,
-                            e.median_ms, label(e));
+    c.reason += fmt::format("; baseline faster: {} {:.4g} ms vs {:.4g} ms on entry {}", e.framework(),
+                            e.framework_ms(), e.median_ms, label(e));
   }
   return c;
 }

@@ -27,13 +27,17 @@
 // multiplier and bias, then the earliest entry in the table.
 // A table whose meta.gpu_name differs from the device's name (cudaDeviceProp::name) is not used on
 // that device: a warning goes to stderr once per device and the other sources apply.
-// Baseline: where the entry a table rule took (exact or nearest) records cuDNN's median beside the
-// winner's and cuDNN's was smaller, the choice says so (Choice::baseline_faster, and the reason ends
-// with "baseline faster: ..."). dwt::conv2d still runs the kernel; a caller that has the baseline at
-// hand (the PyTorch extension calls F.conv2d) may run that instead. For a nearest entry the
-// comparison was made on that entry's shape, not on s.
+// Baseline: where the entry a table rule took (exact or nearest) records a framework's median beside
+// the winner's and it was smaller, the choice says so (Choice::baseline_faster, and the reason ends
+// with "baseline faster: PyTorch 0.0097 ms vs 0.0148 ms on entry ..."). The framework's median is
+// PyTorch's where the table has it (scripts/pytorch_baseline.py --merge: F.conv2d timed in the
+// entry's layout and pass), else cuDNN's from the tuner's run (TunedEntry::framework_ms): where
+// PyTorch was timed, its time alone decides, since cuDNN as the tuner calls it is not what F.conv2d
+// runs. dwt::conv2d still runs the kernel; a caller that has the baseline at hand (the PyTorch
+// extension calls F.conv2d) may run that instead. For a nearest entry the comparison was made on
+// that entry's shape, not on s.
 // Of a table, dispatch reads only the GPU name and each entry's key, ok, winner kernel, the
-// winner's and cuDNN's median times (tuning_table.hpp); other fields are ignored.
+// winner's, cuDNN's and PyTorch's median times (tuning_table.hpp); other fields are ignored.
 #pragma once
 
 #include <cuda_runtime_api.h>
@@ -56,8 +60,9 @@ namespace dwt {
 struct Choice {
   const Operation* op = nullptr;
   std::string reason;
-  // The table entry behind an exact or nearest choice measured the baseline (cuDNN) faster than
-  // its winner; false for default choices and where the baseline was not measured.
+  // The table entry behind an exact or nearest choice measured the framework (PyTorch, else cuDNN:
+  // TunedEntry::framework_ms) faster than its winner; false for default choices and where neither
+  // was measured.
   bool baseline_faster = false;
 };
 

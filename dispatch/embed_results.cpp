@@ -71,9 +71,10 @@ void add_table(Out& o, const json& root, const std::string& source) {
     if (e.contains("problem") && e["problem"].is_object() && e["problem"].contains("name"))
       name = e["problem"]["name"].get<std::string>();
     const double cudnn = e.contains("cudnn") ? median_of(e["cudnn"]) : NAN;
-    o.entries += fmt::format("    {{{}, {}, {}, {}, {}}},\n", literal(key), literal(name),
+    const double pytorch = e.contains("pytorch") ? median_of(e["pytorch"]) : NAN;
+    o.entries += fmt::format("    {{{}, {}, {}, {}, {}, {}}},\n", literal(key), literal(name),
                              literal(e["winner"].at("kernel").get<std::string>()),
-                             number(median_of(e["winner"])), number(cudnn));
+                             number(median_of(e["winner"])), number(cudnn), number(pytorch));
     ++o.entry_count;
     if (!e.contains("candidates") || !e["candidates"].is_array() || e["candidates"].empty()) continue;
     // A sample: every candidate that cost an evaluation, relative to the best that passed.
@@ -144,7 +145,7 @@ namespace dwt::embedded {{
 namespace {{
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 const Entry kEntries[] = {{
-{}    {{nullptr, nullptr, nullptr, 0, 0}}}};
+{}    {{nullptr, nullptr, nullptr, 0, 0, 0}}}};
 const Table kTables[] = {{
 {}    {{nullptr, nullptr, nullptr, 0}}}};
 const char* const kSignatures[] = {{

@@ -1,5 +1,6 @@
 // What the build embeds of results/<gpu>/*table*.json (dispatch/embed_results.cpp writes it into a
-// generated source): the slim view of each table (GPU, key -> winner, its median, cuDNN's median)
+// generated source): the slim view of each table (GPU, key -> winner, its median, cuDNN's and
+// PyTorch's medians)
 // and, of the tables that recorded every candidate (--keep-all), each candidate's time relative to
 // its problem's best: the cost model's samples (cost_model.hpp). Internal to the library.
 #pragma once
@@ -15,6 +16,7 @@ struct Entry {
   const char* kernel;  // the winner
   double median_ms;    // the winner's; NaN when unknown
   double cudnn_ms;     // cuDNN's in the same run; NaN when unknown
+  double pytorch_ms;   // PyTorch's ("pytorch", merged by scripts/pytorch_baseline.py); NaN when unknown
 };
 
 struct Table {

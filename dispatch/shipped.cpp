@@ -33,6 +33,7 @@ const std::map<std::string, std::shared_ptr<const TuningTable>, std::less<>>& sh
         te.kernel = e.kernel;
         te.median_ms = e.median_ms;
         te.baseline_ms = e.cudnn_ms;
+        te.pytorch_ms = e.pytorch_ms;
         auto [it, added] = index[tab.gpu_name].emplace(e.key, into.entries.size());
         if (added)
           into.entries.push_back(std::move(te));

@@ -28,9 +28,14 @@ TunedEntry read_entry(const Node& n) {
   } else if (e.ok) {
     n.at("winner").fail("null, but ok is true");
   }
-  if (auto cudnn = n.opt("cudnn"))
-    if (auto time = cudnn->opt("time"))
-      if (auto median = time->opt("median_ms")) e.baseline_ms = median->num();
+  // A baseline's "time"."median_ms"; absent or null at any level: unknown.
+  auto baseline = [&](const char* name, double& ms) {
+    if (auto b = n.opt(name))
+      if (auto time = b->opt("time"))
+        if (auto median = time->opt("median_ms")) ms = median->num();
+  };
+  baseline("cudnn", e.baseline_ms);
+  baseline("pytorch", e.pytorch_ms);
   return e;
 }
 

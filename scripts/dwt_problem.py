@@ -1,5 +1,6 @@
 """A dwtune problem as `dwtune shapes --json` and tuning tables write it, for the scripts: its pass,
 output size, key (as Problem::key) and bytes (as Problem::bytes). No torch, no GPU."""
+import re
 
 PASSES = ("forward", "dgrad", "wgrad")
 DTYPE_SIZE = {"f32": 4, "f16": 2, "bf16": 2}
@@ -30,6 +31,16 @@ def key_of(p):
     k = (f"n{p['n']}_c{p['c']}_h{p['h']}_w{p['w']}_k{kh}x{kw}_s{sh}x{sw}_p{ph}x{pw}_d{dh}x{dw}"
          f"_m{p['multiplier']}_{'bias' if p['bias'] else 'nobias'}_{p['dtype']}_{p['layout']}")
     return k if pass_of(p) == "forward" else f"{k}_{pass_of(p)}"
+
+
+_KEY = re.compile(r"(n\d+_c\d+_h\d+_w\d+_k\d+x\d+_s\d+x\d+_p\d+x\d+_d\d+x\d+_m\d+_(?:no)?bias_(?:f32|f16|bf16))"
+                  r"_(nchw|nhwc)((?:_dgrad|_wgrad)?)")
+
+
+def split_layout(key):
+    """(what precedes the layout, the layout, what follows) of a Problem::key; None for anything else."""
+    m = _KEY.fullmatch(key)
+    return m.groups() if m else None
 
 
 def bytes_of(p):

@@ -88,6 +88,9 @@ if has backward; then
     PYTHONUNBUFFERED=1 python3 scripts/pytorch_baseline.py --shapes "$OUT/$name-shapes.json" \
       --out "$OUT/$name-pytorch.json" > "$OUT/$name-pytorch.log" 2>&1 || status=1
     python3 scripts/compare.py "$OUT/$name-table.json" "$OUT/$name-pytorch.json" || status=1
+    # PyTorch's times into the table, where dispatch routes on them once it ships in results/.
+    python3 scripts/pytorch_baseline.py --merge "$OUT/$name-pytorch.json" --table "$OUT/$name-table.json" \
+      -o "$OUT/$name-table.json" || status=1
   done
 fi
 if has retune; then
@@ -102,6 +105,10 @@ if has torch; then
   "$BUILD/dwtune" shapes --config "$CONFIG" --json > "$OUT/shapes.json"
   PYTHONUNBUFFERED=1 python3 scripts/pytorch_baseline.py --shapes "$OUT/shapes.json" --out "$OUT/pytorch.json" \
     > "$OUT/pytorch.log" 2>&1 || status=1
+  if [ -f "$OUT/table.json" ]; then  # the tune step's table, with PyTorch's times beside
+    python3 scripts/pytorch_baseline.py --merge "$OUT/pytorch.json" --table "$OUT/table.json" -o "$OUT/table.json" \
+      || status=1
+  fi
 fi
 if has bench; then
   step bench

@@ -13,15 +13,27 @@ machine with PyTorch:
 Per problem: name, key (dwtune's, with the pass: compare.py joins on it), pass, median_ms/min_ms/
 max_ms (NCHW), channels_last_ms, best_ms (the faster layout), gbps and bw_share (NCHW, of the bytes
 the pass moves: Problem::bytes).
+
+--merge writes those times into a tuning table, where dispatch reads them (no torch, no GPU):
+
+    python3 scripts/pytorch_baseline.py --merge results/pytorch.json --table TABLE -o OUT
+
+Each entry whose problem PyTorch timed (same key, the layout aside) gains "pytorch": {"time":
+{"median_ms": T}, "layout_run": "nchw" | "channels_last"}: the time in the entry's own layout (an
+nchw entry gets the NCHW time, an nhwc entry the channels_last one: what F.conv2d runs for such a
+tensor) and pass. meta.pytorch lists the files merged, with their PyTorch, cuDNN and GPU. Refused
+(exit 2, nothing written) when the table is not a tuning table, the file is not this script's
+output, or the two come from different GPUs. OUT (may be TABLE) is replaced atomically.
 """
 import argparse
 import json
 import os
 import statistics
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dwt_problem import bytes_of, key_of, out_size, pair, parse_passes, pass_of  # noqa: E402
+from dwt_problem import bytes_of, key_of, out_size, pair, parse_passes, pass_of, split_layout  # noqa: E402
 
 try:
     import torch
@@ -57,13 +69,141 @@ def passes_arg(text):
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", required=True, help="output of `dwtune shapes --config FILE --json`")
-    ap.add_argument("--out", help="write results as JSON here")
+    ap.add_argument("--shapes", help="output of `dwtune shapes --config FILE --json`")
+    ap.add_argument("-o", "--out", help="write results as JSON here (with --merge: the table)")
     ap.add_argument("--reps", type=int, default=25)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--passes", type=passes_arg,
                     help="time only the problems of these passes, e.g. dgrad,wgrad (default: every problem)")
-    return ap.parse_args(argv)
+    ap.add_argument("--merge", metavar="PYTORCH.json",
+                    help="time nothing: write the times of this file (an earlier --out) into --table")
+    ap.add_argument("--table", help="with --merge: the tuning table to take the times")
+    args = ap.parse_args(argv)
+    if args.merge:
+        if args.shapes or args.passes:
+            ap.error("--merge times nothing: --shapes and --passes do not apply")
+        if not args.table or not args.out:
+            ap.error("--merge needs --table TABLE and -o OUT")
+    elif not args.shapes:
+        ap.error("--shapes is required (or --merge)")
+    elif args.table:
+        ap.error("--table goes with --merge")
+    return args
+
+
+class MergeError(ValueError):
+    """A table or PyTorch file that cannot be merged; the message names the file and the field."""
+
+
+def _load(path, what):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except OSError as e:
+        raise MergeError(f"cannot read {what} {path}: {e.strerror}")
+    except ValueError as e:
+        raise MergeError(f"{path} is not JSON: {e}")
+
+
+def read_pytorch_times(path):
+    """(the file's header, key -> problem) of pytorch_baseline.py's output, each problem checked."""
+    j = _load(path, "PyTorch times")
+    if not isinstance(j, dict) or not isinstance(j.get("problems"), list) or not isinstance(j.get("gpu"), str):
+        raise MergeError(f"{path} is not pytorch_baseline.py output (no \"gpu\" and \"problems\")")
+    by_key = {}
+    for i, p in enumerate(j["problems"]):
+        where = f"{path}: problems[{i}]"
+        if not isinstance(p, dict) or not isinstance(p.get("key"), str):
+            raise MergeError(f"{where}: no key")
+        if split_layout(p["key"]) is None:
+            raise MergeError(f"{where}: \"{p['key']}\" is not a dwtune problem key")
+        for f in ("median_ms", "channels_last_ms"):  # null: not timed in that layout (older files)
+            v = p.get(f)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not v > 0):
+                raise MergeError(f"{where}/{f}: {v!r} is not a time in ms")
+        by_key[p["key"]] = p
+    return j, by_key
+
+
+def check_table(t, path):
+    """Raises MergeError unless t looks like a dwtune tuning table (the fields dispatch needs)."""
+    if not isinstance(t, dict) or "schema" not in t or not isinstance(t.get("entries"), list):
+        raise MergeError(f"{path} is not a dwtune tuning table (no \"schema\" and \"entries\")")
+    if t["schema"] != 1:
+        raise MergeError(f"{path}/schema: unsupported table schema {t['schema']!r} (this script writes schema 1)")
+    if not isinstance(t.get("meta"), dict) or not isinstance(t["meta"].get("gpu_name"), str):
+        raise MergeError(f"{path}/meta/gpu_name: missing")
+    for i, e in enumerate(t["entries"]):
+        if not isinstance(e, dict) or not isinstance(e.get("key"), str) or split_layout(e["key"]) is None:
+            raise MergeError(f"{path}/entries/{i}/key: missing or not a dwtune problem key")
+
+
+def merge_times(table, pytorch, by_key, source):
+    """Writes PyTorch's time beside each entry of `table` whose problem PyTorch timed, in the entry's
+    layout and pass; returns how many entries took one. Other entries keep what they had."""
+    merged = 0
+    for e in table["entries"]:
+        # PyTorch timed both layouts of whichever layout its problem names: the same key first,
+        # then the other layout's.
+        head, layout, tail = split_layout(e["key"])
+        other = "nhwc" if layout == "nchw" else "nchw"
+        p = by_key.get(e["key"]) or by_key.get(f"{head}_{other}{tail}")
+        channels_last = layout == "nhwc"
+        ms = p and p.get("channels_last_ms" if channels_last else "median_ms")
+        if ms is None:
+            continue
+        e["pytorch"] = {"time": {"median_ms": ms}, "layout_run": "channels_last" if channels_last else "nchw"}
+        merged += 1
+    cudnn = pytorch.get("cudnn")
+    src = {"file": source, "torch": str(pytorch.get("torch", "unknown")), "gpu": pytorch["gpu"],
+           "cudnn": "none" if cudnn is None else str(cudnn), "entries": merged}
+    meta = table["meta"]
+    meta["pytorch"] = [s for s in meta.get("pytorch", []) if s.get("file") != source] + [src]
+    return merged
+
+
+def write_json_atomic(obj, path, compact=False):
+    """The whole text to a temporary file beside `path`, then renamed over it: never half-written,
+    never replacing anything but a regular file, and keeping the mode of the file it replaces."""
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isfile(path)):
+        raise MergeError(f"{path} exists and is not a regular file; not replaced")
+    # Sorted keys, as dwtune writes tables (two-space indents, or none for a table that had none):
+    # a merge changes only what it adds.
+    text = json.dumps(obj, sort_keys=True, ensure_ascii=False,
+                      **({"separators": (",", ":")} if compact else {"indent": 2})) + "\n"
+    if os.path.exists(path):
+        mode = os.stat(path).st_mode & 0o777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    fd, tmp = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp",
+                               dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        os.fchmod(fd, mode)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def merge(pytorch_path, table_path, out_path):
+    """--merge: PyTorch's times into the table, written to out_path. Returns the entries merged."""
+    table = _load(table_path, "table")
+    check_table(table, table_path)
+    with open(table_path, encoding="utf-8") as f:
+        compact = f.read(2) != "{\n"
+    pytorch, by_key = read_pytorch_times(pytorch_path)
+    if pytorch["gpu"] != table["meta"]["gpu_name"]:
+        raise MergeError(f"{pytorch_path} was timed on \"{pytorch['gpu']}\" but {table_path} was tuned on "
+                         f"\"{table['meta']['gpu_name']}\" (meta/gpu_name); times of another GPU are not merged")
+    n = merge_times(table, pytorch, by_key, os.path.basename(pytorch_path))
+    write_json_atomic(table, out_path, compact)
+    return n
 
 
 def selected(problems, passes):
@@ -122,6 +262,14 @@ def pass_runner(p, dev):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.merge:
+        try:
+            n = merge(args.merge, args.table, args.out)
+        except MergeError as e:
+            print(f"pytorch_baseline: {e}", file=sys.stderr)
+            return 2
+        print(f"{args.out}: PyTorch's time beside {n} entries")
+        return 0
     with open(args.shapes) as f:
         problems = selected(json.load(f), args.passes)
     if torch is None:

@@ -283,7 +283,9 @@ Model build_model(const Table& t) {
       r.not_supported = 0;
       for (const auto& c : e.candidates) r.not_supported += c.status == Disposition::not_supported;
     }
+    if (r.win.has && e.pytorch) r.vs_pytorch = e.pytorch->median_ms / r.win.time.median_ms;
     if (r.win.vs_cudnn && *r.win.vs_cudnn < 1) r.losses.push_back("cuDNN");
+    if (r.vs_pytorch && *r.vs_pytorch < 1) r.losses.push_back("PyTorch");
     if (r.win.vs_naive && *r.win.vs_naive < 1) r.losses.push_back("naive");
 
     if (r.win.has) {
@@ -360,6 +362,10 @@ Grid meta_grid(const Table& t) {
   add("config", fmt::format("{} ({} search, {} device{})", m.config_name, m.strategy,
                             m.device_count, m.device_count == 1 ? "" : "s"));
   for (const auto& n : m.notes) add("note", n);
+  for (const auto& p : m.pytorch)
+    add("PyTorch times", fmt::format("{} entries from {} (PyTorch {}, cuDNN {}, {}; F.conv2d in each "
+                                     "entry's layout and pass, another run)",
+                                     p.entries, p.file, p.torch, p.cudnn, p.gpu));
   return g;
 }
 
@@ -420,6 +426,7 @@ Cell baselines_cell(const Row& r) {
     (*s < 1 ? lost : won).push_back(fmt::format("{} ({})", name, x_text(*s)));
   };
   side("cuDNN", r.win.vs_cudnn);
+  side("PyTorch", r.vs_pytorch);
   side("naive", r.win.vs_naive);
   auto join = [](const std::vector<std::string>& v) {
     std::string out;

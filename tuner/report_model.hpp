@@ -69,7 +69,9 @@ struct Row {
   Measure cudnn, win;
   // From the kept candidates; -1 when the table kept none (tuned without --keep-all).
   int not_supported = -1;
-  // The baselines that beat the winner ("cuDNN", "naive"); empty when it beats every one timed.
+  // PyTorch's median (merged into the table) over the winner's; absent when either is missing.
+  std::optional<double> vs_pytorch;
+  // The baselines that beat the winner ("cuDNN", "PyTorch", "naive"); empty when it beats every one timed.
   std::vector<std::string> losses;
 };
 

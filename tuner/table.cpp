@@ -143,6 +143,21 @@ Problem read_problem(const Node& n) {
   }
 }
 
+PytorchTime read_pytorch_time(const Node& n) {
+  PytorchTime t;
+  t.median_ms = time_ms(n.at("time").at("median_ms"));
+  const Node layout = n.at("layout_run");
+  t.layout_run = layout.str();
+  if (t.layout_run != "nchw" && t.layout_run != "channels_last")
+    layout.fail(fmt::format("\"{}\" is not a layout PyTorch runs (nchw or channels_last)", t.layout_run));
+  return t;
+}
+
+PytorchSource read_pytorch_source(const Node& n) {
+  return {n.at("file").str(), n.at("torch").str(), n.at("gpu").str(), n.at("cudnn").str(),
+          n.at("entries").integer<int>()};
+}
+
 ProblemEntry read_entry(const Node& n) {
   ProblemEntry e;
   e.problem = read_problem(n.at("problem"));
@@ -167,6 +182,7 @@ ProblemEntry read_entry(const Node& n) {
   }
   e.cudnn = read_baseline(n.at("cudnn"));
   if (auto v = n.opt("speedup_vs_cudnn")) e.speedup_vs_cudnn = v->num();
+  if (auto v = n.opt("pytorch")) e.pytorch = read_pytorch_time(*v);
   e.candidates_total = n.at("candidates_total").integer<int>();
   e.candidates_passed = n.at("candidates_passed").integer<int>();
   if (auto all = n.opt("candidates"))
@@ -207,6 +223,8 @@ TableMeta read_meta(const Node& n) {
   m.device_count = n.at("device_count").integer<int>();
   if (auto notes = n.opt("notes"))
     for (std::size_t i = 0, e = notes->size(); i < e; ++i) m.notes.push_back((*notes)[i].str());
+  if (auto sources = n.opt("pytorch"))
+    for (std::size_t i = 0, e = sources->size(); i < e; ++i) m.pytorch.push_back(read_pytorch_source((*sources)[i]));
   if (auto v = n.opt("wall_s")) m.wall_s = seconds(*v);
   return m;
 }
@@ -291,6 +309,8 @@ void to_json(json& j, const ProblemEntry& e) {
   if (!e.tied_with.empty()) j["tied_with"] = e.tied_with;
   if (e.wall_s) j["wall_s"] = *e.wall_s;
   if (!e.phase_s.empty()) j["phase_s"] = e.phase_s;
+  if (e.pytorch)
+    j["pytorch"] = {{"time", {{"median_ms", e.pytorch->median_ms}}}, {"layout_run", e.pytorch->layout_run}};
 }
 void from_json(const json& j, ProblemEntry& e) { e = read_entry(Node{j, ""}); }
 
@@ -316,6 +336,12 @@ void to_json(json& j, const TableMeta& m) {
            {"device_count", m.device_count},
            {"notes", m.notes}};
   if (m.wall_s) j["wall_s"] = *m.wall_s;
+  if (!m.pytorch.empty()) {
+    json& sources = j["pytorch"] = json::array();
+    for (const auto& p : m.pytorch)
+      sources.push_back({{"file", p.file}, {"torch", p.torch}, {"gpu", p.gpu}, {"cudnn", p.cudnn},
+                         {"entries", p.entries}});
+  }
 }
 void from_json(const json& j, TableMeta& m) { m = read_meta(Node{j, ""}); }
 
@@ -381,11 +407,18 @@ Table merge_tables(const std::vector<Table>& tables, const std::vector<std::stri
     for (const auto& e : t.entries) {
       ++total;
       auto [it, fresh] = index.try_emplace(e.problem.key(), out.entries.size());
-      if (fresh)
+      if (fresh) {
         out.entries.push_back(e);
-      else if (winner_ms(e) < winner_ms(out.entries[it->second]))
-        out.entries[it->second] = e;
+        continue;
+      }
+      ProblemEntry& kept = out.entries[it->second];
+      std::optional<PytorchTime> pytorch = kept.pytorch ? kept.pytorch : e.pytorch;
+      if (winner_ms(e) < winner_ms(kept)) kept = e;
+      if (!kept.pytorch) kept.pytorch = std::move(pytorch);
     }
+    for (const auto& p : t.meta.pytorch)
+      if (std::find(out.meta.pytorch.begin(), out.meta.pytorch.end(), p) == out.meta.pytorch.end())
+        out.meta.pytorch.push_back(p);
   }
   out.meta.config_name = fmt::format("{}", fmt::join(configs, " + "));
   if (tables.size() > 1) {

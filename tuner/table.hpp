@@ -65,6 +65,24 @@ struct BaselineResult {
   double gbps = 0, bw_share = 0;
 };
 
+// PyTorch's time of an entry's problem, written beside it by scripts/pytorch_baseline.py --merge:
+// F.conv2d (or its backward pass) in the entry's own layout and pass, from another run on the
+// same GPU model (TableMeta::pytorch says which).
+struct PytorchTime {
+  double median_ms = 0;
+  std::string layout_run;  // the memory format PyTorch ran: "nchw" or "channels_last"
+};
+
+// One PyTorch file merged into a table.
+struct PytorchSource {
+  std::string file;   // its name
+  std::string torch;  // torch.__version__
+  std::string gpu;    // torch.cuda.get_device_name()
+  std::string cudnn;  // torch.backends.cudnn.version(), or "none"
+  int entries = 0;    // the entries that took a time from it
+  bool operator==(const PytorchSource&) const = default;
+};
+
 struct ProblemEntry {
   Problem problem;
   bool ok = false;     // at least one candidate passed
@@ -73,6 +91,7 @@ struct ProblemEntry {
   std::map<std::string, CandidateResult> family_best;  // best passed candidate of each family
   BaselineResult cudnn;
   std::optional<double> speedup_vs_cudnn;  // cudnn median / winner median
+  std::optional<PytorchTime> pytorch;      // absent until a PyTorch file is merged
   int candidates_total = 0, candidates_passed = 0;  // passed: verified (stopped_early included)
   std::vector<CandidateResult> candidates;  // every candidate, only with --keep-all
   // Kernels the measurements cannot tell from the winner (decide.hpp's tie rule); the winner is
@@ -100,6 +119,7 @@ struct TableMeta {
   std::string config_name, strategy;
   int device_count = 1;
   std::vector<std::string> notes;  // provenance that fits no field above, e.g. what merge joined
+  std::vector<PytorchSource> pytorch;  // where the entries' PyTorch times came from
   std::optional<double> wall_s;    // wall time of the whole sweep (this run's part with --resume)
 };
 
@@ -139,7 +159,9 @@ void write_table_atomic(const Table& t, const std::filesystem::path& path);
 // In detail: entries keep the order of first appearance; of two entries with one key, an ok one
 // beats a failed one, then the smaller winner median wins, and on a tie the earlier table's entry
 // stays. Metadata comes from the first table, with a note in meta.notes naming what was joined
-// (each entry's bw_share stays relative to the copy bandwidth of its own run).
+// (each entry's bw_share stays relative to the copy bandwidth of its own run). PyTorch's time stays
+// with its entry (the kept entry takes the other's where it has none); meta.pytorch lists the
+// sources of every table, each once.
 // meta.config_name joins the distinct config names with " + ". `names` (the files, for messages;
 // "table I" where absent) name the tables that disagree. No tables at all: TableError.
 Table merge_tables(const std::vector<Table>& tables, const std::vector<std::string>& names = {});

@@ -10,10 +10,10 @@ holds it. float32, float16 and bfloat16; input, weight and bias of one dtype, on
 Each pass (forward; backward: input gradient dwtune::conv2d_dgrad, weight and bias gradient
 dwtune::conv2d_wgrad) runs dwtune's kernel for that pass, chosen by dispatch (the tuning table in
 DWTUNE_TABLE or given to `load_tuning_table`, the shipped tables, the cost model, defaults), on
-torch's current CUDA stream; where the table measured cuDNN faster than dwtune's winner or no dwtune
-kernel serves the shape, it runs PyTorch's own (F.conv2d, convolution_backward) instead (`choose`
-says which and why). A channels_last input runs NHWC kernels with no copy; results have the input's
-memory format.
+torch's current CUDA stream; where the table measured PyTorch (without PyTorch's time in the table:
+cuDNN) faster than dwtune's winner or no dwtune kernel serves the shape, it runs PyTorch's own
+(F.conv2d, convolution_backward) instead (`choose` says which and why). A channels_last input runs
+NHWC kernels with no copy; results have the input's memory format.
 
 The autograd formula is registered in C++ (a call costs no Python beyond this wrapper) and the fake
 implementations through torch.library, so torch.compile(model, fullgraph=True) keeps the operators

@@ -5,8 +5,8 @@
 // Every call goes one of two ways (kernel_for): dwtune's kernel for the pass, chosen by dispatch, run
 // on torch's current stream with any workspace from PyTorch's caching allocator; or PyTorch's own
 // (F.conv2d, aten::convolution_backward, groups = C) where dwtune has nothing faster to offer: no
-// kernel serves the shape, the tuning table measured cuDNN faster than the tuned winner, an empty
-// tensor. A channels_last activation (ops.hpp: channels_last) runs NHWC kernels in place, with no
+// kernel serves the shape, the tuning table measured PyTorch (or, without PyTorch's time, cuDNN)
+// faster than the tuned winner (dwt::Choice::baseline_faster), an empty tensor. A channels_last activation (ops.hpp: channels_last) runs NHWC kernels in place, with no
 // copy, and gives a channels_last result; any other runs NCHW (made contiguous). The result's memory
 // format follows that activation either way, as the fake implementations say.
 #include <ATen/cuda/CUDAContext.h>

@@ -64,8 +64,9 @@ TunedEntry make_entry(const Problem& p, const std::string& winner, double ms = 1
   return e;
 }
 
-TunedEntry with_baseline(TunedEntry e, double baseline_ms) {
+TunedEntry with_baseline(TunedEntry e, double baseline_ms, double pytorch_ms = std::nan("")) {
   e.baseline_ms = baseline_ms;
+  e.pytorch_ms = pytorch_ms;
   return e;
 }
 
@@ -96,6 +97,8 @@ Table full_table(const TuningTable& slim) {
       e.cudnn.time = TimingStats{s.baseline_ms, s.baseline_ms, s.baseline_ms, 10};
       e.speedup_vs_cudnn = s.baseline_ms / s.median_ms;
     }
+    if (!std::isnan(s.pytorch_ms))
+      e.pytorch = PytorchTime{s.pytorch_ms, s.problem.layout == Layout::nhwc ? "channels_last" : "nchw"};
     e.candidates_total = 1;
     e.candidates_passed = s.ok ? 1 : 0;
     t.entries.push_back(std::move(e));
@@ -174,6 +177,48 @@ TEST(DispatchRules, ExactEntryWhoseBaselineWasFasterSaysSo) {
   // No table, no baseline: the default rule never claims one.
   const Choice d = choose_kernel(lost, nullptr, kGpu, test_limits());
   EXPECT_FALSE(d.baseline_faster) << d.reason;
+}
+
+// Issue 15: where the table has PyTorch's time (pytorch_baseline.py --merge), it is what the winner
+// is weighed against, since F.conv2d is what a caller falls back to; cuDNN's decides only where
+// PyTorch was not timed (tables from before the merge).
+TEST(DispatchRules, PytorchTimeDecidesWhereTheTableHasIt) {
+  const std::string winner = "regblock_f32_nchw_k3x3_t2x4_b32x4";
+  REQUIRE_KERNEL(winner);
+  const Problem py_faster = make_problem("f16_b32", 32, 384, 14, 14, 3, 3, 1, 1);
+  const Problem only_cudnn_faster = make_problem("cudnn_only", 32, 960, 7, 7, 3, 3, 1, 1);
+  const Problem old_table = make_problem("old", 32, 576, 14, 14, 3, 3, 1, 1);
+  const Problem neither = make_problem("neither", 1, 32, 112, 112, 3, 3, 1, 1);
+  const Problem py_only = make_problem("py_only", 1, 96, 56, 56, 3, 3, 1, 1);
+  const TuningTable t = make_table(kGpu, {with_baseline(make_entry(py_faster, winner, 0.0148), 0.02, 0.0097),
+                                          with_baseline(make_entry(only_cudnn_faster, winner, 0.010), 0.008, 0.012),
+                                          with_baseline(make_entry(old_table, winner, 0.010), 0.005),
+                                          with_baseline(make_entry(neither, winner, 0.010), 0.02, 0.03),
+                                          with_baseline(make_entry(py_only, winner, 0.010), std::nan(""), 0.004)});
+  const Choice a = choose_kernel(py_faster, &t, kGpu, test_limits());
+  ASSERT_NE(a.op, nullptr) << a.reason;
+  EXPECT_EQ(a.op->desc().name, winner);
+  EXPECT_TRUE(a.baseline_faster) << a.reason;
+  EXPECT_NE(a.reason.find("; baseline faster: PyTorch 0.0097 ms vs 0.0148 ms on entry f16_b32"), std::string::npos)
+      << a.reason;
+  // cuDNN as the tuner calls it beat the winner, PyTorch did not: F.conv2d would be slower.
+  const Choice b = choose_kernel(only_cudnn_faster, &t, kGpu, test_limits());
+  EXPECT_FALSE(b.baseline_faster) << b.reason;
+  EXPECT_EQ(b.reason.find("baseline"), std::string::npos) << b.reason;
+  const Choice c = choose_kernel(old_table, &t, kGpu, test_limits());
+  EXPECT_TRUE(c.baseline_faster) << c.reason;
+  EXPECT_NE(c.reason.find("baseline faster: cuDNN 0.005 ms vs 0.01 ms"), std::string::npos) << c.reason;
+  EXPECT_FALSE(choose_kernel(neither, &t, kGpu, test_limits()).baseline_faster);
+  const Choice e = choose_kernel(py_only, &t, kGpu, test_limits());
+  EXPECT_TRUE(e.baseline_faster) << e.reason;
+  EXPECT_NE(e.reason.find("baseline faster: PyTorch 0.004 ms"), std::string::npos) << e.reason;
+
+  EXPECT_EQ(t.entries[0].framework_ms(), 0.0097);
+  EXPECT_STREQ(t.entries[0].framework(), "PyTorch");
+  EXPECT_EQ(t.entries[2].framework_ms(), 0.005);
+  EXPECT_STREQ(t.entries[2].framework(), "cuDNN");
+  EXPECT_TRUE(std::isnan(make_entry(neither, winner).framework_ms()));
+  EXPECT_FALSE(make_entry(neither, winner).baseline_faster());
 }
 
 TEST(DispatchRules, NearestEntryCarriesItsBaselineVerdict) {
@@ -527,7 +572,7 @@ TEST(DispatchModel, UserTableThenShippedTableThenModel) {
 // The acceptance rule on the committed tables: with the shipped tables, every shape of
 // kernelbench.json and networks.json gets its tuned winner on the GPU it was tuned on.
 TEST(DispatchShipped, EveryCommittedEntryGivesItsTunedWinner) {
-  int checked = 0;
+  int checked = 0, with_pytorch = 0;
   for (const char* gpu : {"h200", "h100"})
     for (const char* file : {"table.json", "networks-table.json"}) {
       const auto path = source_dir() / "results" / gpu / file;
@@ -553,10 +598,21 @@ TEST(DispatchShipped, EveryCommittedEntryGivesItsTunedWinner) {
         if (s->median_ms == e.winner->time->median_ms) {
           EXPECT_EQ(c.op->desc().name, e.winner->kernel);
         }
+        // PyTorch's time merged into the table ships with its entry, and decides the baseline flag.
+        if (s->kernel == e.winner->kernel && std::abs(s->median_ms / e.winner->time->median_ms - 1) < 1e-8) {
+          if (e.pytorch) {
+            EXPECT_NEAR(s->pytorch_ms, e.pytorch->median_ms, 1e-8 * e.pytorch->median_ms) << e.problem.name;
+            EXPECT_EQ(c.baseline_faster, e.pytorch->median_ms < e.winner->time->median_ms) << c.reason;
+            with_pytorch += c.baseline_faster && c.reason.find("baseline faster: PyTorch") != std::string::npos;
+          } else {
+            EXPECT_TRUE(std::isnan(s->pytorch_ms)) << e.problem.name;
+          }
+        }
         ++checked;
       }
     }
   EXPECT_GT(checked, 0);
+  EXPECT_GT(with_pytorch, 0) << "results/h200/table.json and networks-table.json hold PyTorch's times";
 }
 
 // check-dispatch replayed on the committed --keep-all table: every choice was timed there.
@@ -657,7 +713,14 @@ void expect_slim_view_of(const Table& full, const TuningTable& slim, const std::
       EXPECT_TRUE(std::isnan(s.baseline_ms)) << at;
     else
       EXPECT_EQ(s.baseline_ms, base) << at;
-    EXPECT_EQ(s.baseline_faster(), f.speedup_vs_cudnn && *f.speedup_vs_cudnn < 1) << at;
+    if (f.pytorch) {
+      EXPECT_EQ(s.pytorch_ms, f.pytorch->median_ms) << at;
+      EXPECT_EQ(s.baseline_faster(), f.winner && f.winner->time && f.pytorch->median_ms < f.winner->time->median_ms)
+          << at;
+    } else {
+      EXPECT_TRUE(std::isnan(s.pytorch_ms)) << at;
+      EXPECT_EQ(s.baseline_faster(), f.speedup_vs_cudnn && *f.speedup_vs_cudnn < 1) << at;
+    }
   }
 }
 
@@ -739,6 +802,43 @@ TEST(DispatchTable, UnknownFieldsAndFieldsDispatchDoesNotUseAreIgnored) {
   EXPECT_TRUE(b.entries[0].baseline_faster());
   EXPECT_TRUE(std::isnan(b.entries[1].baseline_ms));
   EXPECT_FALSE(b.entries[1].baseline_faster());
+  EXPECT_TRUE(std::isnan(b.entries[0].pytorch_ms));  // a table without PyTorch's times: unknown
+}
+
+// Issue 15: PyTorch's time as scripts/pytorch_baseline.py --merge writes it: read where present,
+// unknown where absent or null at any level, and the one a table rule weighs the winner against.
+TEST(DispatchTable, PytorchTimeIsReadWhereMerged) {
+  const std::string key = "_c8_h16_w16_k3x3_s1x1_p1x1_d1x1_m1_nobias_f32_nchw";
+  auto entry = [&](int n, const std::string& pytorch) {
+    return fmt::format(R"({{"key": "n{}{}", "ok": true, "winner": {{"kernel": "k", "time": {{"median_ms": 0.0148}}}},)"
+                       R"( "cudnn": {{"time": {{"median_ms": 0.02}}}}{}}})",
+                       n, key, pytorch.empty() ? "" : ", \"pytorch\": " + pytorch);
+  };
+  TempDir dir;
+  write_text(dir / "pytorch.json",
+             R"({"schema": 1, "meta": {"gpu_name": "G", "pytorch": [{"file": "p.json", "torch": "2.11"}]}, "entries": [)" +
+                 entry(1, R"({"time": {"median_ms": 0.0097}, "layout_run": "nchw"})") + ", " +
+                 entry(2, R"({"time": {"median_ms": 0.03}, "layout_run": "nchw"})") + ", " + entry(3, "null") + ", " +
+                 entry(4, R"({"time": null})") + ", " + entry(5, "") + "]}");
+  const TuningTable t = read_tuning_table(dir / "pytorch.json");
+  ASSERT_EQ(t.entries.size(), 5u);
+  EXPECT_EQ(t.entries[0].pytorch_ms, 0.0097);
+  EXPECT_EQ(t.entries[0].baseline_ms, 0.02);
+  EXPECT_TRUE(t.entries[0].baseline_faster());
+  EXPECT_EQ(t.entries[1].pytorch_ms, 0.03);
+  EXPECT_FALSE(t.entries[1].baseline_faster());
+  for (std::size_t i = 2; i < 5; ++i) {
+    EXPECT_TRUE(std::isnan(t.entries[i].pytorch_ms)) << i;
+    EXPECT_FALSE(t.entries[i].baseline_faster()) << i;  // cuDNN's 0.02 is slower too
+  }
+  write_text(dir / "bad.json", R"({"schema": 1, "meta": {"gpu_name": "G"}, "entries": [)" +
+                                   entry(1, R"({"time": {"median_ms": "fast"}})") + "]}");
+  try {
+    read_tuning_table(dir / "bad.json");
+    FAIL() << "a PyTorch time that is not a number was read";
+  } catch (const TableError& e) {
+    EXPECT_NE(std::string(e.what()).find("/entries/0/pytorch/time/median_ms"), std::string::npos) << e.what();
+  }
 }
 
 TEST(DispatchTable, MalformedTablesAreRefusedNamingFileAndField) {

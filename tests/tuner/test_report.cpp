@@ -381,6 +381,22 @@ TEST(Report, EveryLossAgainstABaselineIsMarked) {
   EXPECT_DOUBLE_EQ(std::stod(csv_row(rows, "kb82", "regblock")["speedup_vs_cudnn"]), 0.5);
 }
 
+// Issue 15: PyTorch's time, where merged into the table, is a baseline like cuDNN's, and the
+// report says where it came from.
+TEST(Report, PytorchTimeIsABaselineWhereMerged) {
+  Table t = sample::table();
+  t.entries[1].pytorch = PytorchTime{0.4, "nchw"};  // beats regblock's 0.6; cuDNN's 1.8 does not
+  t.entries[0].pytorch = PytorchTime{1.0, "channels_last"};
+  t.meta.pytorch = {{"networks-pytorch.json", "2.11.0+cu130", "NVIDIA H200", "91900", 2}};
+  const std::string md = render_report(t, nullptr, ReportFormat::md);
+  EXPECT_TRUE(has(md, "**LOSES to PyTorch (0.67×); beats cuDNN (3.00×), naive (4.00×)** |")) << md;
+  EXPECT_EQ(count(md, "LOSES to"), 1u);
+  EXPECT_TRUE(has(md, "beats cuDNN (2.50×), PyTorch (2.50×), naive (5.00×)")) << md;
+  EXPECT_TRUE(has(md, "| PyTorch times | 2 entries from networks-pytorch.json (PyTorch 2.11.0+cu130, cuDNN 91900, "
+                      "NVIDIA H200;")) << md;
+  EXPECT_FALSE(has(render_report(sample::table(), nullptr, ReportFormat::md), "PyTorch"));
+}
+
 // Issue 19: axis ticks are bounded whatever the values (no loop that runs away).
 TEST(Report, HtmlAxesStayBoundedOnExtremeValues) {
   for (const double ms : {1e-300, 1e-30, 1e30, 5e-324}) {

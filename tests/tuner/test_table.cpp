@@ -79,6 +79,11 @@ void expect_same(const ProblemEntry& a, const ProblemEntry& b) {
   EXPECT_EQ(a.cudnn.gbps, b.cudnn.gbps);
   EXPECT_EQ(a.cudnn.bw_share, b.cudnn.bw_share);
   EXPECT_EQ(a.speedup_vs_cudnn, b.speedup_vs_cudnn);
+  ASSERT_EQ(a.pytorch.has_value(), b.pytorch.has_value());
+  if (a.pytorch) {
+    EXPECT_EQ(a.pytorch->median_ms, b.pytorch->median_ms);
+    EXPECT_EQ(a.pytorch->layout_run, b.pytorch->layout_run);
+  }
   EXPECT_EQ(a.candidates_total, b.candidates_total);
   EXPECT_EQ(a.candidates_passed, b.candidates_passed);
   ASSERT_EQ(a.candidates.size(), b.candidates.size());
@@ -106,6 +111,7 @@ void expect_same(const TableMeta& a, const TableMeta& b) {
   EXPECT_EQ(a.strategy, b.strategy);
   EXPECT_EQ(a.device_count, b.device_count);
   EXPECT_EQ(a.notes, b.notes);
+  EXPECT_EQ(a.pytorch, b.pytorch);
 }
 
 void expect_same(const Table& a, const Table& b) {
@@ -120,7 +126,9 @@ Table full_table() {
   Table t = sample::table();
   t.meta.device_count = 2;
   t.meta.notes = {"resumed once", "shard 1/2"};
+  t.meta.pytorch = {{"pytorch.json", "2.11.0+cu130", "NVIDIA H200", "91900", 1}};
   auto& e = t.entries[0];
+  e.pytorch = PytorchTime{0.0097, "channels_last"};
   e.problem.sh = 2;
   e.problem.pw = 3;
   e.problem.dh = 2;
@@ -198,7 +206,14 @@ TEST(Table, JsonFieldNames) {
   for (const auto& [k, v] : e.items()) keys.insert(k);
   EXPECT_EQ(keys, (std::set<std::string>{"key", "problem", "ok", "reason", "winner", "family_best",
                                          "cudnn", "speedup_vs_cudnn", "candidates_total",
-                                         "candidates_passed", "candidates"}));
+                                         "candidates_passed", "candidates", "pytorch"}));
+  // As scripts/pytorch_baseline.py --merge writes them.
+  EXPECT_EQ(e.at("pytorch"), json::parse(R"({"time": {"median_ms": 0.0097}, "layout_run": "channels_last"})"));
+  EXPECT_EQ(j.at("meta").at("pytorch"),
+            json::parse(R"([{"file": "pytorch.json", "torch": "2.11.0+cu130", "gpu": "NVIDIA H200",)"
+                        R"( "cudnn": "91900", "entries": 1}])"));
+  EXPECT_FALSE(j.at("entries").at(1).contains("pytorch"));  // none merged: left out, as in old tables
+  EXPECT_FALSE(json(sample::table()).at("meta").contains("pytorch"));
   EXPECT_EQ(e.at("key"), t.entries[0].problem.key());
   EXPECT_EQ(e.at("problem").at("name"), "kb85");
   EXPECT_EQ(e.at("winner").at("launch"),
@@ -338,6 +353,25 @@ TEST_F(TableFiles, ReadRefusesMissingOrMistypedField) {
     json j = good;
     j["entries"][0]["winner"] = nullptr;
     EXPECT_NE(read_error(j).find("/entries/0/winner: null, but ok is true"), std::string::npos);
+  }
+  {
+    json j = good;
+    j["entries"][1]["pytorch"] = {{"time", {{"median_ms", -1}}}, {"layout_run", "nchw"}};
+    const std::string msg = read_error(j);
+    EXPECT_NE(msg.find("/entries/1/pytorch/time/median_ms"), std::string::npos) << msg;
+  }
+  {
+    json j = good;
+    j["entries"][1]["pytorch"] = {{"time", {{"median_ms", 0.5}}}, {"layout_run", "nhwc"}};
+    const std::string msg = read_error(j);
+    EXPECT_NE(msg.find("/entries/1/pytorch/layout_run: \"nhwc\" is not a layout PyTorch runs"), std::string::npos)
+        << msg;
+  }
+  {
+    json j = good;
+    j["meta"]["pytorch"] = {{{"file", "p.json"}, {"torch", "2.11"}, {"gpu", "NVIDIA H200"}}};
+    const std::string msg = read_error(j);
+    EXPECT_NE(msg.find("/meta/pytorch/0/cudnn: missing required field"), std::string::npos) << msg;
   }
 }
 
@@ -499,6 +533,35 @@ TEST(Table, MergeOkEntryBeatsFailedOne) {
     ASSERT_EQ(m.entries.size(), 1u);
     EXPECT_TRUE(m.entries[0].ok);
   }
+}
+
+// dwtune merge keeps PyTorch's times (pytorch_baseline.py --merge): each with its entry, the kept
+// entry taking the other's where it has none, and every table's sources listed once.
+TEST(Table, MergeKeepsPytorchTimesAndTheirSources) {
+  const Table s = sample::table();
+  Table slow = only(s, {0, 1}), fast = only(s, {0});
+  set_winner_ms(slow.entries[0], 0.6);
+  set_winner_ms(fast.entries[0], 0.35);
+  slow.entries[0].pytorch = PytorchTime{0.5, "nchw"};
+  slow.entries[1].pytorch = PytorchTime{0.25, "nchw"};
+  const PytorchSource a{"pytorch.json", "2.11.0", "NVIDIA H200", "91900", 2};
+  const PytorchSource b{"networks-pytorch.json", "2.11.0", "NVIDIA H200", "91900", 1};
+  slow.meta.pytorch = {a};
+  fast.meta.pytorch = {b, a};
+  for (const auto& order : {std::vector<Table>{slow, fast}, std::vector<Table>{fast, slow}}) {
+    const Table m = merge_tables(order);
+    ASSERT_EQ(m.entries.size(), 2u);
+    EXPECT_EQ(m.entries[0].winner->time->median_ms, 0.35);  // the faster entry, with the other's PyTorch time
+    ASSERT_TRUE(m.entries[0].pytorch);
+    EXPECT_EQ(m.entries[0].pytorch->median_ms, 0.5);
+    ASSERT_TRUE(m.entries[1].pytorch);
+    EXPECT_EQ(m.entries[1].pytorch->median_ms, 0.25);
+    ASSERT_EQ(m.meta.pytorch.size(), 2u);
+    EXPECT_EQ(round_trip(m).meta.pytorch, m.meta.pytorch);
+  }
+  // The kept entry's own time stays.
+  fast.entries[0].pytorch = PytorchTime{0.3, "nchw"};
+  EXPECT_EQ(merge_tables({slow, fast}).entries[0].pytorch->median_ms, 0.3);
 }
 
 TEST(Table, MergeRefusesDifferentGpus) {
