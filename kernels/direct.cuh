@@ -1,4 +1,4 @@
-// Family "direct": each thread computes TW adjacent outputs of one output row straight from global
+// Family "direct": each thread computes TW adjacent outputs of TH output rows straight from global
 // memory: no shared memory, no barrier, and every input element and filter tap the thread needs is
 // loaded before its first multiply (compile-time filter size, loops fully unrolled), so a thread waits
 // for memory once instead of once per tap. That is what a small layer needs: at batch 1, or on 7x7 ...
@@ -7,8 +7,9 @@
 // memory latency several times over.
 //
 // Stride and dilation are compile-time (S, D > 0: a thread's TW outputs share one window of
-// (TW-1)*S + (KW-1)*D + 1 loaded elements per filter row) or run time (S = D = 0: one load per output
-// and tap, repeats served by L1). KSize{} (run-time filter size) loops over the taps.
+// (TW-1)*S + (KW-1)*D + 1 loaded elements per input row, and its TH rows the input rows they have in
+// common) or run time (S = D = 0, TH = 1: one load per output and tap, repeats served by L1).
+// KSize{} (run-time filter size) loops over the taps.
 // Threads cover output rows' column groups first, so a warp reads and writes contiguous runs of a row.
 #pragma once
 
@@ -20,13 +21,14 @@ namespace dwt {
 // A launch's shape in 32-bit ints (supports() refuses problems beyond them).
 struct DirectGeom {
   int H, W, OH, OW, OC, M;
-  int groups;  // column groups of TW outputs per output row
-  FastDiv by_groups, by_oh, by_oc, by_m;
+  int groups;     // column groups of TW outputs per output row
+  int row_tiles;  // groups of TH output rows per plane
+  FastDiv by_groups, by_rows, by_oc, by_m;
   int kh, kw, sh, sw, ph, pw, dh, dw;
-  int items;  // planes * OH * groups: one per thread
+  int items;  // planes * row_tiles * groups: one per thread
 };
 
-inline DirectGeom direct_geom(const ConvShape& s, int tw) {
+inline DirectGeom direct_geom(const ConvShape& s, int tw, int th) {
   DirectGeom g{};
   g.H = static_cast<int>(s.h);
   g.W = static_cast<int>(s.w);
@@ -35,50 +37,63 @@ inline DirectGeom direct_geom(const ConvShape& s, int tw) {
   g.OC = static_cast<int>(s.out_c());
   g.M = s.m;
   g.groups = (g.OW + tw - 1) / tw;
+  g.row_tiles = (g.OH + th - 1) / th;
   g.by_groups = FastDiv(static_cast<unsigned>(g.groups));
-  g.by_oh = FastDiv(static_cast<unsigned>(g.OH));
+  g.by_rows = FastDiv(static_cast<unsigned>(g.row_tiles));
   g.by_oc = FastDiv(static_cast<unsigned>(g.OC));
   g.by_m = FastDiv(static_cast<unsigned>(g.M));
   g.kh = s.kh, g.kw = s.kw, g.sh = s.sh, g.sw = s.sw, g.ph = s.ph, g.pw = s.pw, g.dh = s.dh, g.dw = s.dw;
-  g.items = static_cast<int>(s.n * s.out_c() * s.out_h() * g.groups);
+  g.items = static_cast<int>(s.n * s.out_c() * g.row_tiles * g.groups);
   return g;
 }
 
-// Items (threads) a problem needs with TW outputs per thread, in 64 bits.
-inline std::int64_t direct_items(const ConvShape& s, int tw) {
-  return s.n * s.out_c() * s.out_h() * ((s.out_w() + tw - 1) / tw);
+// Items (threads) a problem needs with TH x TW outputs per thread, in 64 bits.
+inline std::int64_t direct_items(const ConvShape& s, int tw, int th) {
+  return s.n * s.out_c() * ((s.out_h() + th - 1) / th) * ((s.out_w() + tw - 1) / tw);
 }
 
-template <class T, int KH, int KW, int S, int D, int TW, int THREADS>
+template <class T, int KH, int KW, int S, int D, int TH, int TW, int THREADS>
 __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom g) {
+  static_assert(TH == 1 || S > 0, "several rows per thread need a compile-time stride");
   const int i = static_cast<int>(blockIdx.x) * THREADS + static_cast<int>(threadIdx.x);
   if (i >= g.items) return;
-  const int row = static_cast<int>(g.by_groups(i));  // plane * OH + oh
-  const int cg = i - row * g.groups;
-  const int plane = static_cast<int>(g.by_oh(row));  // n * OC + oc
-  const int oh = row - plane * g.OH;
+  const int tile = static_cast<int>(g.by_groups(i));  // plane * row_tiles + row tile
+  const int cg = i - tile * g.groups;
+  const int plane = static_cast<int>(g.by_rows(tile));  // n * OC + oc
+  const int oh0 = (tile - plane * g.row_tiles) * TH;
   const int n = static_cast<int>(g.by_oc(plane));
   const int oc = plane - n * g.OC;
   const int ic = g.M == 1 ? oc : static_cast<int>(g.by_m(oc));
   const int C = g.OC / g.M;
   const T* __restrict__ xp = static_cast<const T*>(a.x) + (std::int64_t{n} * C + ic) * (std::int64_t{g.H} * g.W);
   const int ow0 = cg * TW;
-  float acc[TW];
+  float acc[TH][TW];
   const float b = bias_of<T>(a, oc);
 #pragma unroll
-  for (int t = 0; t < TW; ++t) acc[t] = b;
+  for (int r = 0; r < TH; ++r)
+#pragma unroll
+    for (int t = 0; t < TW; ++t) acc[r][t] = b;
 
   if constexpr (KH > 0 && S > 0) {
+    // Input rows of the TH output rows (shared where they overlap), each a window of WIN elements.
+    constexpr int ROWS = (TH - 1) * S + (KH - 1) * D + 1;
     constexpr int WIN = (TW - 1) * S + (KW - 1) * D + 1;
     const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
     float wr[KH * KW];
-    float xr[KH][WIN];
-    const int ih0 = oh * S - g.ph, iw0 = ow0 * S - g.pw;
+    float xr[ROWS][WIN];
+    const int ih0 = oh0 * S - g.ph, iw0 = ow0 * S - g.pw;
 #pragma unroll
     for (int k = 0; k < KH * KW; ++k) wr[k] = ldg_f(wp + k);
 #pragma unroll
-    for (int r = 0; r < KH; ++r) {
-      const int ih = ih0 + r * D;
+    for (int r = 0; r < ROWS; ++r) {
+      const int ih = ih0 + r;
+      // Rows between the taps of a dilated filter that no output row uses are never read.
+      bool used = false;
+#pragma unroll
+      for (int o = 0; o < TH; ++o)
+#pragma unroll
+        for (int k = 0; k < KH; ++k) used = used || (o * S + k * D == r);
+      if (!used) continue;
       const bool row_ok = static_cast<unsigned>(ih) < static_cast<unsigned>(g.H);
 #pragma unroll
       for (int j = 0; j < WIN; ++j) {
@@ -87,16 +102,18 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
       }
     }
 #pragma unroll
-    for (int r = 0; r < KH; ++r)
+    for (int o = 0; o < TH; ++o)
 #pragma unroll
-      for (int c = 0; c < KW; ++c)
+      for (int r = 0; r < KH; ++r)
 #pragma unroll
-        for (int t = 0; t < TW; ++t) acc[t] = fmaf(wr[r * KW + c], xr[r][t * S + c * D], acc[t]);
+        for (int c = 0; c < KW; ++c)
+#pragma unroll
+          for (int t = 0; t < TW; ++t) acc[o][t] = fmaf(wr[r * KW + c], xr[o * S + r * D][t * S + c * D], acc[o][t]);
   } else if constexpr (KH > 0) {
     const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
     float wr[KH * KW];
     float xr[KH * KW][TW];
-    const int ih0 = oh * g.sh - g.ph, iw0 = ow0 * g.sw - g.pw;
+    const int ih0 = oh0 * g.sh - g.ph, iw0 = ow0 * g.sw - g.pw;
 #pragma unroll
     for (int k = 0; k < KH * KW; ++k) wr[k] = ldg_f(wp + k);
 #pragma unroll
@@ -115,10 +132,10 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
 #pragma unroll
     for (int k = 0; k < KH * KW; ++k)
 #pragma unroll
-      for (int t = 0; t < TW; ++t) acc[t] = fmaf(wr[k], xr[k][t], acc[t]);
+      for (int t = 0; t < TW; ++t) acc[0][t] = fmaf(wr[k], xr[k][t], acc[0][t]);
   } else {
     const T* __restrict__ wp = static_cast<const T*>(a.w) + std::int64_t{oc} * g.kh * g.kw;
-    const int ih0 = oh * g.sh - g.ph, iw0 = ow0 * g.sw - g.pw;
+    const int ih0 = oh0 * g.sh - g.ph, iw0 = ow0 * g.sw - g.pw;
     for (int r = 0; r < g.kh; ++r) {
       const int ih = ih0 + r * g.dh;
       if (static_cast<unsigned>(ih) >= static_cast<unsigned>(g.H)) continue;
@@ -128,24 +145,28 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
 #pragma unroll
         for (int t = 0; t < TW; ++t) {
           const int iw = iw0 + t * g.sw + c * g.dw;
-          if (static_cast<unsigned>(iw) < static_cast<unsigned>(g.W)) acc[t] = fmaf(wv, ldg_f(xrow + iw), acc[t]);
+          if (static_cast<unsigned>(iw) < static_cast<unsigned>(g.W)) acc[0][t] = fmaf(wv, ldg_f(xrow + iw), acc[0][t]);
         }
       }
     }
   }
-  band_store<T, TW>(static_cast<T*>(a.y) + std::int64_t{row} * g.OW, acc, ow0, g.OW);
+  T* const yp = static_cast<T*>(a.y) + (std::int64_t{plane} * g.OH + oh0) * g.OW;
+#pragma unroll
+  for (int o = 0; o < TH; ++o)
+    if (TH == 1 || oh0 + o < g.OH) band_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
 }
 
-// Direct tiles: compile-time stride and dilation (both 0: run time), outputs per thread along a row,
-// threads per block.
+// Direct tiles: compile-time stride and dilation (both 0: run time), outputs per thread (TH rows, of
+// a compile-time stride only, x TW columns), threads per block.
 struct DirectTile {
-  int stride, dilation, tw, threads;
+  int stride, dilation, th, tw, threads;
   constexpr int block_threads() const { return threads; }
   static constexpr auto fields() {
     using F = Field<DirectTile>;
     return std::array{F{"stride", "_s", &DirectTile::stride, Show::any0},
                       F{"dilation", "d", &DirectTile::dilation, Show::nonzero},
-                      F{"tw", "_w", &DirectTile::tw},
+                      F{"th", "_t", &DirectTile::th},
+                      F{"tw", "x", &DirectTile::tw},
                       F{"threads", "_b", &DirectTile::threads}};
   }
   friend constexpr bool operator==(const DirectTile&, const DirectTile&) = default;
@@ -161,42 +182,45 @@ struct Direct {
   static Support supports(const ConvShape& s, const DeviceLimits&) {
     if (Support c = compiled_stride_support(P, s); !c) return c;
     constexpr std::int64_t lim = std::int64_t{1} << 31;
-    if (s.h * s.w >= lim || s.out_h() * s.out_w() >= lim) return Support::no("plane of 2^31 elements or more");
+    if (s.h * s.w >= lim || (s.out_h() + P.th) * s.out_w() >= lim) return Support::no("plane of 2^31 elements or more");
     if (s.n * s.out_c() >= lim) return Support::no("2^31 planes or more");
-    if (direct_items(s, P.tw) >= lim - P.threads) return Support::no("2^31 threads or more");
+    if (direct_items(s, P.tw, P.th) >= lim - P.threads) return Support::no("2^31 threads or more");
     if (s.out_c() * s.kh * s.kw >= lim) return Support::no("2^31 filter taps or more");
     return Support::yes();
   }
   static LaunchConfig config(const ConvShape& s) {
-    return block_launch((direct_items(s, P.tw) + P.threads - 1) / P.threads, P.threads, 0);
+    return block_launch((direct_items(s, P.tw, P.th) + P.threads - 1) / P.threads, P.threads, 0);
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    launch_kernel(direct_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.tw, P.threads>, c, st, a,
-                  direct_geom(a.s, P.tw));
+    launch_kernel(direct_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads>, c, st, a,
+                  direct_geom(a.s, P.tw, P.th));
   }
 };
 
-// 3x3, 5x5, 7x7 (MobileNets, EfficientNets, ConvNeXt) at stride 1 and 2, and at run-time stride and
-// dilation (dilated heads, asymmetric strides); KSize{} for every other filter size.
+// 3x3, 5x5, 7x7 (MobileNets, EfficientNets, ConvNeXt) at stride 1 and 2, 3x3 at dilation 2
+// (segmentation heads), and at run-time stride and dilation (other dilations, asymmetric strides);
+// KSize{} for every other filter size. Two output rows per thread share their middle input rows:
+// fewer loads per output where load instructions, not bytes, bound the time (16-bit types).
 inline constexpr KSize kDirectSizes[] = {{3, 3}, {5, 5}, {7, 7}};
-inline constexpr DirectTile kDirectS1F32[] = {{.stride = 1, .dilation = 1, .tw = 1, .threads = 128},
-                                              {.stride = 1, .dilation = 1, .tw = 2, .threads = 128},
-                                              {.stride = 1, .dilation = 1, .tw = 4, .threads = 128}};
-inline constexpr DirectTile kDirectS1x16[] = {{.stride = 1, .dilation = 1, .tw = 1, .threads = 128},
-                                              {.stride = 1, .dilation = 1, .tw = 2, .threads = 128},
-                                              {.stride = 1, .dilation = 1, .tw = 4, .threads = 128},
-                                              {.stride = 1, .dilation = 1, .tw = 8, .threads = 128}};
-inline constexpr DirectTile kDirectS2[] = {{.stride = 2, .dilation = 1, .tw = 1, .threads = 128},
-                                           {.stride = 2, .dilation = 1, .tw = 2, .threads = 128},
-                                           {.stride = 2, .dilation = 1, .tw = 4, .threads = 128}};
-inline constexpr DirectTile kDirectAny[] = {{.stride = 0, .dilation = 0, .tw = 1, .threads = 128},
-                                            {.stride = 0, .dilation = 0, .tw = 2, .threads = 128}};
+inline constexpr KSize kDirect3x3[] = {{3, 3}};
+constexpr DirectTile direct_tile(int s, int d, int th, int tw) {
+  return {.stride = s, .dilation = d, .th = th, .tw = tw, .threads = 128};
+}
+inline constexpr DirectTile kDirectS1F32[] = {direct_tile(1, 1, 1, 1), direct_tile(1, 1, 1, 2), direct_tile(1, 1, 1, 4),
+                                              direct_tile(1, 1, 2, 4)};
+inline constexpr DirectTile kDirectS1x16[] = {direct_tile(1, 1, 1, 1), direct_tile(1, 1, 1, 2), direct_tile(1, 1, 1, 4),
+                                              direct_tile(1, 1, 1, 8), direct_tile(1, 1, 2, 4), direct_tile(1, 1, 2, 8)};
+inline constexpr DirectTile kDirectS2[] = {direct_tile(2, 1, 1, 1), direct_tile(2, 1, 1, 2), direct_tile(2, 1, 1, 4),
+                                           direct_tile(2, 1, 2, 2)};
+inline constexpr DirectTile kDirectD2[] = {direct_tile(1, 2, 1, 4), direct_tile(1, 2, 2, 4)};
+inline constexpr DirectTile kDirectAny[] = {direct_tile(0, 0, 1, 1), direct_tile(0, 0, 1, 2)};
 
 template <class T>
 void add_direct(OpList& ops) {
   auto make = [&]<KSize K, DirectTile P> { return Direct<T, K, P>{}; };
   add_grid_by_width<T, kDirectSizes, kDirectS1F32, kDirectS1x16>(ops, make);
   add_grid<T, kDirectSizes, kDirectS2>(ops, make);
+  add_grid<T, kDirect3x3, kDirectD2>(ops, make);
   add_grid<T, kDirectSizes, kDirectAny>(ops, make);
   add_grid<T, kAnySize, kDirectAny>(ops, make);
 }
