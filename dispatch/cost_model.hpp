@@ -33,16 +33,16 @@ std::string tile_signature(std::string_view family, const std::vector<KernelPara
 // 1500 steps) by leave-one-out on the --keep-all tables of results/h200 (each problem predicted from
 // the others), then scored once on held-out random shapes (results/h200/dispatch-random-*).
 struct ModelWeights {
-  double dtype = 1.724;        // another dtype
+  double dtype = 2.208;        // another dtype
   double layout = 4;           // another layout
-  double filter = 1.120;       // another filter size
-  double filter_area = 1.102;  // per |log2| of the filter-area ratio, when the sizes differ
-  double stride = 0.854;       // another stride
-  double dilation = 0.337;     // another dilation
-  double multiplier = 0.826;   // another depth multiplier
-  double out_w = 2.974;        // per |log2| of the output-width ratio
-  double out_h = 0.506;        // per |log2| of the output-height ratio
-  double planes = 1.684;       // per |log2| of the (batch x output channels) ratio
+  double filter = 0.974;       // another filter size
+  double filter_area = 1.021;  // per |log2| of the filter-area ratio, when the sizes differ
+  double stride = 0.814;       // another stride
+  double dilation = 2.76;      // another dilation
+  double multiplier = 0.064;   // another depth multiplier
+  double out_w = 1.582;        // per |log2| of the output-width ratio
+  double out_h = 1.222;        // per |log2| of the output-height ratio
+  double planes = 0.444;       // per |log2| of the (batch x output channels) ratio
   double gpu = 0.5;            // measured on another GPU model
   double prior = 0.405;        // log(1.5): what an unmeasured tile is taken to cost
   double prior_weight = 0.02;

@@ -44,19 +44,37 @@ except ImportError:  # argument handling and keys need no torch (tests/python/te
 DTYPES = ("f32", "f16", "bf16")
 
 
-def time_ms(fn, flush, reps, warmup):
+# GPU cycles per repetition the stream is held before the timed repetitions are enqueued: more than
+# the host needs to enqueue one (a flush, two events and PyTorch's call: tens of µs of Python).
+HOLD_CYCLES_PER_REP = 200_000
+
+
+def time_interleaved(fns, flush, reps, warmup):
+    """As dwtune's Timer: every repetition (flush, start event, call, stop event) of every fn, the fns
+    interleaved, enqueued back to back with one synchronization at the end, so the events time the
+    GPU's work, not the host's. A spin on the stream first keeps the GPU behind the host while it
+    enqueues (PyTorch's per-call host cost would otherwise show in small problems' times, and vary
+    with the host's speed). Each fn's times in ms, in order."""
     for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        flush.zero_()
-        start = torch.cuda.Event(enable_timing=True)
-        stop = torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(stop))
+        for fn in fns:
+            fn()
+    events = [[(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in fns]
+              for _ in range(reps)]
+    torch.cuda.synchronize()
+    torch.cuda._sleep(HOLD_CYCLES_PER_REP * reps * len(fns))
+    for rep in events:
+        for fn, (start, stop) in zip(fns, rep):
+            flush.zero_()
+            start.record()
+            fn()
+            stop.record()
+    torch.cuda.synchronize()
+    return [[rep[j][0].elapsed_time(rep[j][1]) for rep in events] for j in range(len(fns))]
+
+
+def time_ms(fn, flush, reps, warmup):
+    """fn's median, min and max time in ms (time_interleaved)."""
+    times = time_interleaved([fn], flush, reps, warmup)[0]
     return statistics.median(times), min(times), max(times)
 
 

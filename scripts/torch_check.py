@@ -11,8 +11,10 @@ operator as PyTorch users meet it. Exits 1 if any check fails, 3 without a CUDA 
               named `kernelbench` on the path: each file's source executed on its own,
               ModelNew(*get_init_inputs()) beside Model (same seed before each), five trials at
               KernelBench's tolerances (1e-4 fp32, 1e-2 fp16/bf16) in fp32, fp16 and bf16
-  networks    dwtune_torch.conv2d vs F.conv2d on every layer of a tuning table (--table): each timed
-              alone (CUDA events, L2 flushed before every repetition, median, interleaved), within 3%
+  networks    dwtune_torch.conv2d vs F.conv2d on every layer of a tuning table (--table): GPU time as
+              scripts/pytorch_baseline.py takes it (CUDA events, L2 flushed before every repetition,
+              repetitions enqueued behind a spin so the host's cost per call is not in it: that is
+              scripts/host_cost.py's measure; median, the two interleaved), within 3%
 
     python3 scripts/torch_check.py --table TABLE.json [--only opcheck,compile,kernelbench,networks]
                                    [--dtypes f32,f16,bf16]
@@ -31,6 +33,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from pytorch_baseline import time_interleaved  # noqa: E402
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 failed = []
 
@@ -213,20 +217,8 @@ def network_checks(dwtune_torch, dev, table, reps):
         b = torch.rand(q["c"] * q["m"], device=dev, dtype=dt) if q["bias"] else None
         fns = {"torch": lambda: F.conv2d(x, w, b, q["s"], q["p"], q["d"], groups=q["c"]),
                "dwtune": lambda: dwtune_torch.conv2d(x, w, b, q["s"], q["p"], q["d"])}
-        times = {k: [] for k in fns}
-        with torch.no_grad():
-            for _ in range(5):
-                for f in fns.values():
-                    f()
-            for _ in range(reps):
-                for k, f in fns.items():  # interleaved: drift hits both alike
-                    flush.zero_()
-                    a, z = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-                    a.record()
-                    f()
-                    z.record()
-                    torch.cuda.synchronize()
-                    times[k].append(a.elapsed_time(z))
+        with torch.no_grad():  # GPU time of each, interleaved: drift hits both alike
+            times = dict(zip(fns, time_interleaved(list(fns.values()), flush, reps, 5)))
         t = {k: statistics.median(v) for k, v in times.items()}
         runs, why = dwtune_torch.choose(x, w, b, q["s"], q["p"], q["d"])
         rows.append((e.get("problem", {}).get("name", e["key"]), t["torch"], t["dwtune"], runs, why))
