@@ -1,5 +1,6 @@
 // Every compiled instantiation against the float64 reference on random problems: odd widths (1, 7,
-// 4k+3), stride 1-3, dilation 1-2, padding up to the kernel size, multiplier 2, bias on and off,
+// 4k+3), stride 1-3, dilation 1-2, filters up to 7 (up to 31 for kernels that take only large ones),
+// padding up to the kernel size, multiplier 2, bias on and off,
 // N = 1 and 2, every dtype, in the kernel's layout (NHWC: channel counts with and without vector
 // tails), in the kernel's pass (forward, dgrad, wgrad), results poisoned with NaN before each run.
 #include <gtest/gtest.h>
@@ -33,8 +34,11 @@ ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLim
     s.dtype = d.dtype;
     s.layout = d.layout;
     s.pass = d.pass;
-    s.kh = d.param("kh") ? d.param("kh") : pick(1, 7);
-    s.kw = d.param("kw") ? d.param("kw") : pick(1, 7);
+    // Run-time filter sizes up to 7; kernels for large filters only (they refuse the small ones) get
+    // up to 31 after the first 500 attempts.
+    const int kmax = attempt < 500 ? 7 : 31;
+    s.kh = d.param("kh") ? d.param("kh") : pick(1, kmax);
+    s.kw = d.param("kw") ? d.param("kw") : pick(1, kmax);
     s.n = pick(1, 2);
     s.c = pick(1, 4);
     // Channels are the vector axis in NHWC: whole vectors, tails (17, 3) and several blocks of them.
@@ -211,6 +215,64 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
                         << ": " << r.reason;
       ++checked;
     }
+  }
+  EXPECT_GT(checked, 0);
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+}
+
+// The large family's block shapes, which small random problems do not reach: many small planes per
+// block (RepLKNet's 7x7 with 13x13 and 14x14 with 27x27, where most taps meet padding only), bands of
+// rows with halo on tall and on wide planes (several rounds of tiles per row), an asymmetric filter
+// with uneven padding, padding wider than the filter (outputs that see no input at all), no padding,
+// depth multiplier 2, bias on and off.
+TEST(LargePaths, EveryInstantiationMatchesTheReference) {
+  DWT_REQUIRE_GPU();
+  const DeviceLimits lim = query_device_limits(0);
+  cudaStream_t st;
+  DWT_CUDA_CHECK(cudaStreamCreate(&st));
+  int checked = 0;
+  for (const Operation* op : registry()) {
+    const KernelDesc& d = op->desc();
+    if (d.family != "large") continue;
+    struct Case {
+      const char* what;
+      int n, c, h, w, kh, kw, ph, pw, m;
+    };
+    const Case cases[] = {
+        {"many 7x7 planes, 13x13", 2, 2100, 7, 7, 13, 13, 6, 6, 1},
+        {"14x14 planes, 27x27, m2", 1, 40, 14, 14, 27, 27, 13, 13, 2},
+        {"bands of a 56x56 plane, 31x31", 1, 2, 56, 56, 31, 31, 15, 15, 1},
+        {"tall bands, 9x9", 1, 1, 301, 23, 9, 9, 4, 4, 1},
+        {"wide rows, 11x11", 1, 2, 19, 1100, 11, 11, 5, 5, 1},
+        {"odd plane, 9x17 filter, uneven padding", 2, 3, 37, 53, 9, 17, 2, 8, 2},
+        {"padding wider than the filter", 1, 3, 5, 6, 9, 9, 12, 10, 1},
+        {"no padding, 1x21 strip", 1, 5, 9, 77, 1, 21, 0, 0, 1},
+    };
+    int seed = 0;
+    for (const Case& c : cases) {
+      Problem p;
+      p.dtype = d.dtype;
+      p.n = c.n;
+      p.c = c.c;
+      p.m = c.m;
+      p.h = c.h;
+      p.w = c.w;
+      p.kh = c.kh;
+      p.kw = c.kw;
+      p.ph = c.ph;
+      p.pw = c.pw;
+      p.bias = seed % 2 == 0;
+      EXPECT_TRUE(op->supports(p, lim)) << d.name << ", " << c.what << ": " << op->supports(p, lim).reason;
+      if (p.out_w() <= 0 || p.out_h() <= 0 || !op->supports(p, lim)) continue;
+      const VerifyResult r = verify_on(*op, p, 90 + seed++, st).r;
+      EXPECT_TRUE(r.ok) << d.name << ", " << c.what << ", " << fmt::format("{}", static_cast<const ConvShape&>(p))
+                        << ": " << r.reason;
+      ++checked;
+    }
+    Problem small;  // refused: compile-time sizes serve it
+    small.dtype = d.dtype;
+    small.kh = small.kw = 7;
+    EXPECT_FALSE(op->supports(small, lim)) << d.name;
   }
   EXPECT_GT(checked, 0);
   DWT_CUDA_CHECK(cudaStreamDestroy(st));
