@@ -22,11 +22,14 @@
 #include <climits>
 
 #include "band.cuh"
+#include "fast_div.hpp"
 
 namespace dwt {
 
 // Taps of a filter row read together (one 16-byte shared-memory read of floats).
 inline constexpr int kLargeChunk = 4;
+// Loads in flight per thread while a block stages its planes.
+inline constexpr int kLargeStageBatch = 8;
 // Smallest filter side the family takes.
 inline constexpr int kLargeMinK = 9;
 // Shared memory of an SM (sm_90: 228 KiB, 1 KiB of it reserved per block), for the launch's occupancy
@@ -56,6 +59,7 @@ struct LargeGeom {
   int rs, pitch;    // shared-memory G rows per plane (band rows + A - 1) and their pitch (floats)
   int bp, frows;    // F's row pitch (B rounded up to the chunk) and rows (A + 2 (TH - 1))
   int threads;      // block size: the block's tiles rounded up to a warp, at most THREADS
+  FastDiv by_pitch, by_rs, by_bp, by_frows, by_oc, by_m;  // the staging's index arithmetic
   std::int64_t blocks;
   std::size_t smem_bytes;
 };
@@ -128,6 +132,9 @@ LargeGeom large_geom(const ConvShape& s) {
   g.rs = g.nrt * TH + g.A - 1;
   const std::int64_t tiles = std::int64_t{g.np} * g.nrt * g.cg;
   g.threads = static_cast<int>(tiles >= THREADS ? THREADS : round32(tiles));
+  auto div = [](int d) { return FastDiv(static_cast<unsigned>(d > 1 ? d : 1)); };
+  g.by_pitch = div(g.pitch), g.by_rs = div(g.rs), g.by_bp = div(g.bp), g.by_frows = div(g.frows);
+  g.by_oc = div(g.OC), g.by_m = div(g.M);
   g.blocks = (std::int64_t{g.planes} + g.np - 1) / g.np * g.bands;
   g.smem_bytes = static_cast<std::size_t>(g.np * plane_floats(g.nrt)) * sizeof(float);
   return g;
@@ -138,7 +145,7 @@ __global__ void __launch_bounds__(THREADS) large_kernel(ConvArgs a, LargeGeom g)
   static_assert(TW % 4 == 0, "tiles are whole 16-byte vectors of floats wide");
   extern __shared__ __align__(16) float large_smem[];
   const int tid = static_cast<int>(threadIdx.x), nthreads = static_cast<int>(blockDim.x);
-  const int lane = tid & 31, warp = tid >> 5, nwarps = nthreads >> 5;
+  const int lane = tid & 31, warp = tid >> 5;
   const int u = static_cast<int>(blockIdx.x);
   const int group = u / g.bands, band = u - group * g.bands;
   const int p0 = group * g.np;
@@ -150,29 +157,49 @@ __global__ void __launch_bounds__(THREADS) large_kernel(ConvArgs a, LargeGeom g)
   const T* __restrict__ x = static_cast<const T*>(a.x);
   const T* __restrict__ w = static_cast<const T*>(a.w);
   auto x_plane = [&](int plane) {
-    const int n = plane / g.OC, oc = plane - n * g.OC;
-    return x + (std::int64_t{n} * g.C + oc / g.M) * g.H * g.W;
+    const int n = static_cast<int>(g.by_oc(plane)), oc = plane - n * g.OC;
+    const int ic = g.M == 1 ? oc : static_cast<int>(g.by_m(oc));
+    return x + (std::int64_t{n} * g.C + ic) * g.H * g.W;
   };
-  auto w_plane = [&](int plane) { return w + std::int64_t{plane % g.OC} * g.KH * g.KW; };
+  auto w_plane = [&](int plane) {
+    return w + std::int64_t{plane - static_cast<int>(g.by_oc(plane)) * g.OC} * g.KH * g.KW;
+  };
 
-  // Stage: a warp per shared-memory row, lanes along it; every cell written once (zeros included).
-  for (int row = warp; row < np * g.rs; row += nwarps) {
-    const int p = row / g.rs, j = row - p * g.rs;
-    const int sr = ob0 + j - g.gr;
-    const bool real = static_cast<unsigned>(sr) < static_cast<unsigned>(g.SH);
-    const T* src = (SWAP ? w_plane(p0 + p) : x_plane(p0 + p)) + std::int64_t{real ? sr : 0} * g.SW;
-    float* dst = gs + p * xsz + j * g.pitch;
-    for (int c = lane; c < g.pitch; c += 32) {
-      const int sc = c - g.gc;
-      dst[c] = real && static_cast<unsigned>(sc) < static_cast<unsigned>(g.SW) ? ldg_f(src + sc) : 0.0f;
+  // Stage every cell of the block's G and F buffers once, zeros included, with kLargeStageBatch loads
+  // in flight per thread before their stores: on small planes the copy is most of a block's time, and
+  // a loop that waits for each load in turn spends it waiting.
+  {
+    const int gcells = np * xsz, total = gcells + np * fsz;
+    for (int base = 0; base < total; base += kLargeStageBatch * nthreads) {
+      float v[kLargeStageBatch];
+#pragma unroll
+      for (int k = 0; k < kLargeStageBatch; ++k) {
+        const int i = base + k * nthreads + tid;
+        v[k] = 0.0f;
+        if (i < gcells) {
+          const int row = static_cast<int>(g.by_pitch(static_cast<unsigned>(i))), c = i - row * g.pitch;
+          const int p = static_cast<int>(g.by_rs(static_cast<unsigned>(row))), j = row - p * g.rs;
+          const int sr = ob0 + j - g.gr, sc = c - g.gc;
+          if (static_cast<unsigned>(sr) < static_cast<unsigned>(g.SH) && static_cast<unsigned>(sc) < static_cast<unsigned>(g.SW))
+            v[k] = ldg_f((SWAP ? w_plane(p0 + p) : x_plane(p0 + p)) + sr * g.SW + sc);
+        } else if (i < total) {
+          const int e = i - gcells;
+          const int row = static_cast<int>(g.by_bp(static_cast<unsigned>(e))), c = e - row * g.bp;
+          const int p = static_cast<int>(g.by_frows(static_cast<unsigned>(row)));
+          const int ar = row - p * g.frows - (TH - 1);
+          if (static_cast<unsigned>(ar) < static_cast<unsigned>(g.A) && c < g.B)
+            v[k] = ldg_f((SWAP ? x_plane(p0 + p) : w_plane(p0 + p)) + ar * g.B + c);
+        }
+      }
+#pragma unroll
+      for (int k = 0; k < kLargeStageBatch; ++k) {
+        const int i = base + k * nthreads + tid;
+        if (i < gcells)
+          gs[i] = v[k];
+        else if (i < total)
+          fs[i - gcells] = v[k];
+      }
     }
-  }
-  for (int row = warp; row < np * g.frows; row += nwarps) {
-    const int p = row / g.frows, fr = row - p * g.frows, ar = fr - (TH - 1);
-    const bool real = ar >= 0 && ar < g.A;
-    const T* src = (SWAP ? x_plane(p0 + p) : w_plane(p0 + p)) + std::int64_t{real ? ar : 0} * g.B;
-    float* dst = fs + p * fsz + fr * g.bp;
-    for (int c = lane; c < g.bp; c += 32) dst[c] = real && c < g.B ? ldg_f(src + c) : 0.0f;
   }
   __syncthreads();
 
