@@ -1,5 +1,6 @@
 // Every compiled instantiation against the float64 reference on random problems: odd widths (1, 7,
-// 4k+3), stride 1-3, dilation 1-2, padding up to the kernel size, multiplier 2, bias on and off,
+// 4k+3), stride 1-3, dilation 1-2, filters up to 7 (up to 31 for kernels that take only large ones),
+// padding up to the kernel size, multiplier 2, bias on and off,
 // N = 1 and 2, every dtype, in the kernel's layout (NHWC: channel counts with and without vector
 // tails), in the kernel's pass (forward, dgrad, wgrad), results poisoned with NaN before each run.
 #include <gtest/gtest.h>
@@ -33,8 +34,11 @@ ConvShape random_problem(const Operation& op, std::mt19937& rng, const DeviceLim
     s.dtype = d.dtype;
     s.layout = d.layout;
     s.pass = d.pass;
-    s.kh = d.param("kh") ? d.param("kh") : pick(1, 7);
-    s.kw = d.param("kw") ? d.param("kw") : pick(1, 7);
+    // Run-time filter sizes up to 7; kernels for large filters only (they refuse the small ones) get
+    // up to 31 after the first 500 attempts.
+    const int kmax = attempt < 500 ? 7 : 31;
+    s.kh = d.param("kh") ? d.param("kh") : pick(1, kmax);
+    s.kw = d.param("kw") ? d.param("kw") : pick(1, kmax);
     s.n = pick(1, 2);
     s.c = pick(1, 4);
     // Channels are the vector axis in NHWC: whole vectors, tails (17, 3) and several blocks of them.
@@ -110,19 +114,42 @@ std::vector<std::string> all_names() {
 INSTANTIATE_TEST_SUITE_P(Registry, EveryKernel, ::testing::ValuesIn(all_names()),
                          [](const auto& info) { return info.param; });
 
-// The staged family's copy paths, which random widths (at most 140) do not all reach: several
-// column blocks per row with and without padding (one bulk copy per row, zero cells at the edges,
-// unaligned windows), whole rows in one copy per stage with padding rows above and below, and
-// strips that end part-way through a stage.
-TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
-  DWT_REQUIRE_GPU();
+// The frame of the targeted path tests: cases(op, lim, check) for every instantiation of `family`,
+// where check(p, what) verifies op on p when op supports it (fresh inputs from seed0 on, counting up
+// per problem checked; the case named on failure) and says whether it did. Fails when no problem of
+// the family was checked at all.
+template <class Cases>
+void check_family_paths(const std::string& family, std::uint64_t seed0, Cases cases) {
   const DeviceLimits lim = query_device_limits(0);
   cudaStream_t st;
   DWT_CUDA_CHECK(cudaStreamCreate(&st));
   int checked = 0;
   for (const Operation* op : registry()) {
     const KernelDesc& d = op->desc();
-    if (d.family != "staged") continue;
+    if (d.family != family) continue;
+    std::uint64_t seed = seed0;
+    auto check = [&](const Problem& p, const char* what) {
+      if (p.out_w() <= 0 || p.out_h() <= 0 || !op->supports(p, lim)) return false;
+      const VerifyResult r = verify_on(*op, p, seed++, st).r;
+      EXPECT_TRUE(r.ok) << d.name << ", " << what << ", " << fmt::format("{}", static_cast<const ConvShape&>(p))
+                        << ": " << r.reason;
+      ++checked;
+      return true;
+    };
+    cases(*op, lim, check);
+  }
+  EXPECT_GT(checked, 0) << family;
+  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+}
+
+// The staged family's copy paths, which random widths (at most 140) do not all reach: several
+// column blocks per row with and without padding (one bulk copy per row, zero cells at the edges,
+// unaligned windows), whole rows in one copy per stage with padding rows above and below, and
+// strips that end part-way through a stage.
+TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
+  DWT_REQUIRE_GPU();
+  check_family_paths("staged", 50, [](const Operation& op, const DeviceLimits&, auto& check) {
+    const KernelDesc& d = op.desc();
     const int v = d.dtype == DType::f32 ? 4 : 8;
     const int seg = d.param("bx") * d.param("tw"), rows = d.param("rows");
     struct Case {
@@ -135,7 +162,6 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
         {"column blocks, vector padding", seg + 2 * v, rows + 1, 1, v, 1},
         {"whole rows, padded rows", seg - v, 2 * rows + 1, 1, 0, 1},
     };
-    int seed = 0;
     for (const Case& c : cases) {
       Problem p;
       p.dtype = d.dtype;
@@ -149,15 +175,9 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
       p.ph = c.ph;
       p.pw = c.pw;
       p.bias = true;
-      if (p.out_w() <= 0 || p.out_h() <= 0 || !op->supports(p, lim)) continue;
-      const VerifyResult r = verify_on(*op, p, 50 + seed++, st).r;
-      EXPECT_TRUE(r.ok) << d.name << ", " << c.what << ", " << fmt::format("{}", static_cast<const ConvShape&>(p))
-                        << ": " << r.reason;
-      ++checked;
+      check(p, c.what);
     }
-  }
-  EXPECT_GT(checked, 0);
-  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+  });
 }
 
 // The band family's block shapes, which small random problems do not reach: many planes per block
@@ -166,13 +186,8 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
 // is a single row group. Run-time tiles take an uneven stride, dilation and filter.
 TEST(BandPaths, EveryInstantiationMatchesTheReference) {
   DWT_REQUIRE_GPU();
-  const DeviceLimits lim = query_device_limits(0);
-  cudaStream_t st;
-  DWT_CUDA_CHECK(cudaStreamCreate(&st));
-  int checked = 0;
-  for (const Operation* op : registry()) {
-    const KernelDesc& d = op->desc();
-    if (d.family != "band") continue;
+  check_family_paths("band", 70, [](const Operation& op, const DeviceLimits&, auto& check) {
+    const KernelDesc& d = op.desc();
     struct Case {
       const char* what;
       int n, c, h, w, m;
@@ -186,7 +201,7 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
         {"bands, m2, unpadded", 2, 3, 90, 100, 2, false},
         {"one-row-group bands", 1, 1, 20, 1500, 1, true},
     };
-    int seed = 0;
+    int done = 0;
     for (const Case& c : cases) {
       Problem p;
       p.dtype = d.dtype;
@@ -204,16 +219,58 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
       p.w = c.w;
       p.ph = c.pad ? p.kh / 2 * p.dh : 0;
       p.pw = c.pad ? p.kw / 2 * p.dw : 0;
-      p.bias = seed % 2 == 0;
-      if (p.out_w() <= 0 || p.out_h() <= 0 || !op->supports(p, lim)) continue;
-      const VerifyResult r = verify_on(*op, p, 70 + seed++, st).r;
-      EXPECT_TRUE(r.ok) << d.name << ", " << c.what << ", " << fmt::format("{}", static_cast<const ConvShape&>(p))
-                        << ": " << r.reason;
-      ++checked;
+      p.bias = done % 2 == 0;
+      done += check(p, c.what);
     }
-  }
-  EXPECT_GT(checked, 0);
-  DWT_CUDA_CHECK(cudaStreamDestroy(st));
+  });
+}
+
+// The large family's block shapes, which small random problems do not reach: many small planes per
+// block (RepLKNet's 7x7 with 13x13 and 14x14 with 27x27, where most taps meet padding only), bands of
+// rows with halo on tall and on wide planes (several rounds of tiles per row), an asymmetric filter
+// with uneven padding, padding wider than the filter (outputs that see no input at all), no padding,
+// depth multiplier 2, bias on and off; filters under 9x9 refused.
+TEST(LargePaths, EveryInstantiationMatchesTheReference) {
+  DWT_REQUIRE_GPU();
+  check_family_paths("large", 90, [](const Operation& op, const DeviceLimits& lim, auto& check) {
+    const KernelDesc& d = op.desc();
+    struct Case {
+      const char* what;
+      int n, c, h, w, kh, kw, ph, pw, m;
+    };
+    const Case cases[] = {
+        {"many 7x7 planes, 13x13", 2, 2100, 7, 7, 13, 13, 6, 6, 1},
+        {"14x14 planes, 27x27, m2", 1, 40, 14, 14, 27, 27, 13, 13, 2},
+        {"bands of a 56x56 plane, 31x31", 1, 2, 56, 56, 31, 31, 15, 15, 1},
+        {"tall bands, 9x9", 1, 1, 301, 23, 9, 9, 4, 4, 1},
+        {"wide rows, 11x11", 1, 2, 19, 1100, 11, 11, 5, 5, 1},
+        {"odd plane, 9x17 filter, uneven padding", 2, 3, 37, 53, 9, 17, 2, 8, 2},
+        {"padding wider than the filter", 1, 3, 5, 6, 9, 9, 12, 10, 1},
+        {"no padding, 1x21 strip", 1, 5, 9, 77, 1, 21, 0, 0, 1},
+    };
+    int done = 0;
+    for (const Case& c : cases) {
+      Problem p;
+      p.dtype = d.dtype;
+      p.n = c.n;
+      p.c = c.c;
+      p.m = c.m;
+      p.h = c.h;
+      p.w = c.w;
+      p.kh = c.kh;
+      p.kw = c.kw;
+      p.ph = c.ph;
+      p.pw = c.pw;
+      p.bias = done % 2 == 0;
+      EXPECT_TRUE(check(p, c.what)) << d.name << ", " << c.what << ": " << op.supports(p, lim).reason;
+      ++done;
+    }
+    Problem small;  // compile-time sizes serve it
+    small.dtype = d.dtype;
+    small.h = small.w = 20;
+    small.kh = small.kw = 7;
+    EXPECT_FALSE(op.supports(small, lim)) << d.name;
+  });
 }
 
 // Weight-gradient kernels sum partials in a fixed order: two runs on the same inputs, with different
