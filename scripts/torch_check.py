@@ -16,7 +16,7 @@ operator as PyTorch users meet it. Exits 1 if any check fails, 3 without a CUDA 
               repetitions enqueued behind a spin so the host's cost per call is not in it: that is
               scripts/host_cost.py's measure; median, the two interleaved), within 3%
 
-    python3 scripts/torch_check.py --table TABLE.json [--only opcheck,compile,kernelbench,networks]
+    python3 scripts/torch_check.py --table TABLE.json [--shipped] [--only opcheck,compile,kernelbench,networks]
                                    [--dtypes f32,f16,bf16]
 """
 import argparse
@@ -243,6 +243,8 @@ def network_checks(dwtune_torch, dev, table, reps):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--table", help="tuning table to load and whose layers to time")
+    ap.add_argument("--shipped", action="store_true",
+                    help="time --table's layers without loading it: dispatch uses the tables built into the package")
     ap.add_argument("--only", default="opcheck,compile,kernelbench,networks")
     ap.add_argument("--reps", type=int, default=50)
     ap.add_argument("--dtypes", default="f32,f16,bf16", help="of the opcheck step")
@@ -254,7 +256,7 @@ def main():
     dev = torch.device("cuda")
     print(f"{torch.cuda.get_device_name(dev)}, PyTorch {torch.__version__}, dwtune_torch from "
           f"{os.path.dirname(dwtune_torch.__file__)}", flush=True)
-    if args.table:
+    if args.table and not args.shipped:
         dwtune_torch.load_tuning_table(args.table)
     only = args.only.split(",")
     if "opcheck" in only:

@@ -248,7 +248,7 @@ TEST(LargePaths, EveryInstantiationMatchesTheReference) {
         {"padding wider than the filter", 1, 3, 5, 6, 9, 9, 12, 10, 1},
         {"no padding, 1x21 strip", 1, 5, 9, 77, 1, 21, 0, 0, 1},
     };
-    int done = 0;
+    int done = 0, refused = 0;
     for (const Case& c : cases) {
       Problem p;
       p.dtype = d.dtype;
@@ -262,9 +262,15 @@ TEST(LargePaths, EveryInstantiationMatchesTheReference) {
       p.ph = c.ph;
       p.pw = c.pw;
       p.bias = done % 2 == 0;
-      EXPECT_TRUE(check(p, c.what)) << d.name << ", " << c.what << ": " << op.supports(p, lim).reason;
       ++done;
+      const Support sup = op.supports(p, lim);
+      if (d.param("swap") != 0 && !sup && sup.reason.find("shared memory") != std::string::npos) {
+        ++refused;  // the swapped form stages the whole padded plane: refused where that does not fit
+        continue;
+      }
+      EXPECT_TRUE(check(p, c.what)) << d.name << ", " << c.what << ": " << sup.reason;
     }
+    EXPECT_LE(refused, 1) << d.name << ": only the wide rows may exceed shared memory";
     Problem small;  // compile-time sizes serve it
     small.dtype = d.dtype;
     small.h = small.w = 20;
