@@ -3,14 +3,15 @@
 tables, and scores them on a held-out table measured by `dwtune check-dispatch --out`.
 
 The model predicts each candidate's log(time / best) on a new shape as a weighted average over
-measured problems, weight exp(-distance); this script re-implements that prediction (numpy) to
-search the distance weights. Fitting is leave-one-out: each fit problem is predicted from the
+measured problems, weight exp(-(distance - the nearest problem's distance)); a problem whose filter size has no compiled kernel lends
+each compiled-filter tile its any-filter twin's ratio. This script re-implements that prediction
+(numpy) to search the distance weights; tests/python/test_fit_model.py holds it to the C++. Fitting is leave-one-out: each fit problem is predicted from the
 others (its own key excluded), and the choice's measured ratio to that problem's best is scored.
 The held-out table is only scored, never fitted on. No GPU needed.
 
   python3 scripts/fit_model.py --fit results/h200/table.json results/h200/networks-table.json \\
-      results/h200/random-table.json --check results/h200/dispatch-random-measured.json \\
-      --iterations 1500 --restarts 3
+      results/h200/random-table.json results/h200/replknet-table.json \\
+      --check results/h200/dispatch-random-measured.json --iterations 1500 --restarts 3
 """
 import argparse
 import json
@@ -21,8 +22,10 @@ import numpy as np
 
 # ModelWeights's distance weights, in the order of features() below.
 NAMES = ["dtype", "layout", "filter", "filter_area", "stride", "dilation", "multiplier", "out_w",
-         "out_h", "planes", "gpu"]
-DEFAULT = [1.5, 4, 1, 1, 1.5, 1, 0, 0.6, 0.3, 0.3, 0.5]  # the weights before this fit
+         "out_h", "planes", "size", "gpu"]
+# The weights before the fit that gave ModelWeights's defaults, size 0 (the model without that
+# term): the search starts there unless --start says otherwise.
+DEFAULT = [2.208, 4, 0.974, 1.021, 0.814, 2.76, 0.064, 1.582, 1.222, 0.444, 0, 0.5]
 PRIOR, PRIOR_WEIGHT = math.log(1.5), 0.02
 
 
@@ -76,11 +79,20 @@ def features(a, b):
             pa["stride"] != pb["stride"], pa["dilation"] != pb["dilation"],
             pa.get("multiplier", 1) != pb.get("multiplier", 1),
             l2(pa["out_w"], pb["out_w"]), l2(pa["out_h"], pb["out_h"]),
-            l2(pa["n"] * pa["out_c"], pb["n"] * pb["out_c"]), a["gpu"] != b["gpu"]]
+            l2(pa["n"] * pa["out_c"], pb["n"] * pb["out_c"]),
+            l2(pa["n"] * pa["out_c"] * pa["out_h"] * pa["out_w"], pb["n"] * pb["out_c"] * pb["out_h"] * pb["out_w"]),
+            a["gpu"] != b["gpu"]]
+
+
+def twins(sigs):
+    """DispatchModel's twins: each any-filter signature's compiled-filter twin, by index."""
+    return {i: sigs[s.replace("kh=any kw=any", "kh=fixed kw=fixed")] for s, i in sigs.items()
+            if "kh=any kw=any" in s and s.replace("kh=any kw=any", "kh=fixed kw=fixed") in sigs}
 
 
 class Scorer:
-    def __init__(self, evals, pool, nsig):
+    def __init__(self, evals, pool, sigs):
+        nsig = len(sigs)
         self.F = np.array([[features(a, b) for b in pool] for a in evals], dtype=np.float64)
         self.same = np.array([[a["key"] == b["key"] for b in pool] for a in evals])
         self.R = np.zeros((len(pool), nsig))
@@ -88,16 +100,25 @@ class Scorer:
         for j, s in enumerate(pool):
             for i, r in s["rel"].items():
                 self.R[j, i], self.M[j, i] = r, 1
+        for a, f in twins(sigs).items():  # a pool problem without the twin lends it the any tile's ratio
+            lend = (self.M[:, a] == 1) & (self.M[:, f] == 0)
+            self.R[lend, f], self.M[lend, f] = self.R[lend, a], 1
         self.T = np.full((len(evals), nsig), np.nan)  # each eval problem's measured log ratios
         for j, s in enumerate(evals):
             for i, r in s["rel"].items():
                 self.T[j, i] = r
 
+    def predict(self, w):
+        """DispatchModel::predict_all: each eval problem's predicted log ratio per signature."""
+        d = self.F @ w
+        d[self.same] = np.inf
+        k = np.exp(d.min(axis=1, keepdims=True) - d)  # the nearest problems weigh 1
+        k[k < 1e-12] = 0
+        return (k @ (self.R * self.M) + PRIOR_WEIGHT * PRIOR) / (k @ self.M + PRIOR_WEIGHT)
+
     def ratios(self, w):
         """Measured time / best of the candidate the model picks, per eval problem."""
-        k = np.exp(-(self.F @ w))
-        k[self.same | (k < 1e-12)] = 0
-        pred = (k @ (self.R * self.M) + PRIOR_WEIGHT * PRIOR) / (k @ self.M + PRIOR_WEIGHT)
+        pred = self.predict(w)
         pred[np.isnan(self.T)] = np.inf  # only what ran on the problem (what supports it)
         pick = np.argmin(pred, axis=1)
         return np.exp(self.T[np.arange(len(self.T)), pick])
@@ -123,8 +144,8 @@ def main():
     check = load(a.check, sigs) if a.check else []
     if not fit:
         sys.exit("fit_model: no problem with timed candidates in the --fit tables")
-    fit_s = Scorer(fit, fit, len(sigs))
-    check_s = Scorer(check, fit, len(sigs)) if check else None
+    fit_s = Scorer(fit, fit, sigs)
+    check_s = Scorer(check, fit, sigs) if check else None
 
     def objective(w):  # mean log ratio, plus what exceeds 1.10, plus a little of the worst
         lr = np.log(fit_s.ratios(w))

@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "format.hpp"
 #include "gpu_test.hpp"
 #include "operation.hpp"
+#include "problem_json.hpp"
 #include "table.hpp"
 #include "tuner/sample_table.hpp"
 #include "verify.hpp"
@@ -541,6 +543,54 @@ TEST(DispatchModel, NeverPicksAKernelTheDeviceCannotRun) {
   ASSERT_NE(c2.op, nullptr) << c2.reason;
   EXPECT_TRUE(c2.op->supports(s2, test_limits())) << c2.reason;
   EXPECT_NE(c2.op->desc().family, "staged") << c2.reason;
+}
+
+// The C++ model against scripts/fit_model.py's replica: the expected predictions of the fixture
+// were written by the replica (tests/python/test_fit_model.py --write), which the Python test holds
+// to them too; the fixture's samples lend compiled-filter twins and one is from another GPU.
+TEST(DispatchModel, MatchesTheFitScriptReplica) {
+  std::ifstream in(source_dir() / "tests" / "dispatch" / "model_fixture.json");
+  ASSERT_TRUE(in) << "tests/dispatch/model_fixture.json";
+  const nlohmann::json fx = nlohmann::json::parse(in);
+  const nlohmann::json& jw = fx.at("weights");
+  ModelWeights w;
+  for (auto [name, field] : std::initializer_list<std::pair<const char*, double ModelWeights::*>>{
+           {"dtype", &ModelWeights::dtype}, {"layout", &ModelWeights::layout}, {"filter", &ModelWeights::filter},
+           {"filter_area", &ModelWeights::filter_area}, {"stride", &ModelWeights::stride},
+           {"dilation", &ModelWeights::dilation}, {"multiplier", &ModelWeights::multiplier},
+           {"out_w", &ModelWeights::out_w}, {"out_h", &ModelWeights::out_h}, {"planes", &ModelWeights::planes},
+           {"size", &ModelWeights::size}, {"gpu", &ModelWeights::gpu}, {"prior", &ModelWeights::prior},
+           {"prior_weight", &ModelWeights::prior_weight}})
+    w.*field = jw.at(name).get<double>();
+  std::vector<std::string> sigs;
+  std::map<std::string, std::uint32_t> index;
+  std::vector<ModelSample> samples;
+  for (const nlohmann::json& js : fx.at("samples")) {
+    ModelSample m;
+    m.problem = js.at("problem").get<Problem>();
+    m.key = m.problem.key();
+    m.gpu_name = js.at("gpu").get<std::string>();
+    for (const auto& [sig, r] : js.at("rel").items()) {
+      auto [it, added] = index.emplace(sig, static_cast<std::uint32_t>(sigs.size()));
+      if (added) sigs.push_back(sig);
+      m.rel.emplace_back(it->second, r.get<float>());
+    }
+    samples.push_back(std::move(m));
+  }
+  const DispatchModel model(sigs, samples, w);
+  int compared = 0;
+  for (const nlohmann::json& q : fx.at("queries")) {
+    const Problem p = q.at("problem").get<Problem>();
+    const std::vector<Prediction> pred =
+        model.predict_all(p, q.at("gpu").get<std::string>(), q.value("exclude", std::string()));
+    for (const auto& [sig, want] : q.at("expected").items()) {
+      const int i = model.signature_index(sig);
+      ASSERT_GE(i, 0) << sig;
+      EXPECT_NEAR(pred[static_cast<std::size_t>(i)].log_rel, want.get<double>(), 1e-6) << p.key() << ": " << sig;
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 100);
 }
 
 TEST(DispatchModel, UserTableThenShippedTableThenModel) {
