@@ -52,7 +52,7 @@ std::vector<RecordedProblem> recorded_problems(const Table& t);
 // A cost model fitted on recorded problems: per tile signature, its time relative to each
 // training problem's best (log ratio), averaged with weights exp(-distance) that favour similar
 // problems: same dtype, layout, pass, stride, dilation and multiplier; near in log2 of the filter's
-// area, of the output's size and (less) of the output plane. A signature never seen is predicted
+// area (1.5 per octave) and of the output's size. A signature never seen is predicted
 // by its family's average, an unseen family last. Problems recorded on another GPU than the one
 // predicted for count as further away. It also expects, with the same weights, how far above its
 // floor a problem's best lands (for a search to tell when a problem is unlike what it has seen).
