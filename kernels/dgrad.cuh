@@ -394,8 +394,7 @@ __global__ void __launch_bounds__(THREADS, (DgradTraits<T, KH, KW, S, D, TH, TW,
 template <class T, KSize K, BandTile P>
 struct Dgrad {
   using Tr = DgradTraits<T, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.target_k * 1024>;
-  static_assert((P.stride > 0) == (P.dilation > 0), "stride and dilation are both compile-time or both run-time");
-  static_assert(P.stride == 0 || K.kh > 0, "the fast path needs a compile-time filter size");
+  static_assert(valid_compiled_stride<P, K>(), "stride and dilation both compile-time (with the filter size) or both run time");
   static constexpr FamilyInfo family{.name = "dgrad", .pass = Pass::dgrad, .preference = 1};
   static constexpr KSize ksize = K;
   static constexpr BandTile tile = P;
