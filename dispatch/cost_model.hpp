@@ -37,7 +37,7 @@ std::string tile_signature(std::string_view family, const std::vector<KernelPara
 // 1500 steps) by leave-one-out on the --keep-all tables of results/h200 (KernelBench, networks,
 // RepLKNet, 200 random shapes: 536 problems, each predicted from the others; 1.014x of the best on
 // geometric mean, worst 1.203x), then scored once on the 120 held-out random shapes of
-// results/h200/dispatch-random-measured.json: 1.027x, worst 1.311x, 1 over 1.30x (the replica's
+// results/h200/dispatch-random-measured.json.gz: 1.027x, worst 1.311x, 1 over 1.30x (the replica's
 // numbers; before the size term, the lent twins and the weights relative to the nearest sample,
 // 1.054x and 2.530x, 3 over 1.30x).
 struct ModelWeights {

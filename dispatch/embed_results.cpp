@@ -1,7 +1,7 @@
 // Build tool: writes the C++ source that embeds the measured tables of results/ into the dispatch
 // library (embedded.hpp says what is kept). Tables that check-dispatch wrote (their shapes are held
 // out of fitting) are skipped.
-//   dwtune_embed_results OUT.cpp ROOT TABLE.json...   (names in OUT are relative to ROOT)
+//   dwtune_embed_results OUT.cpp ROOT TABLE.json[.gz]...   (names in OUT are relative to ROOT)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cost_model.hpp"
+#include "json_input.hpp"
 
 namespace {
 
@@ -124,9 +125,8 @@ int main(int argc, char** argv) {
   try {
     for (int i = 3; i < argc; ++i) {
       const std::filesystem::path p = argv[i];
-      std::ifstream in(p);
-      if (!in) throw std::runtime_error("cannot open " + p.string());
-      add_table(o, json::parse(in), std::filesystem::relative(p, root).generic_string());
+      // The project's one JSON file reader: the same checks as every table read, gzip included.
+      add_table(o, dwt::read_json_file(p, "table"), std::filesystem::relative(p, root).generic_string());
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "embed: %s\n", e.what());

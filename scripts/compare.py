@@ -6,7 +6,7 @@ from the table's run), then wins, losses and geometric means, per pass when the 
 Problems are joined by key, which names the pass (forward, dgrad, wgrad): a backward problem meets
 PyTorch's timing of the same pass. No GPU needed.
 
-    python3 scripts/compare.py results/h200/networks-table.json results/h200/networks-pytorch.json
+    python3 scripts/compare.py results/h200/networks-table.json.gz results/h200/networks-pytorch.json
 """
 import argparse
 import json
@@ -15,7 +15,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dwt_problem import PASSES, bytes_of, pass_of  # noqa: E402
+from dwt_problem import PASSES, bytes_of, load_json, pass_of  # noqa: E402
 
 
 def geomean(xs):
@@ -29,10 +29,10 @@ def main():
     ap.add_argument("pytorch", nargs="?")
     ap.add_argument("--rows", action="store_true", help="print one row per problem")
     a = ap.parse_args()
-    t = json.load(open(a.table))
+    t = load_json(a.table)
     py = {}
     if a.pytorch:
-        for p in json.load(open(a.pytorch))["problems"]:
+        for p in load_json(a.pytorch)["problems"]:
             py[p["key"]] = p
     bw = t["meta"]["copy_bandwidth_gbps"]
     launch = t["meta"].get("launch_floor_ms") or 0.0

@@ -1,9 +1,28 @@
 """A dwtune problem as `dwtune shapes --json` and tuning tables write it, for the scripts: its pass,
 output size, key (as Problem::key) and bytes (as Problem::bytes). No torch, no GPU."""
+import gzip
+import json
 import re
 
 PASSES = ("forward", "dgrad", "wgrad")
 DTYPE_SIZE = {"f32": 4, "f16": 2, "bf16": 2}
+
+
+def is_gzip(path):
+    """True when the file starts with gzip's magic bytes (dwtune's reader tells them the same way)."""
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def open_text(path):
+    """A table or config for reading as text, gzip-compressed (the large tables of results/) or not."""
+    return gzip.open(path, "rt", encoding="utf-8") if is_gzip(path) else open(path, encoding="utf-8")
+
+
+def load_json(path):
+    """The JSON document in `path`, gzip-compressed or not."""
+    with open_text(path) as f:
+        return json.load(f)
 
 
 def pair(v):

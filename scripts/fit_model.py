@@ -9,16 +9,20 @@ each compiled-filter tile its any-filter twin's ratio. This script re-implements
 others (its own key excluded), and the choice's measured ratio to that problem's best is scored.
 The held-out table is only scored, never fitted on. No GPU needed.
 
-  python3 scripts/fit_model.py --fit results/h200/table.json results/h200/networks-table.json \\
-      results/h200/random-table.json results/h200/replknet-table.json \\
-      --check results/h200/dispatch-random-measured.json --iterations 1500 --restarts 3
+  python3 scripts/fit_model.py --fit results/h200/table.json results/h200/networks-table.json.gz \\
+      results/h200/random-table.json.gz results/h200/replknet-table.json \\
+      --check results/h200/dispatch-random-measured.json.gz --iterations 1500 --restarts 3
 """
 import argparse
 import json
 import math
+import os
 import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dwt_problem import load_json  # noqa: E402
 
 # ModelWeights's distance weights, in the order of features() below.
 NAMES = ["dtype", "layout", "filter", "filter_area", "stride", "dilation", "multiplier", "out_w",
@@ -42,8 +46,7 @@ def signature(c):
 
 def load(path, sigs):
     """A table's problems as samples, as dwtune_embed_results builds them."""
-    with open(path) as f:
-        d = json.load(f)
+    d = load_json(path)
     gpu, out = d["meta"]["gpu_name"], []
     for e in d["entries"]:
         if not e.get("ok") or not isinstance(e.get("winner"), dict) or not e.get("candidates"):

@@ -26,6 +26,7 @@ tensor) and pass. meta.pytorch lists the files merged, with their PyTorch, cuDNN
 output, or the two come from different GPUs. OUT (may be TABLE) is replaced atomically.
 """
 import argparse
+import gzip
 import json
 import os
 import statistics
@@ -33,7 +34,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dwt_problem import bytes_of, key_of, out_size, pair, parse_passes, pass_of, split_layout  # noqa: E402
+from dwt_problem import bytes_of, key_of, load_json, open_text, out_size, pair, parse_passes, pass_of, split_layout  # noqa: E402
 
 try:
     import torch
@@ -115,10 +116,9 @@ class MergeError(ValueError):
 
 def _load(path, what):
     try:
-        with open(path) as f:
-            return json.load(f)
-    except OSError as e:
-        raise MergeError(f"cannot read {what} {path}: {e.strerror}")
+        return load_json(path)
+    except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError without strerror
+        raise MergeError(f"cannot read {what} {path}: {getattr(e, 'strerror', None) or e}")
     except ValueError as e:
         raise MergeError(f"{path} is not JSON: {e}")
 
@@ -199,8 +199,13 @@ def write_json_atomic(obj, path, compact=False):
                                dir=os.path.dirname(os.path.abspath(path)))
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        # A name ending in .gz is written gzip-compressed (as the large tables of results/ are),
+        # with no time stamp inside, so the same table gives the same bytes.
+        data = text.encode("utf-8")
+        if path.endswith(".gz"):
+            data = gzip.compress(data, compresslevel=9, mtime=0)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -213,7 +218,7 @@ def merge(pytorch_path, table_path, out_path):
     """--merge: PyTorch's times into the table, written to out_path. Returns the entries merged."""
     table = _load(table_path, "table")
     check_table(table, table_path)
-    with open(table_path, encoding="utf-8") as f:
+    with open_text(table_path) as f:
         compact = f.read(2) != "{\n"
     pytorch, by_key = read_pytorch_times(pytorch_path)
     if pytorch["gpu"] != table["meta"]["gpu_name"]:

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 DWTUNE=${1:-build/dwtune}
 FRACTION=${2:-0.25}
 summary=""
-for t in results/*/*table*.json; do
+for t in results/*/*table*.json results/*/*table*.json.gz; do
   if ! out=$("$DWTUNE" replay "$t" --strategy model --budget-fraction "$FRACTION" 2>&1); then
     echo "== $t: skipped ($(echo "$out" | tail -1))"
     continue

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
+from dwt_problem import load_json  # noqa: E402
 from pytorch_baseline import time_interleaved  # noqa: E402
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 failed = []
@@ -201,7 +202,7 @@ def parse_key(key):
 
 
 def network_checks(dwtune_torch, dev, table, reps):
-    entries = json.load(open(table))["entries"]
+    entries = load_json(table)["entries"]
     l2 = torch.cuda.get_device_properties(dev).L2_cache_size
     flush = torch.empty(2 * l2, dtype=torch.uint8, device=dev)
     seen, rows = set(), []

@@ -4,9 +4,11 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -38,6 +40,47 @@ struct Fd {
     if (fd >= 0) ::close(fd);
   }
 };
+
+// gzip's magic bytes: the large --keep-all tables of results/ are stored compressed.
+bool is_gzip(std::string_view text) {
+  return text.size() >= 2 && static_cast<unsigned char>(text[0]) == 0x1f &&
+         static_cast<unsigned char>(text[1]) == 0x8b;
+}
+
+// The decompressed text of a gzip file (every member, as gzip -d does), at most `max_bytes` of it.
+std::string gunzip(std::string_view in, const std::string& src, std::string_view kind,
+                   std::uint64_t max_bytes) {
+  const auto fail = [&](std::string detail) { throw JsonInputError(src, "", std::move(detail)); };
+  z_stream z{};
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) fail("cannot start gzip decompression");
+  struct End {
+    z_stream& z;
+    ~End() { inflateEnd(&z); }
+  } end{z};
+  std::string out;
+  char buf[1 << 16];
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  if (in.size() > std::numeric_limits<uInt>::max()) fail("gzip file too large to decompress");
+  for (;;) {
+    z.next_out = reinterpret_cast<Bytef*>(buf);
+    z.avail_out = sizeof buf;
+    const int rc = inflate(&z, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - z.avail_out);
+    if (out.size() > max_bytes)
+      fail(fmt::format("{} file decompresses to more than {} bytes", kind, max_bytes));
+    if (rc == Z_STREAM_END) {
+      if (z.avail_in == 0) break;
+      if (inflateReset(&z) != Z_OK) fail("cannot continue gzip decompression");  // next member
+      continue;
+    }
+    if (rc == Z_BUF_ERROR && z.avail_in == 0)
+      fail(fmt::format("gzip {} file is truncated", kind));
+    if (rc != Z_OK)
+      fail(fmt::format("gzip {} file is corrupt: {}", kind, z.msg ? z.msg : "inflate failed"));
+  }
+  return out;
+}
 
 std::string read_regular_file(const std::filesystem::path& path, std::string_view kind,
                               std::uint64_t max_bytes) {
@@ -74,6 +117,7 @@ std::string read_regular_file(const std::filesystem::path& path, std::string_vie
     text.append(buf, static_cast<std::size_t>(n));
     if (text.size() > max_bytes) too_large("more than that");
   }
+  if (is_gzip(text)) return gunzip(text, src, kind, max_bytes);
   return text;
 }
 

@@ -2,6 +2,8 @@
 // opened without blocking (a FIFO with no writer is refused, not waited on), a size cap checked
 // before reading, a nesting-depth cap checked while parsing (deep documents crash recursive code
 // later), numbers beyond a double and keys repeated within one object refused. Linear in the input.
+// A gzip file (told by its magic bytes, not its name) is decompressed first, under the same size cap:
+// the large --keep-all tables of results/ are stored as .json.gz.
 // Every refusal names the file and, where parsing reached one, the JSON pointer of the bad value.
 #pragma once
 

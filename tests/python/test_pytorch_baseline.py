@@ -241,6 +241,23 @@ def check_merge_real(dwtune):
         expect(r.returncode == 0 and "beside 30 entries" in r.stdout, f"h200 table: {r.stdout} {r.stderr}")
         rep = subprocess.run([dwtune, "report", out, "--format", "csv"], capture_output=True, text=True)
         expect(rep.returncode == 0, f"dwtune report of a merged table: {rep.stderr}")
+        # The large tables of results/ are gzip-compressed: read as such, and written so when OUT ends in .gz.
+        gz = os.path.join(tmp, "n.json.gz")
+        r = run_merge(os.path.join(h200, "networks-pytorch.json"), "--table",
+                      os.path.join(h200, "networks-table.json.gz"), "-o", gz)
+        expect(r.returncode == 0 and "beside" in r.stdout, f"h200 networks table (.gz): {r.stdout} {r.stderr}")
+        expect(open(gz, "rb").read(2) == b"\x1f\x8b", "an OUT ending in .gz is written gzip-compressed")
+        rep = subprocess.run([dwtune, "report", gz, "--format", "csv"], capture_output=True, text=True)
+        expect(rep.returncode == 0 and rep.stdout.count("\n") > 100, f"dwtune report of a .gz table: {rep.stderr}")
+        with open(gz, "rb") as f:
+            head = f.read(4096)
+        with open(gz, "wb") as f:
+            f.write(head)  # a truncated gzip file
+        r = run_merge(os.path.join(h200, "networks-pytorch.json"), "--table", gz, "-o", out)
+        expect(r.returncode == 2 and gz in r.stderr, f"a truncated .gz table: {r.returncode} {r.stderr}")
+        rep = subprocess.run([dwtune, "report", gz, "--format", "csv"], capture_output=True, text=True)
+        expect(rep.returncode == 2 and "gzip" in rep.stderr and gz in rep.stderr,
+               f"dwtune on a truncated .gz table: {rep.returncode} {rep.stderr}")
 
 
 def main():

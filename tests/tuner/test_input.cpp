@@ -63,29 +63,60 @@ TEST(JsonInput, SyntaxErrorsAreShortAndLocated) {
   EXPECT_LT(m.size(), 500u);
 }
 
+// read_json_file refuses `p` with a message that starts with the file name and says `what`.
+void expect_refused(const fs::path& p, std::string_view what) {
+  try {
+    read_json_file(p, "table");
+    ADD_FAILURE() << "read " << p;
+  } catch (const JsonInputError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind(p.string() + ": ", 0), 0u) << m;
+    EXPECT_NE(m.find(what), std::string::npos) << m;
+  }
+}
+
 TEST(JsonInput, OnlyRegularFilesAndNeverBlocks) {
   const fs::path dir = fs::temp_directory_path() / ("dwtune-input-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   const fs::path fifo = dir / "pipe.json";
   ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
-  const auto refused = [](const fs::path& p, std::string_view what) {
-    try {
-      read_json_file(p, "table");
-      ADD_FAILURE() << "read " << p;
-    } catch (const JsonInputError& e) {
-      const std::string m = e.what();
-      EXPECT_EQ(m.rfind(p.string() + ": ", 0), 0u) << m;
-      EXPECT_NE(m.find(what), std::string::npos) << m;
-    }
-  };
-  refused(fifo, "FIFO");
-  refused(dir, "directory");
-  refused("/dev/zero", "character device");
-  refused(dir / "missing.json", "no such table file");
+  expect_refused(fifo, "FIFO");
+  expect_refused(dir, "directory");
+  expect_refused("/dev/zero", "character device");
+  expect_refused(dir / "missing.json", "no such table file");
   const fs::path big = dir / "big.json";
   std::ofstream(big) << "[" << std::string(100, ' ') << "]";
   EXPECT_THROW(read_json_file(big, "table", {50, 64}), JsonInputError);
   EXPECT_TRUE(read_json_file(big, "table", {200, 64}).is_array());
+  fs::remove_all(dir);
+}
+
+// gzip files (told by their magic bytes) are decompressed: every member, under the same size cap;
+// truncated or corrupt ones are refused naming the file.
+TEST(JsonInput, GzipFilesAreReadCappedAndCheckedWhole) {
+  const fs::path dir = fs::temp_directory_path() / ("dwtune-gzip-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  // `printf '[1,' | gzip -9n` then `printf '2]' | gzip -9n`: two members, as `cat a.gz b.gz` gives.
+  const unsigned char a[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x8b, 0x36,
+                             0xd4, 0x01, 0x00, 0x12, 0x73, 0x2d, 0x6b, 0x03, 0x00, 0x00, 0x00};
+  const unsigned char b[] = {0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x33,
+                             0x8a, 0x05, 0x00, 0xc7, 0x6b, 0x73, 0xb9, 0x02, 0x00, 0x00, 0x00};
+  const auto write = [&](const fs::path& p, std::string bytes) {
+    std::ofstream(p, std::ios::binary) << bytes;
+    return p;
+  };
+  const std::string sa(reinterpret_cast<const char*>(a), sizeof a), sb(reinterpret_cast<const char*>(b), sizeof b);
+  const fs::path two = write(dir / "two.json.gz", sa + sb);
+  EXPECT_EQ(read_json_file(two, "table"), nlohmann::json::parse("[1, 2]"));
+  EXPECT_THROW(read_json_file(two, "table", {4, 64}), JsonInputError);  // "[1,2]" is 5 bytes
+  expect_refused(write(dir / "cut.json.gz", sa.substr(0, 15)), "truncated");
+  std::string bad = sa;
+  bad[17] ^= 0x40;  // the CRC
+  expect_refused(write(dir / "crc.json.gz", bad), "corrupt");
+  expect_refused(write(dir / "tail.json.gz", sa + "xyz"), "corrupt");  // bytes after the last member
+  // The committed keep-all tables are stored this way.
+  const fs::path root = fs::path(__FILE__).parent_path().parent_path().parent_path();
+  EXPECT_EQ(read_json_file(root / "results/h200/random-table.json.gz", "table").at("entries").size(), 200u);
   fs::remove_all(dir);
 }
 
