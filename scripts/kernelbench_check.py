@@ -2,7 +2,8 @@
 """Checks dwtune_torch on a GPU machine: the extension's API (errors, dtypes, parameters, gradients),
 then KernelBench level-1 problems 82-86 as drop-ins: builds Model and ModelNew from get_init_inputs,
 loads Model's state dict into ModelNew, compares their outputs on fresh random inputs, and times both
-(CUDA events, L2 flushed before every repetition, median after warm-up). Prints the speedup table
+(as dwtune's timer: CUDA events, L2 flushed before every repetition, both models' repetitions
+interleaved and enqueued back to back behind a spin so the events time the GPU, not the host; median). Prints the speedup table
 last; exits 1 if any check fails, 3 without a CUDA device.
 
     pip install --no-build-isolation ./python && python3 scripts/kernelbench_check.py [--table TABLE.json]
@@ -19,23 +20,10 @@ import torch.nn.functional as F  # noqa: E402
 
 import dwtune_torch  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_baseline import time_interleaved  # noqa: E402  the tuner's timing: GPU time, interleaved
+
 RTOL = ATOL = 1e-4  # float32, KernelBench's own tolerance is 1e-2
-
-
-def time_ms(fn, flush, reps, warmup):
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(reps):
-        flush.zero_()
-        start = torch.cuda.Event(enable_timing=True)
-        stop = torch.cuda.Event(enable_timing=True)
-        start.record()
-        fn()
-        stop.record()
-        torch.cuda.synchronize()
-        times.append(start.elapsed_time(stop))
-    return statistics.median(times)
 
 
 def close(out, ref, rtol, atol):
@@ -182,8 +170,9 @@ def kernelbench(checks, dev, args, flush):
         row["kernel"], row["reason"] = dwtune_torch.choose(inputs[0], c.weight, c.bias, c.stride, c.padding,
                                                           c.dilation)
         with torch.no_grad():
-            row["torch"] = time_ms(lambda: model(*inputs), flush, args.reps, args.warmup)
-            row["dwtune"] = time_ms(lambda: new(*inputs), flush, args.reps, args.warmup)
+            t_model, t_new = time_interleaved([lambda: model(*inputs), lambda: new(*inputs)], flush, args.reps,
+                                              args.warmup)
+            row["torch"], row["dwtune"] = statistics.median(t_model), statistics.median(t_new)
         rows.append(row)
         print(f"  {name}: PyTorch {row['torch']:.3f} ms, dwtune {row['dwtune']:.3f} ms; kernel "
               f"{row['kernel']} ({row['reason']})")

@@ -20,6 +20,7 @@ import sys
 
 import torch
 
+from pytorch_baseline import time_interleaved  # this folder's: the tuner's way of timing
 from torch_check import DTYPES, check, failed  # this folder's: the same check() and failure list
 
 TOL = {"f32": 1e-4, "f16": 1e-2, "bf16": 1e-2}
@@ -96,29 +97,22 @@ def determinism_checks(dev, problems):
             check(f"gradients {name} {dt} bitwise equal run to run", run)
 
 
-def time_step(model, x, gy, flush, reps):
-    for _ in range(3):
-        step(model, x, gy)
-    times = []
-    for _ in range(reps):
-        model.zero_grad(set_to_none=True)
-        xg = x.detach().requires_grad_(True)
-        flush.zero_()
-        a, z = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        model(xg).backward(gy)
-        z.record()
-        torch.cuda.synchronize()
-        times.append(a.elapsed_time(z))
-    return statistics.median(times)
+def time_steps(models, x, gy, flush, reps):
+    """Each model's median training-step time (forward, input and weight gradients), timed as dwtune's
+    tuner and pytorch_baseline.py time: L2 flushed, the models interleaved, GPU time."""
+    def one(model):
+        def run():
+            model.zero_grad(set_to_none=True)
+            model(x.detach().requires_grad_(True)).backward(gy)
+        return run
+    return [statistics.median(t) for t in time_interleaved([one(m) for m in models], flush, reps, 3)]
 
 
 def time_checks(dev, reps):
     _, ref, new, x = models("kb85", "f32", dev)
     gy = torch.randn_like(ref(x))
     flush = torch.empty(2 * torch.cuda.get_device_properties(dev).L2_cache_size, dtype=torch.uint8, device=dev)
-    t_ref = time_step(ref, x, gy, flush, reps)
-    t_new = time_step(new, x, gy, flush, reps)
+    t_ref, t_new = time_steps([ref, new], x, gy, flush, reps)
     print(f"  KB85 f32 training step (forward + input and weight gradients), median of {reps}, L2 flushed "
           f"before each: Model {t_ref:.3f} ms, ModelNew {t_new:.3f} ms, speedup {t_ref / t_new:.2f}x "
           f"(issue 14 wants >= 6x)")
