@@ -50,25 +50,33 @@ DTYPES = ("f32", "f16", "bf16")
 HOLD_CYCLES_PER_REP = 200_000
 
 
+# Repetitions enqueued behind one spin: few enough that the stream's queue of pending work (about a
+# thousand launches) never fills, which would block the host until the GPU drains it and let the GPU
+# catch up with the host, so the events would time the host's per-call cost after all.
+CHUNK_REPS = 8
+
+
 def time_interleaved(fns, flush, reps, warmup):
     """As dwtune's Timer: every repetition (flush, start event, call, stop event) of every fn, the fns
-    interleaved, enqueued back to back with one synchronization at the end, so the events time the
-    GPU's work, not the host's. A spin on the stream first keeps the GPU behind the host while it
-    enqueues (PyTorch's per-call host cost would otherwise show in small problems' times, and vary
-    with the host's speed). Each fn's times in ms, in order."""
+    interleaved, enqueued back to back, so the events time the GPU's work, not the host's. A spin on
+    the stream first keeps the GPU behind the host while it enqueues (PyTorch's per-call host cost
+    would otherwise show in small problems' times, and vary with the host's speed); the repetitions go
+    in chunks of CHUNK_REPS, each behind its own spin and waited for. Each fn's times in ms, in order."""
     for _ in range(warmup):
         for fn in fns:
             fn()
     events = [[(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in fns]
               for _ in range(reps)]
-    torch.cuda.synchronize()
-    torch.cuda._sleep(HOLD_CYCLES_PER_REP * reps * len(fns))
-    for rep in events:
-        for fn, (start, stop) in zip(fns, rep):
-            flush.zero_()
-            start.record()
-            fn()
-            stop.record()
+    for first in range(0, reps, CHUNK_REPS):
+        chunk = events[first:first + CHUNK_REPS]
+        torch.cuda.synchronize()
+        torch.cuda._sleep(HOLD_CYCLES_PER_REP * len(chunk) * len(fns))
+        for rep in chunk:
+            for fn, (start, stop) in zip(fns, rep):
+                flush.zero_()
+                start.record()
+                fn()
+                stop.record()
     torch.cuda.synchronize()
     return [[rep[j][0].elapsed_time(rep[j][1]) for rep in events] for j in range(len(fns))]
 
