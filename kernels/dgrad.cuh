@@ -46,11 +46,6 @@ struct DgradAxis {
   }
 };
 
-// Compile-time tiles chain up to kDgradMaxChain consecutive units per block where the problem has
-// more than kDgradChainBlocks units: the grid stays at kDgradChainBlocks to 2x that many blocks.
-inline constexpr std::int64_t kDgradChainBlocks = 4096;
-inline constexpr int kDgradMaxChain = 8;
-
 // A block's share of the problem, computed once on the host for config() and launch().
 struct DgradGeom {
   int np = 1;        // dx planes per block (whole-plane mode); 1 in band mode
@@ -65,9 +60,7 @@ struct DgradGeom {
   DgradAxis ah, aw;    // the run-time path's taps along H and W
   int kk4 = 4;       // floats per dy plane's weights in shared memory (KH*KW rounded up to 4)
   int xs_bytes = 0;  // dy buffer bytes (16-byte multiple); the weights follow it
-  std::int64_t units = 1;  // units of work: np whole planes, or one band of a plane
-  int chain = 1;             // consecutive units per block (pipelined kernel when above 1)
-  std::int64_t blocks = 1;
+  std::int64_t units = 1;  // blocks
   std::size_t smem_bytes = 0;
   std::int64_t items = 0;  // TH x TW items of the fullest block (checked against SmallDiv's range)
 };
@@ -88,16 +81,9 @@ struct DgradTraits {
   static constexpr int NWIN = (NW + CE - 1) / CE * CE;
   // Blocks per SM the register cap aims at: four for small tiles (the loads of more blocks in
   // flight), fewer where accumulators, window and taps need more than 64 registers.
-  // 16-byte loads per thread per round: a buffer of TARGET elements in one round; a pipelined block
-  // (PIPE) holds the next unit's first round (four registers each) through the arithmetic, and its
-  // bands may reach twice the target.
-  static constexpr int loads(bool pipe) { return band_loads_in_flight(V, THREADS, pipe ? 2 * TARGET : TARGET); }
   static constexpr int kRegs = TH * TW + (kFast ? NWIN + (KH * KW + 3) / 4 * 4 : 24) + 16;
-  static constexpr int minb(bool pipe) {
-    const int regs = kRegs + (pipe ? 4 * loads(true) + 8 : 0);
-    const int b = 65536 / (THREADS * ((regs + 7) / 8 * 8));
-    return b < 1 ? 1 : (b > 4 ? 4 : b);
-  }
+  static constexpr int MINB0 = 65536 / (THREADS * ((kRegs + 7) / 8 * 8));
+  static constexpr int MINB = MINB0 < 1 ? 1 : (MINB0 > 4 ? 4 : MINB0);
 
   static DgradGeom geom(const ConvShape& s) {
     DgradGeom g;
@@ -123,19 +109,6 @@ struct DgradTraits {
     g.nr = b.nr;
     g.bands = b.bands;
     g.units = b.units;
-    if (kFast && g.bands > 1 && g.units > 2 * kDgradChainBlocks) {
-      // Bands of a chained launch take whole rounds of THREADS items (a band of 3 row tiles of 64
-      // columns left a quarter of the threads idle), up to twice the target buffer and one round of
-      // loads per dy plane.
-      const std::int64_t rg = g.nr / TH, rounds = (rg * g.cg + THREADS - 1) / THREADS;
-      const std::int64_t nr2 = rounds * THREADS / g.cg * TH / step * step;
-      const std::int64_t cells = M * rows_for(nr2) * g.pitch;
-      if (nr2 > g.nr && nr2 <= vrows && cells <= 2 * std::int64_t{TARGET} && cells <= loads(true) * V * THREADS) {
-        g.nr = static_cast<int>(nr2);
-        g.bands = static_cast<int>((vrows + nr2 - 1) / nr2);
-        g.units = planes * g.bands;
-      }
-    }
     g.rs = static_cast<int>(rows_for(g.nr));
     const int kk = s.kh * s.kw;
     g.kk4 = (kk + 3) / 4 * 4;
@@ -143,11 +116,6 @@ struct DgradTraits {
     g.xs_bytes = static_cast<int>(xs < (1 << 30) ? xs : (1 << 30));
     g.smem_bytes = static_cast<std::size_t>(xs) + static_cast<std::size_t>(g.np * M * g.kk4) * sizeof(float);
     g.items = std::int64_t{g.np} * (g.nr / TH) * g.cg;
-    if constexpr (kFast) {
-      const std::int64_t c = g.units / kDgradChainBlocks;
-      g.chain = static_cast<int>(c < 1 ? 1 : (c > kDgradMaxChain ? kDgradMaxChain : c));
-    }
-    g.blocks = (g.units + g.chain - 1) / g.chain;
     return g;
   }
 };
@@ -260,25 +228,11 @@ struct DgradRun {
   }
 };
 
-// One unit of the grid's work: dx planes [p0, p0 + np) and padded rows [vb, vb + nr); buffer row j
-// of a dy plane holds dy row oh_org + j. Band mode reads dy rows [ia, ia + rr) of each of the M dy
-// planes (rr = 0: a band wholly in padding rows).
-struct DgradUnit {
-  std::int64_t p0;
-  int np, vb, oh_org, ia, rr;
-};
-
-// PIPE: the block walks g.chain consecutive units and loads the next unit's first round into
-// registers before it computes the current one, so that the dy loads of one unit overlap the
-// arithmetic of the last (a block of one unit waits for its loads, then computes: with 16-bit types
-// the loads are half as long and the time stayed that of f32).
-template <class T, int KH, int KW, int S, int D, int TH, int TW, int THREADS, int TARGET, bool PIPE>
-__global__ void __launch_bounds__(THREADS, (DgradTraits<T, KH, KW, S, D, TH, TW, THREADS, TARGET>::minb(PIPE)))
-    dgrad_kernel(ConvArgs a, DgradGeom g) {
+template <class T, int KH, int KW, int S, int D, int TH, int TW, int THREADS, int TARGET>
+__global__ void __launch_bounds__(THREADS, (DgradTraits<T, KH, KW, S, D, TH, TW, THREADS, TARGET>::MINB)) dgrad_kernel(ConvArgs a, DgradGeom g) {
   using Tr = DgradTraits<T, KH, KW, S, D, TH, TW, THREADS, TARGET>;
   constexpr int V = Tr::V;
-  constexpr int U = Tr::loads(PIPE);
-  using Run = DgradRun<T, THREADS, U>;
+  constexpr int U = band_loads_in_flight(V, THREADS, TARGET);
   extern __shared__ __align__(16) unsigned char dgrad_smem[];
   const ConvShape& s = a.s;
   const int tid = static_cast<int>(threadIdx.x);
@@ -287,200 +241,153 @@ __global__ void __launch_bounds__(THREADS, (DgradTraits<T, KH, KW, S, D, TH, TW,
   const int M = s.m;
   const int kk = s.kh * s.kw;
   const std::int64_t planes = s.n * s.c;
-  const bool whole = g.bands == 1;
+
+  // This block's dx planes [p0, p0 + np) and padded rows [vb, vb + nr).
+  const std::int64_t u = blockIdx.x;
+  std::int64_t p0;
+  int band = 0;
+  if (g.bands == 1) {
+    p0 = u * g.np;
+  } else {
+    p0 = u / g.bands;
+    band = static_cast<int>(u - p0 * g.bands);
+  }
+  const int np = static_cast<int>(planes - p0 < g.np ? planes - p0 : g.np);
+  const int vb = g.vstart + band * g.nr;
   const int nr = g.nr;
   const int pitch = g.pitch, ps = g.rs * pitch;
   const int sh = Tr::kFast ? S : s.sh, sw = Tr::kFast ? S : s.sw;
-  // Buffer column k holds dy column ow_org + k.
-  const int ow_org = g.ustart / sw - g.ew;
+  // Buffer row j of a dy plane holds dy row oh_org + j; column k holds dy column ow_org + k.
+  const int oh_org = vb / sh - g.eh, ow_org = g.ustart / sw - g.ew;
   T* const xs = reinterpret_cast<T*>(dgrad_smem);
   float* const ws = reinterpret_cast<float*>(dgrad_smem + g.xs_bytes);
-  const T* __restrict__ dy = static_cast<const T*>(a.dy);
 
-  auto unit_of = [&](std::int64_t u) {
-    DgradUnit t;
-    int band = 0;
-    if (whole) {
-      t.p0 = u * g.np;
-    } else {
-      t.p0 = u / g.bands;
-      band = static_cast<int>(u - t.p0 * g.bands);
-    }
-    t.np = static_cast<int>(planes - t.p0 < g.np ? planes - t.p0 : g.np);
-    t.vb = g.vstart + band * nr;
-    t.oh_org = t.vb / sh - g.eh;
-    t.ia = whole ? 0 : max(0, t.oh_org);
-    const int ib = whole ? OH : min(OH, t.oh_org + g.rs);
-    t.rr = ib > t.ia ? ib - t.ia : 0;
-    return t;
+  // Whole planes: the np*M dy planes in one contiguous run. Bands: rows [ia, ib) of each of the M
+  // dy planes, one run per plane (none: a band wholly in padding rows). The first run's first round
+  // is in flight while the buffer is zeroed.
+  const T* __restrict__ dy = static_cast<const T*>(a.dy) + p0 * M * OH * OW;
+  const bool whole = g.bands == 1;
+  const int ia = whole ? 0 : max(0, oh_org), ib = whole ? OH : min(OH, oh_org + g.rs);
+  const int rr = ib > ia ? ib - ia : 0;
+  auto run_of = [&](int m) {
+    return whole ? DgradRun<T, THREADS, U>(xs, dy, np * M * OH * OW, OW, OH, 0, -oh_org, -ow_org, g.rs, pitch)
+                 : DgradRun<T, THREADS, U>(xs, dy + (std::int64_t{m} * OH + ia) * OW, rr * OW, OW, rr, m,
+                                           ia - oh_org, -ow_org, g.rs, pitch);
   };
-  // Whole planes: the np*M dy planes in one contiguous run. Bands: one run per dy plane m.
-  auto run_of = [&](const DgradUnit& t, int m) {
-    const T* p = dy + t.p0 * M * OH * OW;
-    return whole ? Run(xs, p, t.np * M * OH * OW, OW, OH, 0, -t.oh_org, -ow_org, g.rs, pitch)
-                 : Run(xs, p + (std::int64_t{m} * OH + t.ia) * OW, t.rr * OW, OW, t.rr, m, t.ia - t.oh_org, -ow_org,
-                       g.rs, pitch);
-  };
-  // Buffer plane o is dy channel ((p0 * M + o) mod OC): a block's planes may run on into the next image.
-  auto load_weights = [&](const DgradUnit& t) {
+  DgradRun<T, THREADS, U> first = run_of(0);
+  first.load(0);
+  {
+    const int n16 = (np * M * ps * static_cast<int>(sizeof(T)) + 15) / 16;
+    uint4* z = reinterpret_cast<uint4*>(dgrad_smem);
+    for (int i = tid; i < n16; i += THREADS) z[i] = make_uint4(0, 0, 0, 0);
+    // Buffer plane o is dy channel ((p0 * M + o) mod OC): a block's planes may run on into the
+    // next image.
     const T* __restrict__ w = static_cast<const T*>(a.w);
-    const int nw = t.np * M * g.kk4;
+    const int nw = np * M * g.kk4;
     const int OC = static_cast<int>(s.out_c());
-    const int oc0 = static_cast<int>(t.p0 % s.c) * M;
+    const int oc0 = static_cast<int>(p0 % s.c) * M;
     for (int i = tid; i < nw; i += THREADS) {
       const int o = i / g.kk4, k = i - o * g.kk4;
       int oc = oc0 + o;
       if (oc >= OC) oc %= OC;
       ws[i] = k < kk ? ldg_f(w + std::int64_t{oc} * kk + k) : 0.0f;
     }
-  };
-
-  // Items: (dx plane of the unit, row tile of TH padded rows, column tile of TW padded columns).
-  auto compute = [&](const DgradUnit& t) {
-    const int rg_n = nr / TH;
-    const int items = t.np * rg_n * g.cg;
-    const SmallDiv div_cg(g.cg), div_rg(rg_n);
-    T* __restrict__ dx = static_cast<T*>(a.dx);
-    for (int it = tid; it < items; it += THREADS) {
-      const int t1 = div_cg(it), cgi = it - t1 * g.cg;
-      const int pl = div_rg(t1), rg = t1 - pl * rg_n;
-      float acc[TH][TW];
-#pragma unroll
-      for (int r = 0; r < TH; ++r)
-#pragma unroll
-        for (int j = 0; j < TW; ++j) acc[r][j] = 0.0f;
-
-      for (int m = 0; m < M; ++m) {
-        const int o = pl * M + m;
-        const float* wk = ws + o * g.kk4;
-        const T* const xp = xs + o * ps;
-        if constexpr (Tr::kFast) {
-          float wr[(KH * KW + 3) / 4 * 4];
-          band_filter_regs<KH * KW>(wr, wk);
-          // Window row q is dy row (v0 / S - EH + q); it feeds tile row r through tap kh when
-          // kh*D = r + (EH - q)*S, and window column q feeds tile column j through tap kw when
-          // (j - kw*D) / S + EW = q with j - kw*D a multiple of S.
-          const T* base = xp + (rg * (TH / S)) * pitch + cgi * (TW / S);
-#pragma unroll
-          for (int q = 0; q < Tr::NT; ++q) {
-            float xw[Tr::NWIN];
-            band_window<T, Tr::NWIN, Tr::CB>(xw, base + q * pitch);
-#pragma unroll
-            for (int r = 0; r < TH; ++r) {
-              const int dkh = r + (Tr::EH - q) * S;
-              if (dkh < 0 || dkh % D != 0 || dkh / D >= KH) continue;
-              const int khi = dkh / D;
-#pragma unroll
-              for (int j = 0; j < TW; ++j)
-#pragma unroll
-                for (int kwi = 0; kwi < KW; ++kwi) {
-                  const int e = j - kwi * D;  // a multiple of S, or no tap
-                  if (e % S != 0) continue;
-                  const int c = e / S + Tr::EW;
-                  acc[r][j] = fmaf(wr[khi * KW + kwi], xw[c], acc[r][j]);
-                }
-            }
-          }
-        } else {
-          const int kw_n = s.kw;
-          const DgradAxis& ah = g.ah;
-          const DgradAxis& aw = g.aw;
-          int kw0[TW], ci0[TW];
-#pragma unroll
-          for (int j = 0; j < TW; ++j) kw0[j] = aw.first(cgi * TW + j + g.ew * sw, ci0[j]);
-#pragma unroll
-          for (int r = 0; r < TH; ++r) {
-            // Padded row relative to the buffer's origin row (oh_org * sh): never negative.
-            int ri;
-            for (int khi = ah.first(rg * TH + r + g.eh * sh, ri); khi < ah.k; khi += ah.step, ri -= ah.dec) {
-              const T* row = xp + ri * pitch;
-              const float* wrow = wk + khi * kw_n;
-#pragma unroll
-              for (int j = 0; j < TW; ++j) {
-                int ci = ci0[j];
-                for (int kwi = kw0[j]; kwi < kw_n; kwi += aw.step, ci -= aw.dec)
-                  acc[r][j] = fmaf(wrow[kwi], to_float(row[ci]), acc[r][j]);
-              }
-            }
-          }
-        }
-      }
-
-      // Tile row r is dx row vb + rg*TH + r - ph; tile column j is dx column ustart + cgi*TW + j - pw.
-      T* const xo = dx + (t.p0 + pl) * H * W;
-      const int iw0 = g.ustart + cgi * TW - s.pw;
-#pragma unroll
-      for (int r = 0; r < TH; ++r) {
-        const int ih = t.vb + rg * TH + r - s.ph;
-        if (ih < 0 || ih >= H) continue;
-        T* const row = xo + std::int64_t{ih} * W;
-        if (iw0 >= 0) {
-          band_store<T, TW>(row, acc[r], iw0, W);
-        } else {
-#pragma unroll
-          for (int j = 0; j < TW; ++j)
-            if (iw0 + j >= 0 && iw0 + j < W) row[iw0 + j] = from_float<T>(acc[r][j]);
-        }
-      }
-    }
-  };
-
-  // The first unit's first round is in flight while the buffer is zeroed; rounds stay in `pre`
-  // between units.
-  const std::int64_t u0 = PIPE ? std::int64_t{blockIdx.x} * g.chain : std::int64_t{blockIdx.x};
-  const std::int64_t u1 = PIPE ? min(g.units, u0 + g.chain) : u0 + 1;
-  DgradUnit cur = unit_of(u0);
-  Vec16 pre[U];
-  {
-    Run r = run_of(cur, 0);
-    r.load(0);
-#pragma unroll
-    for (int k = 0; k < U; ++k) pre[k] = r.buf[k];
-    const int n16 = (g.np * M * ps * static_cast<int>(sizeof(T)) + 15) / 16;
-    uint4* z = reinterpret_cast<uint4*>(dgrad_smem);
-    for (int i = tid; i < n16; i += THREADS) z[i] = make_uint4(0, 0, 0, 0);
-    load_weights(cur);
   }
   __syncthreads();  // zeros land before data
-  for (std::int64_t u = u0;;) {
-    {
-      Run r = run_of(cur, 0);
+  first.finish();
+  for (int m = 1; m < (whole ? 1 : M); ++m) {
+    DgradRun<T, THREADS, U> r = run_of(m);
+    r.load(0);
+    r.finish();
+  }
+  __syncthreads();
+
+  // Items: (dx plane of the block, row tile of TH padded rows, column tile of TW padded columns).
+  const int rg_n = nr / TH;
+  const int items = np * rg_n * g.cg;
+  const SmallDiv div_cg(g.cg), div_rg(rg_n);
+  T* __restrict__ dx = static_cast<T*>(a.dx);
+  for (int it = tid; it < items; it += THREADS) {
+    const int t1 = div_cg(it), cgi = it - t1 * g.cg;
+    const int pl = div_rg(t1), rg = t1 - pl * rg_n;
+    float acc[TH][TW];
 #pragma unroll
-      for (int k = 0; k < U; ++k) r.buf[k] = pre[k];
-      r.finish();
-    }
-    for (int m = 1; m < (whole ? 1 : M); ++m) {
-      Run r = run_of(cur, m);
-      r.load(0);
-      r.finish();
-    }
-    __syncthreads();
-    const bool more = PIPE && u + 1 < u1;
-    DgradUnit nxt{};
-    if (more) {
-      nxt = unit_of(u + 1);
-      Run r = run_of(nxt, 0);
-      r.load(0);
+    for (int r = 0; r < TH; ++r)
 #pragma unroll
-      for (int k = 0; k < U; ++k) pre[k] = r.buf[k];
-    }
-    compute(cur);
-    if (!more) break;
-    __syncthreads();  // the buffer is free
-    // The next unit writes the same cells (whole planes: the same layout; bands: rows it reads),
-    // except a band's rows outside the plane, which must read as zero again.
-    if (nxt.p0 != cur.p0) load_weights(nxt);
-    if (!whole) {
-      const int jlo = nxt.ia - nxt.oh_org, jhi = jlo + nxt.rr, rv = pitch / V;
-      const int zr = jlo + (g.rs - jhi), n16 = M * zr * rv;
-      for (int i = tid; i < n16; i += THREADS) {
-        const int m = i / (zr * rv), rest = i - m * zr * rv, jj = rest / rv, c = rest - jj * rv;
-        const int j = jj < jlo ? jj : jhi + (jj - jlo);
-        *reinterpret_cast<uint4*>(xs + m * ps + j * pitch + c * V) = make_uint4(0, 0, 0, 0);
+      for (int j = 0; j < TW; ++j) acc[r][j] = 0.0f;
+
+    for (int m = 0; m < M; ++m) {
+      const int o = pl * M + m;
+      const float* wk = ws + o * g.kk4;
+      const T* const xp = xs + o * ps;
+      if constexpr (Tr::kFast) {
+        float wr[(KH * KW + 3) / 4 * 4];
+        band_filter_regs<KH * KW>(wr, wk);
+        // Window row t is dy row (v0 / S - EH + t); it feeds tile row r through tap kh when
+        // kh*D = r + (EH - t)*S, and window column q feeds tile column j through tap kw when
+        // (j - kw*D) / S + EW = q with j - kw*D a multiple of S.
+        const T* base = xp + (rg * (TH / S)) * pitch + cgi * (TW / S);
+#pragma unroll
+        for (int t = 0; t < Tr::NT; ++t) {
+          float xw[Tr::NWIN];
+          band_window<T, Tr::NWIN, Tr::CB>(xw, base + t * pitch);
+#pragma unroll
+          for (int r = 0; r < TH; ++r) {
+            const int dkh = r + (Tr::EH - t) * S;
+            if (dkh < 0 || dkh % D != 0 || dkh / D >= KH) continue;
+            const int khi = dkh / D;
+#pragma unroll
+            for (int j = 0; j < TW; ++j)
+#pragma unroll
+              for (int kwi = 0; kwi < KW; ++kwi) {
+                const int e = j - kwi * D;  // a multiple of S, or no tap
+                if (e % S != 0) continue;
+                const int q = e / S + Tr::EW;
+                acc[r][j] = fmaf(wr[khi * KW + kwi], xw[q], acc[r][j]);
+              }
+          }
+        }
+      } else {
+        const int kw_n = s.kw;
+        const DgradAxis& ah = g.ah;
+        const DgradAxis& aw = g.aw;
+        int kw0[TW], ci0[TW];
+#pragma unroll
+        for (int j = 0; j < TW; ++j) kw0[j] = aw.first(cgi * TW + j + g.ew * sw, ci0[j]);
+#pragma unroll
+        for (int r = 0; r < TH; ++r) {
+          // Padded row relative to the buffer's origin row (oh_org * sh): never negative.
+          int ri;
+          for (int khi = ah.first(rg * TH + r + g.eh * sh, ri); khi < ah.k; khi += ah.step, ri -= ah.dec) {
+            const T* row = xp + ri * pitch;
+            const float* wrow = wk + khi * kw_n;
+#pragma unroll
+            for (int j = 0; j < TW; ++j) {
+              int ci = ci0[j];
+              for (int kwi = kw0[j]; kwi < kw_n; kwi += aw.step, ci -= aw.dec)
+                acc[r][j] = fmaf(wrow[kwi], to_float(row[ci]), acc[r][j]);
+            }
+          }
+        }
       }
     }
-    cur = nxt;
-    ++u;
+
+    // Tile row r is dx row vb + rg*TH + r - ph; tile column j is dx column ustart + cgi*TW + j - pw.
+    T* const xo = dx + (p0 + pl) * H * W;
+    const int iw0 = g.ustart + cgi * TW - s.pw;
+#pragma unroll
+    for (int r = 0; r < TH; ++r) {
+      const int ih = vb + rg * TH + r - s.ph;
+      if (ih < 0 || ih >= H) continue;
+      T* const row = xo + std::int64_t{ih} * W;
+      if (iw0 >= 0) {
+        band_store<T, TW>(row, acc[r], iw0, W);
+      } else {
+#pragma unroll
+        for (int j = 0; j < TW; ++j)
+          if (iw0 + j >= 0 && iw0 + j < W) row[iw0 + j] = from_float<T>(acc[r][j]);
+      }
+    }
   }
 }
 
@@ -510,18 +417,11 @@ struct Dgrad {
   }
   static LaunchConfig config(const ConvShape& s) {
     const DgradGeom g = Tr::geom(s);
-    return block_launch(g.blocks, P.threads, g.smem_bytes);
+    return block_launch(g.units, P.threads, g.smem_bytes);
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    const DgradGeom g = Tr::geom(a.s);
-    constexpr int E = P.target_k * 1024;
-    if constexpr (Tr::kFast) {
-      if (g.chain > 1) {
-        launch_kernel(dgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, E, true>, c, st, a, g);
-        return;
-      }
-    }
-    launch_kernel(dgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, E, false>, c, st, a, g);
+    launch_kernel(dgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.target_k * 1024>, c,
+                  st, a, Tr::geom(a.s));
   }
 };
 

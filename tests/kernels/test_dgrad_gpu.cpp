@@ -3,8 +3,7 @@
 // halo rows and several column tiles, rows so wide that a band is one row group, padding larger
 // than the filter, odd padding with unaligned widths; NHWC channel counts with and without vector
 // tails, several channel blocks, multiplier 2, padding larger than the filter. Fixed tiles take
-// their own filter and stride; run-time tiles take uneven strides (3 and 2) and dilation. Problems of
-// many bands run the fixed tiles' pipelined kernel (several bands per block).
+// their own filter and stride; run-time tiles take uneven strides (3 and 2) and dilation.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -81,9 +80,6 @@ TEST(PathsOf, dgrad) {
       {"one-row-group bands", 1, 1, 20, 1500, 1, 0},
       {"padding larger than the filter", 1, 2, 30, 37, 1, 3},
       {"unaligned width 250", 1, 3, 33, 250, 1, 0},
-      // Over 8192 bands: fixed tiles chain bands per block (pipelined), across planes and plane edges.
-      {"chained bands, m2", 1, 40, 1030, 1000, 2, 0},
-      {"chained bands of whole rounds", 4, 64, 250, 510, 1, 1},
   };
   EXPECT_GT(check_family("dgrad", cases, std::size(cases)), 0);
 }
