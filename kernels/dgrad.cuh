@@ -431,9 +431,10 @@ struct Dgrad {
 inline constexpr KSize kDgradSizesS1[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
 inline constexpr KSize kDgradSizesS2[] = {{3, 3}, {5, 5}, {7, 7}};
 inline constexpr KSize kDgradSizesD2[] = {{3, 3}};
-constexpr std::array<BandTile, 2> dgrad_tiles_s1(int tw) {
+constexpr std::array<BandTile, 3> dgrad_tiles_s1(int tw) {
   return {{{.stride = 1, .dilation = 1, .th = 2, .tw = tw, .threads = 256, .target_k = 4},
-           {.stride = 1, .dilation = 1, .th = 4, .tw = tw, .threads = 256, .target_k = 8}}};
+           {.stride = 1, .dilation = 1, .th = 4, .tw = tw, .threads = 256, .target_k = 8},
+           {.stride = 1, .dilation = 1, .th = 4, .tw = tw, .threads = 256, .target_k = 16}}};
 }
 constexpr std::array<BandTile, 1> dgrad_tiles_s2(int tw) {
   return {{{.stride = 2, .dilation = 1, .th = 2, .tw = tw, .threads = 256, .target_k = 4}}};
