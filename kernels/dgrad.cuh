@@ -193,7 +193,23 @@ struct DgradRun {
       const int j = r + j0, col = c + c0;
       if (c + V <= OW && j >= 0 && j < rs && col >= 0 && col + V <= pitch) {
         store16_at(xs + (pl0 + pl) * rs * pitch + j * pitch + col, buf[k].u);
-      } else {  // walk the elements across row (and plane) ends
+      } else if (OW >= V) {
+        // Across at most one row end: elements [0, n1) end row r, the rest start the next row (of
+        // the next plane after the run's last row), element by element with the buffer's bounds.
+        const int n1 = min(V, OW - c);
+        int r2 = r + 1, pl2 = pl;
+        if (r2 == rr) r2 = 0, ++pl2;
+        const int j2 = r2 + j0;
+        const bool in1 = j >= 0 && j < rs, in2 = j2 >= 0 && j2 < rs;
+        T* const a1 = xs + (pl0 + pl) * rs * pitch + j * pitch + col;
+        T* const a2 = xs + (pl0 + pl2) * rs * pitch + j2 * pitch + c0 - n1;
+#pragma unroll
+        for (int i = 0; i < V; ++i) {
+          const bool first = i < n1;
+          const int ci = first ? col + i : c0 + i - n1;
+          if ((first ? in1 : in2) && ci >= 0 && ci < pitch) (first ? a1 : a2)[i] = vec_elem<T>(buf[k], i);
+        }
+      } else {  // rows shorter than a vector: walk the elements across row (and plane) ends
 #pragma unroll
         for (int i = 0; i < V; ++i) {
           const int ji = r + j0, ci = c + c0;
@@ -431,10 +447,16 @@ struct Dgrad {
 inline constexpr KSize kDgradSizesS1[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
 inline constexpr KSize kDgradSizesS2[] = {{3, 3}, {5, 5}, {7, 7}};
 inline constexpr KSize kDgradSizesD2[] = {{3, 3}};
-constexpr std::array<BandTile, 3> dgrad_tiles_s1(int tw) {
+constexpr std::array<BandTile, 2> dgrad_tiles_s1(int tw) {
   return {{{.stride = 1, .dilation = 1, .th = 2, .tw = tw, .threads = 256, .target_k = 4},
-           {.stride = 1, .dilation = 1, .th = 4, .tw = tw, .threads = 256, .target_k = 8},
-           {.stride = 1, .dilation = 1, .th = 4, .tw = tw, .threads = 256, .target_k = 16}}};
+           {.stride = 1, .dilation = 1, .th = 4, .tw = tw, .threads = 256, .target_k = 8}}};
+}
+// 16-bit types also take blocks of twice and four times the buffer: a block's fixed work (geometry,
+// zeroing, weights) was a quarter of KB82's instructions at 8K elements.
+constexpr std::array<BandTile, 4> dgrad_tiles_s1_x16() {
+  const auto t = dgrad_tiles_s1(8);
+  return {{t[0], t[1], {.stride = 1, .dilation = 1, .th = 4, .tw = 8, .threads = 256, .target_k = 16},
+           {.stride = 1, .dilation = 1, .th = 4, .tw = 8, .threads = 256, .target_k = 32}}};
 }
 constexpr std::array<BandTile, 1> dgrad_tiles_s2(int tw) {
   return {{{.stride = 2, .dilation = 1, .th = 2, .tw = tw, .threads = 256, .target_k = 4}}};
@@ -446,7 +468,8 @@ constexpr std::array<BandTile, 2> dgrad_tiles_any(int tw) {
   return {{{.stride = 0, .dilation = 0, .th = 1, .tw = tw, .threads = 256, .target_k = 4},
            {.stride = 0, .dilation = 0, .th = 1, .tw = 1, .threads = 128, .target_k = 2}}};
 }
-inline constexpr auto kDgradS1F32 = dgrad_tiles_s1(4), kDgradS1x16 = dgrad_tiles_s1(8);
+inline constexpr auto kDgradS1F32 = dgrad_tiles_s1(4);
+inline constexpr auto kDgradS1x16 = dgrad_tiles_s1_x16();
 inline constexpr auto kDgradS2F32 = dgrad_tiles_s2(4), kDgradS2x16 = dgrad_tiles_s2(8);
 inline constexpr auto kDgradD2F32 = dgrad_tiles_d2(4), kDgradD2x16 = dgrad_tiles_d2(8);
 inline constexpr auto kDgradAnyF32 = dgrad_tiles_any(4), kDgradAnyx16 = dgrad_tiles_any(8);
