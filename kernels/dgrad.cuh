@@ -193,23 +193,7 @@ struct DgradRun {
       const int j = r + j0, col = c + c0;
       if (c + V <= OW && j >= 0 && j < rs && col >= 0 && col + V <= pitch) {
         store16_at(xs + (pl0 + pl) * rs * pitch + j * pitch + col, buf[k].u);
-      } else if (OW >= V) {
-        // Across at most one row end: elements [0, n1) end row r, the rest start the next row (of
-        // the next plane after the run's last row), element by element with the buffer's bounds.
-        const int n1 = min(V, OW - c);
-        int r2 = r + 1, pl2 = pl;
-        if (r2 == rr) r2 = 0, ++pl2;
-        const int j2 = r2 + j0;
-        const bool in1 = j >= 0 && j < rs, in2 = j2 >= 0 && j2 < rs;
-        T* const a1 = xs + (pl0 + pl) * rs * pitch + j * pitch + col;
-        T* const a2 = xs + (pl0 + pl2) * rs * pitch + j2 * pitch + c0 - n1;
-#pragma unroll
-        for (int i = 0; i < V; ++i) {
-          const bool first = i < n1;
-          const int ci = first ? col + i : c0 + i - n1;
-          if ((first ? in1 : in2) && ci >= 0 && ci < pitch) (first ? a1 : a2)[i] = vec_elem<T>(buf[k], i);
-        }
-      } else {  // rows shorter than a vector: walk the elements across row (and plane) ends
+      } else {  // walk the elements across row (and plane) ends
 #pragma unroll
         for (int i = 0; i < V; ++i) {
           const int ji = r + j0, ci = c + c0;
@@ -451,8 +435,9 @@ constexpr std::array<BandTile, 2> dgrad_tiles_s1(int tw) {
   return {{{.stride = 1, .dilation = 1, .th = 2, .tw = tw, .threads = 256, .target_k = 4},
            {.stride = 1, .dilation = 1, .th = 4, .tw = tw, .threads = 256, .target_k = 8}}};
 }
-// 16-bit types also take blocks of twice and four times the buffer: a block's fixed work (geometry,
-// zeroing, weights) was a quarter of KB82's instructions at 8K elements.
+// 16-bit types also take blocks of twice and four times the buffer: at 8K elements a block's fixed
+// work (geometry, zeroing, weights; measured with ncu on an H200) was a quarter of KB82's
+// instructions. e16k wins KB82-84 in f16 and bf16, e32k ConvNeXt's 7x7 layer at batch 32.
 constexpr std::array<BandTile, 4> dgrad_tiles_s1_x16() {
   const auto t = dgrad_tiles_s1(8);
   return {{t[0], t[1], {.stride = 1, .dilation = 1, .th = 4, .tw = 8, .threads = 256, .target_k = 16},
