@@ -12,7 +12,8 @@
 //     KH*KW (+1 bias) partials per channel into the workspace: [blocks per channel][OC][P].
 //     Where widths and padding are even and the tensors aligned, two adjacent columns load as one
 //     8-byte (f32) or 4-byte (16-bit) pair: half the load instructions, which is what bounds this
-//     kernel (f16 took as long as f32 before). Item indices split by multiply and shift, in 32 bits.
+//     kernel (f16 took as long as f32 before); 16-bit x rows whose width and padding are multiples
+//     of 4 load four columns as one 8-byte quad. Item indices split by multiply and shift, in 32 bits.
 //  2. wgrad_reduce_kernel sums the workspace's rows column by column in a fixed order into dw and db.
 // KH x KW, stride S and dilation D are compile-time on the fast path; KSize{} serves every size,
 // stride, dilation and padding at run time: one output per item, TG taps per block (grid.y walks the
@@ -150,25 +151,49 @@ __device__ __forceinline__ float2 ldg_pair(const __nv_bfloat16* p) {
   return __bfloat1622float2(__ldg(reinterpret_cast<const __nv_bfloat162*>(p)));
 }
 
-// p[0] and p[1] when `in` (zeros otherwise), as a pair load (PAIR) or two element loads.
-template <bool PAIR, class T>
-__device__ __forceinline__ void ldg_two(float& v0, float& v1, const T* p, bool in, bool in1) {
-  if constexpr (PAIR) {
-    const float2 v = in ? ldg_pair(p) : make_float2(0.0f, 0.0f);
-    v0 = v.x, v1 = v.y;
+// Four adjacent 16-bit elements as floats, from one 8-byte load of an aligned quad.
+__device__ __forceinline__ void cvt_quad(float (&v)[4], uint2 u, const __half*) {
+  const float2 a = __half22float2(*reinterpret_cast<const __half2*>(&u.x));
+  const float2 b = __half22float2(*reinterpret_cast<const __half2*>(&u.y));
+  v[0] = a.x, v[1] = a.y, v[2] = b.x, v[3] = b.y;
+}
+__device__ __forceinline__ void cvt_quad(float (&v)[4], uint2 u, const __nv_bfloat16*) {
+  const float2 a = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&u.x));
+  const float2 b = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&u.y));
+  v[0] = a.x, v[1] = a.y, v[2] = b.x, v[3] = b.y;
+}
+
+// p[0 .. G) into v[0 .. G) (zeros outside the row). G = 4: one 8-byte load of an aligned 16-bit quad
+// that lies wholly inside (`in`) or outside its row; G = 2: the same for a pair (8-byte f32, 4-byte
+// 16-bit); G = 1: a pair's two elements loaded one by one (`in`, `in1`).
+template <int G, class T>
+__device__ __forceinline__ void ldg_group(float* v, const T* p, bool in, bool in1) {
+  if constexpr (G == 4) {
+    float q[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+    if (in) cvt_quad(q, __ldg(reinterpret_cast<const uint2*>(p)), p);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) v[i] = q[i];
+  } else if constexpr (G == 2) {
+    const float2 u = in ? ldg_pair(p) : make_float2(0.0f, 0.0f);
+    v[0] = u.x, v[1] = u.y;
   } else {
-    v0 = in ? ldg_f(p) : 0.0f;
-    v1 = in1 ? ldg_f(p + 1) : 0.0f;
+    v[0] = in ? ldg_f(p) : 0.0f;
+    v[1] = in1 ? ldg_f(p + 1) : 0.0f;
   }
 }
 
-// PAIR: rows, padding and tensors are such that every even column starts an aligned pair that lies
-// wholly inside or wholly outside its row (even widths and padding, aligned tensors).
-template <class T, int KH, int KW, int S, int D, int R, int TW, int THREADS, int MINB, bool PAIR>
+// G (1, 2, 4): columns per load, see ldg_group. G = 2: every even column starts an aligned pair
+// wholly inside or outside its row (even widths and padding, aligned tensors); G = 4: the same,
+// and x's rows take quads of 16-bit elements (x's width and the padding multiples of 4, x 8-byte
+// aligned; dy keeps pairs: KernelBench's output widths, 510 and 250, are not multiples of 4).
+template <class T, int KH, int KW, int S, int D, int R, int TW, int THREADS, int MINB, int G>
 __global__ void __launch_bounds__(THREADS, MINB) wgrad_kernel(ConvArgs a, WgradGeom g) {
   constexpr int KK = KH * KW;
   constexpr int RH = (R - 1) * S + (KH - 1) * D + 1;   // input rows of an item
   constexpr int WIN = (TW - 1) * S + (KW - 1) * D + 1;  // input columns of an item
+  constexpr int STEP = G == 4 ? 4 : 2;                  // x columns per load (two loads when G = 1)
+  constexpr int GD = G == 4 ? 2 : G;                    // dy's group
+  static_assert(TW % STEP == 0, "items are whole groups wide");
   const ConvShape& s = a.s;
   const std::int64_t OC = s.out_c(), OH = s.out_h(), OW = s.out_w(), H = s.h, W = s.w;
   const std::int64_t oc = blockIdx.x / g.bpc, blk = blockIdx.x % g.bpc;
@@ -188,8 +213,7 @@ __global__ void __launch_bounds__(THREADS, MINB) wgrad_kernel(ConvArgs a, WgradG
     for (int t = 0; t < R; ++t)
 #pragma unroll
       for (int j = 0; j < TW; j += 2) {
-        ldg_two<PAIR>(d[t][j], d[t][j + 1], dp + t * OWi + j, oh0 + t < OHi && ow0 + j < OWi,
-                      oh0 + t < OHi && ow0 + j + 1 < OWi);
+        ldg_group<GD>(&d[t][j], dp + t * OWi + j, oh0 + t < OHi && ow0 + j < OWi, oh0 + t < OHi && ow0 + j + 1 < OWi);
         acc[KK] += d[t][j] + d[t][j + 1];
       }
     const int ih0 = oh0 * S - s.ph, iw0 = ow0 * S - s.pw;
@@ -199,11 +223,11 @@ __global__ void __launch_bounds__(THREADS, MINB) wgrad_kernel(ConvArgs a, WgradG
       const int ih = ih0 + r;
       const bool row_in = ih >= 0 && ih < Hi;
       const T* row = xp + (row_in ? ih : 0) * Wi;
-      float xw[WIN + 1];
+      float xw[(WIN + STEP - 1) / STEP * STEP];
 #pragma unroll
-      for (int q = 0; q < WIN; q += 2) {
+      for (int q = 0; q < WIN; q += STEP) {
         const int iw = iw0 + q;
-        ldg_two<PAIR>(xw[q], xw[q + 1], row + iw, row_in && iw >= 0 && iw < Wi, row_in && iw + 1 >= 0 && iw + 1 < Wi);
+        ldg_group<G>(&xw[q], row + iw, row_in && iw >= 0 && iw < Wi, row_in && iw + 1 >= 0 && iw + 1 < Wi);
       }
 #pragma unroll
       for (int t = 0; t < R; ++t) {
@@ -345,12 +369,20 @@ struct Wgrad {
     const ConvShape& s = a.s;
     const WgradGeom g = geom(s);
     if constexpr (kFixed) {
-      auto al = [](const void* q) { return reinterpret_cast<std::uintptr_t>(q) % (2 * sizeof(T)) == 0; };
-      const bool pair = s.w % 2 == 0 && s.out_w() % 2 == 0 && s.pw % 2 == 0 && al(a.x) && al(a.dy);
+      // Columns per load: the widest group that widths, padding and the tensors' alignment allow.
+      auto al = [](const void* q, int n) { return reinterpret_cast<std::uintptr_t>(q) % (n * sizeof(T)) == 0; };
+      const bool pair = s.w % 2 == 0 && s.out_w() % 2 == 0 && s.pw % 2 == 0 && al(a.x, 2) && al(a.dy, 2);
+      if constexpr (sizeof(T) == 2 && P.tw % 4 == 0) {
+        if (pair && s.w % 4 == 0 && s.pw % 4 == 0 && al(a.x, 4)) {
+          launch_kernel(wgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.r, P.tw, P.threads, P.minb, 4>, c, st, a, g);
+          launch_wgrad_reduce<T>(a, g.bpc, wgrad_cols(s, false), st);
+          return;
+        }
+      }
       if (pair)
-        launch_kernel(wgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.r, P.tw, P.threads, P.minb, true>, c, st, a, g);
+        launch_kernel(wgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.r, P.tw, P.threads, P.minb, 2>, c, st, a, g);
       else
-        launch_kernel(wgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.r, P.tw, P.threads, P.minb, false>, c, st, a, g);
+        launch_kernel(wgrad_kernel<T, K.kh, K.kw, P.stride, P.dilation, P.r, P.tw, P.threads, P.minb, 1>, c, st, a, g);
     } else {
       launch_kernel(wgrad_any_kernel<T, P.tg, P.threads>, c, st, a, g);
     }

@@ -291,35 +291,38 @@ TEST(WgradDeterminism, TwoRunsGiveTheSameBytes) {
   for (const Operation* op : registry()) {
     const KernelDesc& d = op->desc();
     if (d.pass != Pass::wgrad) continue;
-    Problem p;
-    p.pass = Pass::wgrad;
-    p.dtype = d.dtype;
-    p.layout = d.layout;
-    p.kh = d.param("kh") ? d.param("kh") : 3;
-    p.kw = d.param("kw") ? d.param("kw") : 5;
-    p.sh = p.sw = d.param("stride") ? d.param("stride") : 2;
-    p.dh = p.dw = d.param("dilation") ? d.param("dilation") : 1;
-    p.n = 4;
-    p.c = 24;
-    p.h = 66;
-    p.w = 70;
-    p.ph = p.kh / 2;
-    p.pw = p.kw / 2;
-    p.bias = true;
-    ASSERT_TRUE(op->supports(p, lim)) << d.name << ": " << op->supports(p, lim).reason;
-    ProblemBuffers buf = ProblemBuffers::allocate(p);
-    buf.fill_inputs(91, st);
-    Verifier v(buf, st);
-    std::vector<float> runs[2];
-    for (int run = 0; run < 2; ++run) {
-      const VerifyResult r = v.check(*op);  // reserves the workspace, poisons the result, runs
-      EXPECT_TRUE(r.ok) << d.name << " run " << run << ": " << r.reason;
-      runs[run] = download_result(buf.args(), st);
-      DWT_CUDA_CHECK(cudaMemsetAsync(buf.workspace.get(), run == 0 ? 0x5a : 0, buf.workspace.bytes(), st));
+    // Shape 1: x rows of whole quads (width 72, no column padding): the fixed 16-bit tiles' quad loads.
+    for (int shape = 0; shape < 2; ++shape) {
+      Problem p;
+      p.pass = Pass::wgrad;
+      p.dtype = d.dtype;
+      p.layout = d.layout;
+      p.kh = d.param("kh") ? d.param("kh") : 3;
+      p.kw = d.param("kw") ? d.param("kw") : 5;
+      p.sh = p.sw = d.param("stride") ? d.param("stride") : 2;
+      p.dh = p.dw = d.param("dilation") ? d.param("dilation") : 1;
+      p.n = 4;
+      p.c = 24;
+      p.h = 66;
+      p.w = shape == 0 ? 70 : 72;
+      p.ph = p.kh / 2;
+      p.pw = shape == 0 ? p.kw / 2 : 0;
+      p.bias = true;
+      ASSERT_TRUE(op->supports(p, lim)) << d.name << ": " << op->supports(p, lim).reason;
+      ProblemBuffers buf = ProblemBuffers::allocate(p);
+      buf.fill_inputs(91, st);
+      Verifier v(buf, st);
+      std::vector<float> runs[2];
+      for (int run = 0; run < 2; ++run) {
+        const VerifyResult r = v.check(*op);  // reserves the workspace, poisons the result, runs
+        EXPECT_TRUE(r.ok) << d.name << " run " << run << ": " << r.reason;
+        runs[run] = download_result(buf.args(), st);
+        DWT_CUDA_CHECK(cudaMemsetAsync(buf.workspace.get(), run == 0 ? 0x5a : 0, buf.workspace.bytes(), st));
+      }
+      ASSERT_EQ(runs[0].size(), static_cast<std::size_t>(p.result_elems()));
+      EXPECT_EQ(std::memcmp(runs[0].data(), runs[1].data(), runs[0].size() * sizeof(float)), 0) << d.name;
+      ++checked;
     }
-    ASSERT_EQ(runs[0].size(), static_cast<std::size_t>(p.result_elems()));
-    EXPECT_EQ(std::memcmp(runs[0].data(), runs[1].data(), runs[0].size() * sizeof(float)), 0) << d.name;
-    ++checked;
   }
   EXPECT_GT(checked, 0);
   DWT_CUDA_CHECK(cudaStreamDestroy(st));
