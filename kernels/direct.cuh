@@ -11,7 +11,17 @@
 // common) or run time (S = D = 0, TH = 1: one load per output and tap, repeats served by L1).
 // KSize{} (run-time filter size) loops over the taps.
 // Threads cover output rows' column groups first, so a warp reads and writes contiguous runs of a row.
+//
+// On the compile-time path a thread reads each input row's window (and its filter) as the aligned
+// 16-byte vectors that cover it, whatever the window's alignment, and shifts the elements into place
+// in registers (two selects per word and a byte permute for 16-bit types): ceil((WIN + V - 1) / V)
+// loads per row instead of WIN, V = 16 / sizeof(T). Small layers are bound by load instructions, not
+// bytes, most of all in 16-bit types, where a scalar load moves 2 bytes. A vector may cover elements
+// of the neighbouring rows or planes (masked to zero like padding); a thread whose vectors could reach
+// past either end of the tensor (the first and last rows of the tensor) loads element by element.
 #pragma once
+
+#include <type_traits>
 
 #include "band.cuh"
 #include "fast_div.hpp"
@@ -26,6 +36,7 @@ struct DirectGeom {
   FastDiv by_groups, by_rows, by_oc, by_m;
   int kh, kw, sh, sw, ph, pw, dh, dw;
   int items;  // planes * row_tiles * groups: one per thread
+  std::int64_t x_elems;  // input tensor elements: the extent vector reads stay inside
 };
 
 inline DirectGeom direct_geom(const ConvShape& s, int tw, int th) {
@@ -44,12 +55,115 @@ inline DirectGeom direct_geom(const ConvShape& s, int tw, int th) {
   g.by_m = FastDiv(static_cast<unsigned>(g.M));
   g.kh = s.kh, g.kw = s.kw, g.sh = s.sh, g.sw = s.sw, g.ph = s.ph, g.pw = s.pw, g.dh = s.dh, g.dw = s.dw;
   g.items = static_cast<int>(s.n * s.out_c() * g.row_tiles * g.groups);
+  g.x_elems = s.input_elems();
   return g;
 }
 
 // Items (threads) a problem needs with TH x TW outputs per thread, in 64 bits.
 inline std::int64_t direct_items(const ConvShape& s, int tw, int th) {
   return s.n * s.out_c() * ((s.out_h() + th - 1) / th) * ((s.out_w() + tw - 1) / tw);
+}
+
+// Windows of N consecutive elements read as the aligned 16-byte vectors that cover them.
+template <class T, int N>
+struct DirectVec {
+  static constexpr int V = 16 / static_cast<int>(sizeof(T));  // elements per vector
+  static constexpr int NV = (N + 2 * V - 2) / V;               // vectors covering N elements at any alignment
+};
+
+// Position of element pointer p within its 16-byte vector, in elements.
+template <class T>
+__device__ __forceinline__ int direct_elem_phase(const T* p) {
+  return static_cast<int>(reinterpret_cast<std::uintptr_t>(p) / sizeof(T)) & (DirectVec<T, 1>::V - 1);
+}
+
+// The NV vectors from p (16-byte aligned), read-only cached.
+template <class T, int NV>
+__device__ __forceinline__ void direct_vec_load(uint4 (&u)[NV], const T* p) {
+#pragma unroll
+  for (int k = 0; k < NV; ++k) u[k] = __ldg(reinterpret_cast<const uint4*>(p) + k);
+}
+
+// x[j] = element j + a of the vectors u (0 <= a < V), as floats: the words shifted by whole words in
+// two select steps, then (16-bit types) by half a word with one byte permute per word.
+template <class T, int N, int NV>
+__device__ __forceinline__ void direct_vec_extract(float (&x)[N], const uint4 (&u)[NV], int a) {
+  constexpr int NW = 4 * NV;
+  unsigned w[NW];
+#pragma unroll
+  for (int k = 0; k < NV; ++k) w[4 * k] = u[k].x, w[4 * k + 1] = u[k].y, w[4 * k + 2] = u[k].z, w[4 * k + 3] = u[k].w;
+  const int sw = a * static_cast<int>(sizeof(T)) / 4;  // whole words, 0..3
+  unsigned s2[NW];
+#pragma unroll
+  for (int m = 0; m < NW; ++m) s2[m] = (sw & 2) ? w[m + 2 < NW ? m + 2 : m] : w[m];
+#pragma unroll
+  for (int m = 0; m < NW; ++m) w[m] = (sw & 1) ? s2[m + 1 < NW ? m + 1 : m] : s2[m];
+  if constexpr (sizeof(T) == 4) {
+#pragma unroll
+    for (int j = 0; j < N; ++j) x[j] = __uint_as_float(w[j]);
+  } else {
+    const unsigned sel = (a & 1) ? 0x5432u : 0x3210u;
+#pragma unroll
+    for (int i = 0; i < (N + 1) / 2; ++i) {
+      const unsigned h = __byte_perm(w[i], w[i + 1 < NW ? i + 1 : i], sel);
+      if constexpr (std::is_same_v<T, __half>) {
+        x[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(h & 0xffffu)));
+        if (2 * i + 1 < N) x[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(h >> 16)));
+      } else {
+        x[2 * i] = __uint_as_float(h << 16);
+        if (2 * i + 1 < N) x[2 * i + 1] = __uint_as_float(h & 0xffff0000u);
+      }
+    }
+  }
+}
+
+// The N elements from p (any alignment) as floats: through vectors when `vec` (the caller has checked
+// that [p - V, p + NV * V) lies inside the tensor), else element by element.
+template <class T, int N>
+__device__ __forceinline__ void direct_window(float (&x)[N], const T* p, bool vec) {
+  using Vw = DirectVec<T, N>;
+  if (vec) {
+    const int a = direct_elem_phase(p);
+    uint4 u[Vw::NV];
+    direct_vec_load<T, Vw::NV>(u, p - a);
+    direct_vec_extract<T, N, Vw::NV>(x, u, a);
+  } else {
+#pragma unroll
+    for (int j = 0; j < N; ++j) x[j] = ldg_f(p + j);
+  }
+}
+
+// out[ow0 + j] = acc[j] for the columns inside the row: whole tiles in the widest pieces (PB bytes,
+// at most the tile's own chunk) their address allows, element stores otherwise.
+template <class T, int TW, int PB>
+__device__ __forceinline__ void direct_store_pieces(T* __restrict__ p, const float (&acc)[TW]) {
+  constexpr int PE = PB / static_cast<int>(sizeof(T));
+#pragma unroll
+  for (int k = 0; k < TW / PE; ++k) {
+    Vec16 v;
+#pragma unroll
+    for (int i = 0; i < PE; ++i) set_vec_elem(v, i, from_float<T>(acc[k * PE + i]));
+    if constexpr (PB == 16) *reinterpret_cast<uint4*>(p + k * PE) = v.u;
+    else if constexpr (PB == 8) *reinterpret_cast<uint2*>(p + k * PE) = make_uint2(v.u.x, v.u.y);
+    else if constexpr (PB == 4) *reinterpret_cast<unsigned*>(p + k * PE) = v.u.x;
+    else p[k] = from_float<T>(acc[k]);
+  }
+}
+
+template <class T, int TW, int PB = band_chunk_bytes<T>(TW)>
+__device__ __forceinline__ void direct_store(T* __restrict__ out, const float (&acc)[TW], int ow0, int OW) {
+  T* p = out + ow0;
+  if (ow0 + TW <= OW) {
+    if constexpr (PB > static_cast<int>(sizeof(T))) {
+      if ((reinterpret_cast<std::uintptr_t>(p) % PB) == 0) return direct_store_pieces<T, TW, PB>(p, acc);
+      return direct_store<T, TW, PB / 2>(out, acc, ow0, OW);
+    } else {
+      return direct_store_pieces<T, TW, static_cast<int>(sizeof(T))>(p, acc);
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < TW; ++j)
+    if (ow0 + j < OW) p[j] = from_float<T>(acc[j]);
 }
 
 template <class T, int KH, int KW, int S, int D, int TH, int TW, int THREADS>
@@ -78,12 +192,18 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
     // Input rows of the TH output rows (shared where they overlap), each a window of WIN elements.
     constexpr int ROWS = (TH - 1) * S + (KH - 1) * D + 1;
     constexpr int WIN = (TW - 1) * S + (KW - 1) * D + 1;
+    constexpr int V = DirectVec<T, WIN>::V;
     const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
     float wr[KH * KW];
     float xr[ROWS][WIN];
     const int ih0 = oh0 * S - g.ph, iw0 = ow0 * S - g.pw;
-#pragma unroll
-    for (int k = 0; k < KH * KW; ++k) wr[k] = ldg_f(wp + k);
+    // Vectors of the filter inside the weights, and of every row inside the input tensor.
+    const int wlo = oc * (KH * KW) - direct_elem_phase(wp);
+    const bool wvec = wlo >= 0 && wlo + DirectVec<T, KH * KW>::NV * V <= g.OC * (KH * KW);
+    const std::int64_t xoff = (std::int64_t{n} * C + ic) * (std::int64_t{g.H} * g.W);
+    const bool xvec = xoff + ih0 * g.W + iw0 - V >= 0 &&
+                      xoff + (ih0 + ROWS - 1) * g.W + iw0 + DirectVec<T, WIN>::NV * V <= g.x_elems;
+    direct_window<T, KH * KW>(wr, wp, wvec);
 #pragma unroll
     for (int r = 0; r < ROWS; ++r) {
       const int ih = ih0 + r;
@@ -94,11 +214,22 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
 #pragma unroll
         for (int k = 0; k < KH; ++k) used = used || (o * S + k * D == r);
       if (!used) continue;
-      const bool row_ok = static_cast<unsigned>(ih) < static_cast<unsigned>(g.H);
+      if (static_cast<unsigned>(ih) < static_cast<unsigned>(g.H)) {
+        if (xvec) {
+          direct_window<T, WIN>(xr[r], xp + ih * g.W + iw0, true);
+        } else {
 #pragma unroll
-      for (int j = 0; j < WIN; ++j) {
-        const int iw = iw0 + j;
-        xr[r][j] = row_ok && static_cast<unsigned>(iw) < static_cast<unsigned>(g.W) ? ldg_f(xp + ih * g.W + iw) : 0.0f;
+          for (int j = 0; j < WIN; ++j) {
+            const int iw = iw0 + j;
+            xr[r][j] = static_cast<unsigned>(iw) < static_cast<unsigned>(g.W) ? ldg_f(xp + ih * g.W + iw) : 0.0f;
+          }
+        }
+#pragma unroll
+        for (int j = 0; j < WIN; ++j)
+          if (static_cast<unsigned>(iw0 + j) >= static_cast<unsigned>(g.W)) xr[r][j] = 0.0f;
+      } else {
+#pragma unroll
+        for (int j = 0; j < WIN; ++j) xr[r][j] = 0.0f;
       }
     }
 #pragma unroll
@@ -153,7 +284,7 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
   T* const yp = static_cast<T*>(a.y) + (std::int64_t{plane} * g.OH + oh0) * g.OW;
 #pragma unroll
   for (int o = 0; o < TH; ++o)
-    if (TH == 1 || oh0 + o < g.OH) band_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
+    if (TH == 1 || oh0 + o < g.OH) direct_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
 }
 
 // Direct tiles: compile-time stride and dilation (both 0: run time), outputs per thread (TH rows, of
@@ -212,6 +343,11 @@ inline constexpr DirectTile kDirectS1x16[] = {direct_tile(1, 1, 1, 1), direct_ti
                                               direct_tile(1, 1, 1, 8), direct_tile(1, 1, 2, 4), direct_tile(1, 1, 2, 8)};
 inline constexpr DirectTile kDirectS2[] = {direct_tile(2, 1, 1, 1), direct_tile(2, 1, 1, 2), direct_tile(2, 1, 1, 4),
                                            direct_tile(2, 1, 2, 2)};
+// 16-bit types only, 3x3 and 5x5 only (7x7 runs out of registers): larger tiles, now that a wider
+// window costs a vector load more rather than a scalar load per element.
+inline constexpr KSize kDirectSmall[] = {{3, 3}, {5, 5}};
+inline constexpr DirectTile kDirectWide16[] = {direct_tile(1, 1, 4, 4), direct_tile(1, 1, 4, 8), direct_tile(2, 1, 1, 8),
+                                               direct_tile(2, 1, 2, 4)};
 inline constexpr DirectTile kDirectD2[] = {direct_tile(1, 2, 1, 4), direct_tile(1, 2, 2, 4)};
 inline constexpr DirectTile kDirectAny[] = {direct_tile(0, 0, 1, 1), direct_tile(0, 0, 1, 2)};
 
@@ -220,6 +356,7 @@ void add_direct(OpList& ops) {
   auto make = [&]<KSize K, DirectTile P> { return Direct<T, K, P>{}; };
   add_grid_by_width<T, kDirectSizes, kDirectS1F32, kDirectS1x16>(ops, make);
   add_grid<T, kDirectSizes, kDirectS2>(ops, make);
+  if constexpr (sizeof(T) == 2) add_grid<T, kDirectSmall, kDirectWide16>(ops, make);
   add_grid<T, kDirect3x3, kDirectD2>(ops, make);
   add_grid<T, kDirectSizes, kDirectAny>(ops, make);
   add_grid<T, kAnySize, kDirectAny>(ops, make);

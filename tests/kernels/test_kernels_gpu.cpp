@@ -225,6 +225,51 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
   });
 }
 
+// The direct family's vector windows, which the small random problems (a few channels, so most
+// threads sit next to an end of the tensor and load element by element) seldom reach: many planes of
+// network widths (7, 14, 28) and odd ones, padded and not, a tensor that is not a whole number of
+// 16-byte vectors, depth multiplier 2, so that windows start at every alignment, cross rows and planes
+// and meet both ends of the tensor. Run-time tiles take their own filter, stride and dilation.
+TEST(DirectPaths, EveryInstantiationMatchesTheReference) {
+  DWT_REQUIRE_GPU();
+  check_family_paths("direct", 110, [](const Operation& op, const DeviceLimits&, auto& check) {
+    const KernelDesc& d = op.desc();
+    struct Case {
+      const char* what;
+      int n, c, h, w, m;
+      bool pad;
+    };
+    const Case cases[] = {
+        {"7x7 planes", 2, 96, 7, 7, 1, true},
+        {"14x14 planes, m2", 1, 40, 14, 14, 2, true},
+        {"28x28 planes, unpadded", 2, 16, 28, 28, 1, false},
+        {"13x11 planes, odd tensor", 1, 37, 13, 11, 1, true},
+        {"5x3 planes, m2, odd tensor", 3, 21, 5, 3, 2, true},
+    };
+    int done = 0;
+    for (const Case& c : cases) {
+      Problem p;
+      p.dtype = d.dtype;
+      const bool fixed = d.param("stride") > 0;
+      p.kh = d.param("kh") ? d.param("kh") : 3;
+      p.kw = d.param("kw") ? d.param("kw") : 5;
+      p.sh = fixed ? d.param("stride") : 2;
+      p.sw = fixed ? d.param("stride") : 1;
+      p.dh = fixed ? d.param("dilation") : 1;
+      p.dw = fixed ? d.param("dilation") : 2;
+      p.n = c.n;
+      p.c = c.c;
+      p.m = c.m;
+      p.h = c.h;
+      p.w = c.w;
+      p.ph = c.pad ? p.kh / 2 * p.dh : 0;
+      p.pw = c.pad ? p.kw / 2 * p.dw : 0;
+      p.bias = done % 2 == 0;
+      done += check(p, c.what);
+    }
+  });
+}
+
 // The large family's block shapes, which small random problems do not reach: many small planes per
 // block (RepLKNet's 7x7 with 13x13 and 14x14 with 27x27, where most taps meet padding only), bands of
 // rows with halo on tall and on wide planes (several rounds of tiles per row), an asymmetric filter
