@@ -64,40 +64,56 @@ inline std::int64_t direct_items(const ConvShape& s, int tw, int th) {
   return s.n * s.out_c() * ((s.out_h() + th - 1) / th) * ((s.out_w() + tw - 1) / tw);
 }
 
-// Windows of N consecutive elements read as the aligned 16-byte vectors that cover them.
+// Bytes of one vector load of a window.
+inline constexpr int kDirectVecBytes = 16;
+
+// Windows of N consecutive elements read as the aligned vectors that cover them: NV vectors of V
+// elements, NW 32-bit words.
 template <class T, int N>
 struct DirectVec {
-  static constexpr int V = 16 / static_cast<int>(sizeof(T));  // elements per vector
-  static constexpr int NV = (N + 2 * V - 2) / V;               // vectors covering N elements at any alignment
+  static constexpr int V = kDirectVecBytes / static_cast<int>(sizeof(T));
+  static constexpr int NV = (N + 2 * V - 2) / V;  // covers N elements at any alignment
+  static constexpr int NW = NV * kDirectVecBytes / 4;
 };
 
-// Position of element pointer p within its 16-byte vector, in elements.
+// Position of element pointer p within its vector, in elements.
 template <class T>
 __device__ __forceinline__ int direct_elem_phase(const T* p) {
   return static_cast<int>(reinterpret_cast<std::uintptr_t>(p) / sizeof(T)) & (DirectVec<T, 1>::V - 1);
 }
 
-// The NV vectors from p (16-byte aligned), read-only cached.
-template <class T, int NV>
-__device__ __forceinline__ void direct_vec_load(uint4 (&u)[NV], const T* p) {
+// The NW words of the vectors from p (vector-aligned), read-only cached; zeros unless ok.
+template <int NW, class T>
+__device__ __forceinline__ void direct_vec_load(unsigned (&w)[NW], const T* p, bool ok) {
+  constexpr int E = kDirectVecBytes / 4;  // words per vector
 #pragma unroll
-  for (int k = 0; k < NV; ++k) u[k] = __ldg(reinterpret_cast<const uint4*>(p) + k);
+  for (int k = 0; k < NW / E; ++k) {
+    if constexpr (E == 4) {
+      const uint4 v = ok ? __ldg(reinterpret_cast<const uint4*>(p) + k) : make_uint4(0, 0, 0, 0);
+      w[4 * k] = v.x, w[4 * k + 1] = v.y, w[4 * k + 2] = v.z, w[4 * k + 3] = v.w;
+    } else if constexpr (E == 2) {
+      const uint2 v = ok ? __ldg(reinterpret_cast<const uint2*>(p) + k) : make_uint2(0, 0);
+      w[2 * k] = v.x, w[2 * k + 1] = v.y;
+    } else {
+      w[k] = ok ? __ldg(reinterpret_cast<const unsigned*>(p) + k) : 0u;
+    }
+  }
 }
 
-// x[j] = element j + a of the vectors u (0 <= a < V), as floats: the words shifted by whole words in
-// two select steps, then (16-bit types) by half a word with one byte permute per word.
-template <class T, int N, int NV>
-__device__ __forceinline__ void direct_vec_extract(float (&x)[N], const uint4 (&u)[NV], int a) {
-  constexpr int NW = 4 * NV;
-  unsigned w[NW];
+// x[j] = element j + a of the words w (0 <= a < V), as floats: the words shifted by whole words in
+// select steps (one per bit of the word shift), then (16-bit types) by half a word with one byte
+// permute per word.
+template <class T, int N, int NW>
+__device__ __forceinline__ void direct_vec_extract(float (&x)[N], unsigned (&w)[NW], int a) {
+  const int sw = a * static_cast<int>(sizeof(T)) / 4;  // whole words, below kDirectVecBytes / 4
+  if constexpr (kDirectVecBytes >= 16) {
 #pragma unroll
-  for (int k = 0; k < NV; ++k) w[4 * k] = u[k].x, w[4 * k + 1] = u[k].y, w[4 * k + 2] = u[k].z, w[4 * k + 3] = u[k].w;
-  const int sw = a * static_cast<int>(sizeof(T)) / 4;  // whole words, 0..3
-  unsigned s2[NW];
+    for (int m = 0; m < NW; ++m) w[m] = (sw & 2) ? w[m + 2 < NW ? m + 2 : m] : w[m];
+  }
+  if constexpr (kDirectVecBytes >= 8) {
 #pragma unroll
-  for (int m = 0; m < NW; ++m) s2[m] = (sw & 2) ? w[m + 2 < NW ? m + 2 : m] : w[m];
-#pragma unroll
-  for (int m = 0; m < NW; ++m) w[m] = (sw & 1) ? s2[m + 1 < NW ? m + 1 : m] : s2[m];
+    for (int m = 0; m < NW; ++m) w[m] = (sw & 1) ? w[m + 1 < NW ? m + 1 : m] : w[m];
+  }
   if constexpr (sizeof(T) == 4) {
 #pragma unroll
     for (int j = 0; j < N; ++j) x[j] = __uint_as_float(w[j]);
@@ -117,20 +133,14 @@ __device__ __forceinline__ void direct_vec_extract(float (&x)[N], const uint4 (&
   }
 }
 
-// The N elements from p (any alignment) as floats: through vectors when `vec` (the caller has checked
-// that [p - V, p + NV * V) lies inside the tensor), else element by element.
-template <class T, int N>
-__device__ __forceinline__ void direct_window(float (&x)[N], const T* p, bool vec) {
-  using Vw = DirectVec<T, N>;
-  if (vec) {
-    const int a = direct_elem_phase(p);
-    uint4 u[Vw::NV];
-    direct_vec_load<T, Vw::NV>(u, p - a);
-    direct_vec_extract<T, N, Vw::NV>(x, u, a);
-  } else {
-#pragma unroll
-    for (int j = 0; j < N; ++j) x[j] = ldg_f(p + j);
-  }
+// Whether input row r of a thread's window feeds one of its TH output rows: the rows between the
+// taps of a dilated filter that no output row uses are never read.
+template <int TH, int S, int KH, int D>
+__device__ __forceinline__ constexpr bool direct_row_used(int r) {
+  for (int o = 0; o < TH; ++o)
+    for (int k = 0; k < KH; ++k)
+      if (o * S + k * D == r) return true;
+  return false;
 }
 
 // out[ow0 + j] = acc[j] for the columns inside the row: whole tiles in the widest pieces (PB bytes,
@@ -192,44 +202,56 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
     // Input rows of the TH output rows (shared where they overlap), each a window of WIN elements.
     constexpr int ROWS = (TH - 1) * S + (KH - 1) * D + 1;
     constexpr int WIN = (TW - 1) * S + (KW - 1) * D + 1;
-    constexpr int V = DirectVec<T, WIN>::V;
+    using VW = DirectVec<T, KH * KW>;
+    using VX = DirectVec<T, WIN>;
+    constexpr int V = VX::V;
     const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
     float wr[KH * KW];
     float xr[ROWS][WIN];
     const int ih0 = oh0 * S - g.ph, iw0 = ow0 * S - g.pw;
-    // Vectors of the filter inside the weights, and of every row inside the input tensor.
-    const int wlo = oc * (KH * KW) - direct_elem_phase(wp);
-    const bool wvec = wlo >= 0 && wlo + DirectVec<T, KH * KW>::NV * V <= g.OC * (KH * KW);
+    // Vectors when those of the filter lie inside the weights and those of every row inside the
+    // input tensor; element loads otherwise (threads at either end of a tensor).
+    const int aw = direct_elem_phase(wp);
     const std::int64_t xoff = (std::int64_t{n} * C + ic) * (std::int64_t{g.H} * g.W);
-    const bool xvec = xoff + ih0 * g.W + iw0 - V >= 0 &&
-                      xoff + (ih0 + ROWS - 1) * g.W + iw0 + DirectVec<T, WIN>::NV * V <= g.x_elems;
-    direct_window<T, KH * KW>(wr, wp, wvec);
+    const bool vec = oc * (KH * KW) - aw + VW::NV * V <= g.OC * (KH * KW) && oc * (KH * KW) - aw >= 0 &&
+                     xoff + ih0 * g.W + iw0 - V >= 0 &&
+                     xoff + (ih0 + ROWS - 1) * g.W + iw0 + VX::NV * V <= g.x_elems;
+    if (vec) {
+      // Every load first (rows outside the plane read as zero, predicated), then the shifts.
+      unsigned uw[VW::NW];
+      unsigned ux[ROWS][VX::NW];
+      int ax[ROWS];
+      direct_vec_load(uw, wp - aw, true);
 #pragma unroll
-    for (int r = 0; r < ROWS; ++r) {
-      const int ih = ih0 + r;
-      // Rows between the taps of a dilated filter that no output row uses are never read.
-      bool used = false;
+      for (int r = 0; r < ROWS; ++r) {
+        if (!direct_row_used<TH, S, KH, D>(r)) continue;
+        const int ih = ih0 + r;
+        const T* p = xp + ih * g.W + iw0;
+        ax[r] = direct_elem_phase(p);
+        direct_vec_load(ux[r], p - ax[r], static_cast<unsigned>(ih) < static_cast<unsigned>(g.H));
+      }
+      direct_vec_extract<T, KH * KW>(wr, uw, aw);
 #pragma unroll
-      for (int o = 0; o < TH; ++o)
-#pragma unroll
-        for (int k = 0; k < KH; ++k) used = used || (o * S + k * D == r);
-      if (!used) continue;
-      if (static_cast<unsigned>(ih) < static_cast<unsigned>(g.H)) {
-        if (xvec) {
-          direct_window<T, WIN>(xr[r], xp + ih * g.W + iw0, true);
-        } else {
-#pragma unroll
-          for (int j = 0; j < WIN; ++j) {
-            const int iw = iw0 + j;
-            xr[r][j] = static_cast<unsigned>(iw) < static_cast<unsigned>(g.W) ? ldg_f(xp + ih * g.W + iw) : 0.0f;
-          }
-        }
+      for (int r = 0; r < ROWS; ++r) {
+        if (!direct_row_used<TH, S, KH, D>(r)) continue;
+        direct_vec_extract<T, WIN>(xr[r], ux[r], ax[r]);
 #pragma unroll
         for (int j = 0; j < WIN; ++j)
           if (static_cast<unsigned>(iw0 + j) >= static_cast<unsigned>(g.W)) xr[r][j] = 0.0f;
-      } else {
+      }
+    } else {
 #pragma unroll
-        for (int j = 0; j < WIN; ++j) xr[r][j] = 0.0f;
+      for (int k = 0; k < KH * KW; ++k) wr[k] = ldg_f(wp + k);
+#pragma unroll
+      for (int r = 0; r < ROWS; ++r) {
+        if (!direct_row_used<TH, S, KH, D>(r)) continue;
+        const int ih = ih0 + r;
+        const bool row_ok = static_cast<unsigned>(ih) < static_cast<unsigned>(g.H);
+#pragma unroll
+        for (int j = 0; j < WIN; ++j) {
+          const int iw = iw0 + j;
+          xr[r][j] = row_ok && static_cast<unsigned>(iw) < static_cast<unsigned>(g.W) ? ldg_f(xp + ih * g.W + iw) : 0.0f;
+        }
       }
     }
 #pragma unroll
