@@ -123,8 +123,9 @@ __device__ __forceinline__ void direct_vec_extract(float (&x)[N], unsigned (&w)[
     for (int i = 0; i < (N + 1) / 2; ++i) {
       const unsigned h = __byte_perm(w[i], w[i + 1 < NW ? i + 1 : i], sel);
       if constexpr (std::is_same_v<T, __half>) {
-        x[2 * i] = __half2float(__ushort_as_half(static_cast<unsigned short>(h & 0xffffu)));
-        if (2 * i + 1 < N) x[2 * i + 1] = __half2float(__ushort_as_half(static_cast<unsigned short>(h >> 16)));
+        const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+        x[2 * i] = f.x;
+        if (2 * i + 1 < N) x[2 * i + 1] = f.y;
       } else {
         x[2 * i] = __uint_as_float(h << 16);
         if (2 * i + 1 < N) x[2 * i + 1] = __uint_as_float(h & 0xffff0000u);
@@ -145,14 +146,33 @@ __device__ __forceinline__ constexpr bool direct_row_used(int r) {
 
 // out[ow0 + j] = acc[j] for the columns inside the row: whole tiles in the widest pieces (PB bytes,
 // at most the tile's own chunk) their address allows, element stores otherwise.
+// Two floats as one word of two 16-bit elements (one packed conversion).
+template <class T>
+__device__ __forceinline__ unsigned direct_pack2(float lo, float hi) {
+  if constexpr (std::is_same_v<T, __half>) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const unsigned*>(&h);
+  } else {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const unsigned*>(&h);
+  }
+}
+
 template <class T, int TW, int PB>
 __device__ __forceinline__ void direct_store_pieces(T* __restrict__ p, const float (&acc)[TW]) {
   constexpr int PE = PB / static_cast<int>(sizeof(T));
 #pragma unroll
   for (int k = 0; k < TW / PE; ++k) {
     Vec16 v;
+    if constexpr (sizeof(T) == 2 && PE >= 2) {
+      unsigned u[4] = {0, 0, 0, 0};
 #pragma unroll
-    for (int i = 0; i < PE; ++i) set_vec_elem(v, i, from_float<T>(acc[k * PE + i]));
+      for (int i = 0; i < PE / 2; ++i) u[i] = direct_pack2<T>(acc[k * PE + 2 * i], acc[k * PE + 2 * i + 1]);
+      v.u = make_uint4(u[0], u[1], u[2], u[3]);
+    } else {
+#pragma unroll
+      for (int i = 0; i < PE; ++i) set_vec_elem(v, i, from_float<T>(acc[k * PE + i]));
+    }
     if constexpr (PB == 16) *reinterpret_cast<uint4*>(p + k * PE) = v.u;
     else if constexpr (PB == 8) *reinterpret_cast<uint2*>(p + k * PE) = make_uint2(v.u.x, v.u.y);
     else if constexpr (PB == 4) *reinterpret_cast<unsigned*>(p + k * PE) = v.u.x;
