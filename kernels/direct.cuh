@@ -30,7 +30,7 @@ namespace dwt {
 
 // A launch's shape in 32-bit ints (supports() refuses problems beyond them).
 struct DirectGeom {
-  int H, W, OH, OW, OC, M;
+  int H, W, OH, OW, OC, M, C;
   int groups;     // column groups of TW outputs per output row
   int row_tiles;  // groups of TH output rows per plane
   FastDiv by_groups, by_rows, by_oc, by_m;
@@ -47,6 +47,7 @@ inline DirectGeom direct_geom(const ConvShape& s, int tw, int th) {
   g.OW = static_cast<int>(s.out_w());
   g.OC = static_cast<int>(s.out_c());
   g.M = s.m;
+  g.C = static_cast<int>(s.c);
   g.groups = (g.OW + tw - 1) / tw;
   g.row_tiles = (g.OH + th - 1) / th;
   g.by_groups = FastDiv(static_cast<unsigned>(g.groups));
@@ -64,72 +65,69 @@ inline std::int64_t direct_items(const ConvShape& s, int tw, int th) {
   return s.n * s.out_c() * ((s.out_h() + th - 1) / th) * ((s.out_w() + tw - 1) / tw);
 }
 
-// Bytes of one vector load of a window.
-inline constexpr int kDirectVecBytes = 16;
+// Bytes of a window's vector loads (16-bit types), fixed per kernel: 4 (half2: one byte permute per
+// word puts a window in place) unless the thread would issue more than 48 such loads (7x7 filters
+// with 8 outputs per row, 5x5 with 4 x 8 outputs), where 16 (a select step per bit of the word shift
+// more, a quarter of the loads) costs fewer instructions. Measured on an H200 against 8 and 16
+// bytes everywhere: 4 bytes was fastest on 3x3 and 5x5, 16 on 7x7 with two rows of 8 outputs.
+constexpr int direct_vec_bytes(int rows, int win) { return rows * (win / 2 + 1) > 48 ? 16 : 4; }
 
-// Windows of N consecutive elements read as the aligned vectors that cover them: NV vectors of V
-// elements, NW 32-bit words.
-template <class T, int N>
+// Windows of N consecutive elements read as the aligned VB-byte vectors that cover them: NV vectors
+// of V elements, NW 32-bit words.
+template <class T, int N, int VB>
 struct DirectVec {
-  static constexpr int V = kDirectVecBytes / static_cast<int>(sizeof(T));
+  static constexpr int V = VB / static_cast<int>(sizeof(T));
   static constexpr int NV = (N + 2 * V - 2) / V;  // covers N elements at any alignment
-  static constexpr int NW = NV * kDirectVecBytes / 4;
+  static constexpr int NW = NV * VB / 4;
 };
 
-// Position of element pointer p within its vector, in elements.
-template <class T>
-__device__ __forceinline__ int direct_elem_phase(const T* p) {
-  return static_cast<int>(reinterpret_cast<std::uintptr_t>(p) / sizeof(T)) & (DirectVec<T, 1>::V - 1);
-}
-
-// The NW words of the vectors from p (vector-aligned), read-only cached; zeros unless ok.
-template <int NW, class T>
-__device__ __forceinline__ void direct_vec_load(unsigned (&w)[NW], const T* p, bool ok) {
-  constexpr int E = kDirectVecBytes / 4;  // words per vector
+// The NW words of the VB-byte vectors that cover the window at p (read-only cached; zeros unless
+// ok), and the window's position in the first one, in elements.
+template <int VB, int NW, class T>
+__device__ __forceinline__ int direct_vec_load(unsigned (&w)[NW], const T* p, bool ok) {
+  const int a = static_cast<int>(reinterpret_cast<std::uintptr_t>(p) / sizeof(T)) & (VB / static_cast<int>(sizeof(T)) - 1);
+  const unsigned* q = reinterpret_cast<const unsigned*>(p - a);
+  constexpr int E = VB / 4;  // words per vector
 #pragma unroll
   for (int k = 0; k < NW / E; ++k) {
     if constexpr (E == 4) {
-      const uint4 v = ok ? __ldg(reinterpret_cast<const uint4*>(p) + k) : make_uint4(0, 0, 0, 0);
+      const uint4 v = ok ? __ldg(reinterpret_cast<const uint4*>(q) + k) : make_uint4(0, 0, 0, 0);
       w[4 * k] = v.x, w[4 * k + 1] = v.y, w[4 * k + 2] = v.z, w[4 * k + 3] = v.w;
     } else if constexpr (E == 2) {
-      const uint2 v = ok ? __ldg(reinterpret_cast<const uint2*>(p) + k) : make_uint2(0, 0);
+      const uint2 v = ok ? __ldg(reinterpret_cast<const uint2*>(q) + k) : make_uint2(0, 0);
       w[2 * k] = v.x, w[2 * k + 1] = v.y;
     } else {
-      w[k] = ok ? __ldg(reinterpret_cast<const unsigned*>(p) + k) : 0u;
+      w[k] = ok ? __ldg(q + k) : 0u;
     }
   }
+  return a;
 }
 
 // x[j] = element j + a of the words w (0 <= a < V), as floats: the words shifted by whole words in
-// select steps (one per bit of the word shift), then (16-bit types) by half a word with one byte
-// permute per word.
-template <class T, int N, int NW>
+// select steps (one per bit of the word shift), then by half a word with one byte permute per word.
+template <class T, int N, int VB, int NW>
 __device__ __forceinline__ void direct_vec_extract(float (&x)[N], unsigned (&w)[NW], int a) {
-  const int sw = a * static_cast<int>(sizeof(T)) / 4;  // whole words, below kDirectVecBytes / 4
-  if constexpr (kDirectVecBytes >= 16) {
+  static_assert(sizeof(T) == 2, "16-bit types");
+  const int sw = a / 2;  // whole words, below VB / 4
+  if constexpr (VB >= 16) {
 #pragma unroll
     for (int m = 0; m < NW; ++m) w[m] = (sw & 2) ? w[m + 2 < NW ? m + 2 : m] : w[m];
   }
-  if constexpr (kDirectVecBytes >= 8) {
+  if constexpr (VB >= 8) {
 #pragma unroll
     for (int m = 0; m < NW; ++m) w[m] = (sw & 1) ? w[m + 1 < NW ? m + 1 : m] : w[m];
   }
-  if constexpr (sizeof(T) == 4) {
+  const unsigned sel = (a & 1) ? 0x5432u : 0x3210u;
 #pragma unroll
-    for (int j = 0; j < N; ++j) x[j] = __uint_as_float(w[j]);
-  } else {
-    const unsigned sel = (a & 1) ? 0x5432u : 0x3210u;
-#pragma unroll
-    for (int i = 0; i < (N + 1) / 2; ++i) {
-      const unsigned h = __byte_perm(w[i], w[i + 1 < NW ? i + 1 : i], sel);
-      if constexpr (std::is_same_v<T, __half>) {
-        const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
-        x[2 * i] = f.x;
-        if (2 * i + 1 < N) x[2 * i + 1] = f.y;
-      } else {
-        x[2 * i] = __uint_as_float(h << 16);
-        if (2 * i + 1 < N) x[2 * i + 1] = __uint_as_float(h & 0xffff0000u);
-      }
+  for (int i = 0; i < (N + 1) / 2; ++i) {
+    const unsigned h = __byte_perm(w[i], w[i + 1 < NW ? i + 1 : i], sel);
+    if constexpr (std::is_same_v<T, __half>) {
+      const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+      x[2 * i] = f.x;
+      if (2 * i + 1 < N) x[2 * i + 1] = f.y;
+    } else {
+      x[2 * i] = __uint_as_float(h << 16);
+      if (2 * i + 1 < N) x[2 * i + 1] = __uint_as_float(h & 0xffff0000u);
     }
   }
 }
@@ -208,7 +206,7 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
   const int n = static_cast<int>(g.by_oc(plane));
   const int oc = plane - n * g.OC;
   const int ic = g.M == 1 ? oc : static_cast<int>(g.by_m(oc));
-  const int C = g.OC / g.M;
+  const int C = g.C;
   const T* __restrict__ xp = static_cast<const T*>(a.x) + (std::int64_t{n} * C + ic) * (std::int64_t{g.H} * g.W);
   const int ow0 = cg * TW;
   float acc[TH][TW];
@@ -222,44 +220,12 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
     // Input rows of the TH output rows (shared where they overlap), each a window of WIN elements.
     constexpr int ROWS = (TH - 1) * S + (KH - 1) * D + 1;
     constexpr int WIN = (TW - 1) * S + (KW - 1) * D + 1;
-    using VW = DirectVec<T, KH * KW>;
-    using VX = DirectVec<T, WIN>;
-    constexpr int V = VX::V;
     const T* __restrict__ wp = static_cast<const T*>(a.w) + oc * (KH * KW);
     float wr[KH * KW];
     float xr[ROWS][WIN];
     const int ih0 = oh0 * S - g.ph, iw0 = ow0 * S - g.pw;
-    // Vectors when those of the filter lie inside the weights and those of every row inside the
-    // input tensor; element loads otherwise (threads at either end of a tensor).
-    const int aw = direct_elem_phase(wp);
-    const std::int64_t xoff = (std::int64_t{n} * C + ic) * (std::int64_t{g.H} * g.W);
-    const bool vec = oc * (KH * KW) - aw + VW::NV * V <= g.OC * (KH * KW) && oc * (KH * KW) - aw >= 0 &&
-                     xoff + ih0 * g.W + iw0 - V >= 0 &&
-                     xoff + (ih0 + ROWS - 1) * g.W + iw0 + VX::NV * V <= g.x_elems;
-    if (vec) {
-      // Every load first (rows outside the plane read as zero, predicated), then the shifts.
-      unsigned uw[VW::NW];
-      unsigned ux[ROWS][VX::NW];
-      int ax[ROWS];
-      direct_vec_load(uw, wp - aw, true);
-#pragma unroll
-      for (int r = 0; r < ROWS; ++r) {
-        if (!direct_row_used<TH, S, KH, D>(r)) continue;
-        const int ih = ih0 + r;
-        const T* p = xp + ih * g.W + iw0;
-        ax[r] = direct_elem_phase(p);
-        direct_vec_load(ux[r], p - ax[r], static_cast<unsigned>(ih) < static_cast<unsigned>(g.H));
-      }
-      direct_vec_extract<T, KH * KW>(wr, uw, aw);
-#pragma unroll
-      for (int r = 0; r < ROWS; ++r) {
-        if (!direct_row_used<TH, S, KH, D>(r)) continue;
-        direct_vec_extract<T, WIN>(xr[r], ux[r], ax[r]);
-#pragma unroll
-        for (int j = 0; j < WIN; ++j)
-          if (static_cast<unsigned>(iw0 + j) >= static_cast<unsigned>(g.W)) xr[r][j] = 0.0f;
-      }
-    } else {
+    // Element by element: f32, and 16-bit threads whose vectors could reach past an end of a tensor.
+    auto scalar = [&] {
 #pragma unroll
       for (int k = 0; k < KH * KW; ++k) wr[k] = ldg_f(wp + k);
 #pragma unroll
@@ -273,6 +239,44 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
           xr[r][j] = row_ok && static_cast<unsigned>(iw) < static_cast<unsigned>(g.W) ? ldg_f(xp + ih * g.W + iw) : 0.0f;
         }
       }
+    };
+    if constexpr (sizeof(T) == 2) {
+      // 16-bit types: vectors when those of the filter lie inside the weights and those of every
+      // row inside the input tensor; element loads otherwise (threads at either end of a tensor).
+      constexpr int VB = direct_vec_bytes(ROWS, WIN);
+      using VW = DirectVec<T, KH * KW, VB>;
+      using VX = DirectVec<T, WIN, VB>;
+      const int wa = static_cast<int>(reinterpret_cast<std::uintptr_t>(wp) & (VB - 1)) / 2;
+      const std::int64_t xoff = (std::int64_t{n} * C + ic) * (std::int64_t{g.H} * g.W);
+      const bool vec = oc * (KH * KW) - wa >= 0 && oc * (KH * KW) - wa + VW::NV * VW::V <= g.OC * (KH * KW) &&
+            xoff + ih0 * g.W + iw0 - VX::V >= 0 &&
+            xoff + (ih0 + ROWS - 1) * g.W + iw0 + VX::NV * VX::V <= g.x_elems;
+      if (vec) {
+        // Every load first (rows outside the plane read as zero, predicated), then the shifts.
+        unsigned uw[VW::NW];
+        unsigned ux[ROWS][VX::NW];
+        int ax[ROWS];
+        const int aw = direct_vec_load<VB>(uw, wp, true);
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+          if (!direct_row_used<TH, S, KH, D>(r)) continue;
+          const int ih = ih0 + r;
+          ax[r] = direct_vec_load<VB>(ux[r], xp + ih * g.W + iw0, static_cast<unsigned>(ih) < static_cast<unsigned>(g.H));
+        }
+        direct_vec_extract<T, KH * KW, VB>(wr, uw, aw);
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+          if (!direct_row_used<TH, S, KH, D>(r)) continue;
+          direct_vec_extract<T, WIN, VB>(xr[r], ux[r], ax[r]);
+#pragma unroll
+          for (int j = 0; j < WIN; ++j)
+            if (static_cast<unsigned>(iw0 + j) >= static_cast<unsigned>(g.W)) xr[r][j] = 0.0f;
+        }
+      } else {
+        scalar();
+      }
+    } else {
+      scalar();
     }
 #pragma unroll
     for (int o = 0; o < TH; ++o)
@@ -326,7 +330,10 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
   T* const yp = static_cast<T*>(a.y) + (std::int64_t{plane} * g.OH + oh0) * g.OW;
 #pragma unroll
   for (int o = 0; o < TH; ++o)
-    if (TH == 1 || oh0 + o < g.OH) direct_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
+    if (TH == 1 || oh0 + o < g.OH) {
+      if constexpr (sizeof(T) == 2) direct_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
+      else band_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
+    }
 }
 
 // Direct tiles: compile-time stride and dilation (both 0: run time), outputs per thread (TH rows, of
@@ -385,11 +392,11 @@ inline constexpr DirectTile kDirectS1x16[] = {direct_tile(1, 1, 1, 1), direct_ti
                                               direct_tile(1, 1, 1, 8), direct_tile(1, 1, 2, 4), direct_tile(1, 1, 2, 8)};
 inline constexpr DirectTile kDirectS2[] = {direct_tile(2, 1, 1, 1), direct_tile(2, 1, 1, 2), direct_tile(2, 1, 1, 4),
                                            direct_tile(2, 1, 2, 2)};
-// 16-bit types only, 3x3 and 5x5 only (7x7 runs out of registers): larger tiles, now that a wider
-// window costs a vector load more rather than a scalar load per element.
+// 16-bit types, 3x3 and 5x5: taller and wider tiles, whose windows now cost a few vector loads
+// rather than a load per element (4 x 4 won the 28..112-wide stride-1 layers, 1 x 8 and 2 x 4 the
+// stride-2 ones on an H200; 4 x 8 won none and is left out).
 inline constexpr KSize kDirectSmall[] = {{3, 3}, {5, 5}};
-inline constexpr DirectTile kDirectWide16[] = {direct_tile(1, 1, 4, 4), direct_tile(1, 1, 4, 8), direct_tile(2, 1, 1, 8),
-                                               direct_tile(2, 1, 2, 4)};
+inline constexpr DirectTile kDirectWide16[] = {direct_tile(1, 1, 4, 4), direct_tile(2, 1, 1, 8), direct_tile(2, 1, 2, 4)};
 inline constexpr DirectTile kDirectD2[] = {direct_tile(1, 2, 1, 4), direct_tile(1, 2, 2, 4)};
 inline constexpr DirectTile kDirectAny[] = {direct_tile(0, 0, 1, 1), direct_tile(0, 0, 1, 2)};
 
