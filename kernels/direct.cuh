@@ -12,13 +12,16 @@
 // KSize{} (run-time filter size) loops over the taps.
 // Threads cover output rows' column groups first, so a warp reads and writes contiguous runs of a row.
 //
-// On the compile-time path a thread reads each input row's window (and its filter) as the aligned
-// 16-byte vectors that cover it, whatever the window's alignment, and shifts the elements into place
-// in registers (two selects per word and a byte permute for 16-bit types): ceil((WIN + V - 1) / V)
-// loads per row instead of WIN, V = 16 / sizeof(T). Small layers are bound by load instructions, not
-// bytes, most of all in 16-bit types, where a scalar load moves 2 bytes. A vector may cover elements
-// of the neighbouring rows or planes (masked to zero like padding); a thread whose vectors could reach
-// past either end of the tensor (the first and last rows of the tensor) loads element by element.
+// 16-bit types on the compile-time path read each input row's window (and the filter) as the
+// aligned vectors that cover it, whatever its alignment, and shift the elements into place in
+// registers (a byte permute per word; select steps for 16-byte vectors): WIN / 2 + 1 half2 loads per
+// row instead of WIN scalar ones, and one packed conversion per two outputs on the way out. These
+// kernels are bound by instruction issue (an H200 profile of mbv2_c576_h14 n32 f16: about one issued
+// instruction per cycle per scheduler at 85ea0f4), so fewer loads, conversions and addresses per
+// output is what counts; wider vectors cost more in shifts than they save in loads except on the
+// widest windows (direct_vec_bytes). A vector may cover elements of the neighbouring rows or planes
+// (masked to zero like padding); a thread whose vectors could reach past either end of a tensor loads
+// element by element, as f32 does everywhere (vectors measured slower for f32 at 4, 8 and 16 bytes).
 #pragma once
 
 #include <type_traits>
