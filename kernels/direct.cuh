@@ -11,7 +11,20 @@
 // common) or run time (S = D = 0, TH = 1: one load per output and tap, repeats served by L1).
 // KSize{} (run-time filter size) loops over the taps.
 // Threads cover output rows' column groups first, so a warp reads and writes contiguous runs of a row.
+//
+// 16-bit types on the compile-time path read each input row's window (and the filter) as the
+// aligned vectors that cover it, whatever its alignment, and shift the elements into place in
+// registers (a byte permute per word; select steps for 16-byte vectors): WIN / 2 + 1 half2 loads per
+// row instead of WIN scalar ones, and one packed conversion per two outputs on the way out. These
+// kernels are bound by instruction issue (an H200 profile of mbv2_c576_h14 n32 f16: about one issued
+// instruction per cycle per scheduler at 85ea0f4), so fewer loads, conversions and addresses per
+// output is what counts; wider vectors cost more in shifts than they save in loads except on the
+// widest windows (direct_vec_bytes). A vector may cover elements of the neighbouring rows or planes
+// (masked to zero like padding); a thread whose vectors could reach past either end of a tensor loads
+// element by element, as f32 does everywhere (vectors measured slower for f32 at 4, 8 and 16 bytes).
 #pragma once
+
+#include <type_traits>
 
 #include "band.cuh"
 #include "fast_div.hpp"
@@ -20,12 +33,13 @@ namespace dwt {
 
 // A launch's shape in 32-bit ints (supports() refuses problems beyond them).
 struct DirectGeom {
-  int H, W, OH, OW, OC, M;
+  int H, W, OH, OW, OC, M, C;
   int groups;     // column groups of TW outputs per output row
   int row_tiles;  // groups of TH output rows per plane
   FastDiv by_groups, by_rows, by_oc, by_m;
   int kh, kw, sh, sw, ph, pw, dh, dw;
   int items;  // planes * row_tiles * groups: one per thread
+  std::int64_t x_elems;  // input tensor elements: the extent vector reads stay inside
 };
 
 inline DirectGeom direct_geom(const ConvShape& s, int tw, int th) {
@@ -36,6 +50,7 @@ inline DirectGeom direct_geom(const ConvShape& s, int tw, int th) {
   g.OW = static_cast<int>(s.out_w());
   g.OC = static_cast<int>(s.out_c());
   g.M = s.m;
+  g.C = static_cast<int>(s.c);
   g.groups = (g.OW + tw - 1) / tw;
   g.row_tiles = (g.OH + th - 1) / th;
   g.by_groups = FastDiv(static_cast<unsigned>(g.groups));
@@ -44,12 +59,142 @@ inline DirectGeom direct_geom(const ConvShape& s, int tw, int th) {
   g.by_m = FastDiv(static_cast<unsigned>(g.M));
   g.kh = s.kh, g.kw = s.kw, g.sh = s.sh, g.sw = s.sw, g.ph = s.ph, g.pw = s.pw, g.dh = s.dh, g.dw = s.dw;
   g.items = static_cast<int>(s.n * s.out_c() * g.row_tiles * g.groups);
+  g.x_elems = s.input_elems();
   return g;
 }
 
 // Items (threads) a problem needs with TH x TW outputs per thread, in 64 bits.
 inline std::int64_t direct_items(const ConvShape& s, int tw, int th) {
   return s.n * s.out_c() * ((s.out_h() + th - 1) / th) * ((s.out_w() + tw - 1) / tw);
+}
+
+// Bytes of a window's vector loads (16-bit types), fixed per kernel: 4 (half2: one byte permute per
+// word puts a window in place) unless the thread would issue more than 48 such loads (7x7 filters
+// with 8 outputs per row, 5x5 with 4 x 8 outputs), where 16 (a select step per bit of the word shift
+// more, a quarter of the loads) costs fewer instructions. Measured on an H200 against 8 and 16
+// bytes everywhere: 4 bytes was fastest on 3x3 and 5x5, 16 on 7x7 with two rows of 8 outputs.
+constexpr int direct_vec_bytes(int rows, int win) { return rows * (win / 2 + 1) > 48 ? 16 : 4; }
+
+// Windows of N consecutive elements read as the aligned VB-byte vectors that cover them: NV vectors
+// of V elements, NW 32-bit words.
+template <class T, int N, int VB>
+struct DirectVec {
+  static constexpr int V = VB / static_cast<int>(sizeof(T));
+  static constexpr int NV = (N + 2 * V - 2) / V;  // covers N elements at any alignment
+  static constexpr int NW = NV * VB / 4;
+};
+
+// The NW words of the VB-byte vectors that cover the window at p (read-only cached; zeros unless
+// ok), and the window's position in the first one, in elements.
+template <int VB, int NW, class T>
+__device__ __forceinline__ int direct_vec_load(unsigned (&w)[NW], const T* p, bool ok) {
+  const int a = static_cast<int>(reinterpret_cast<std::uintptr_t>(p) / sizeof(T)) & (VB / static_cast<int>(sizeof(T)) - 1);
+  const unsigned* q = reinterpret_cast<const unsigned*>(p - a);
+  constexpr int E = VB / 4;  // words per vector
+#pragma unroll
+  for (int k = 0; k < NW / E; ++k) {
+    if constexpr (E == 4) {
+      const uint4 v = ok ? __ldg(reinterpret_cast<const uint4*>(q) + k) : make_uint4(0, 0, 0, 0);
+      w[4 * k] = v.x, w[4 * k + 1] = v.y, w[4 * k + 2] = v.z, w[4 * k + 3] = v.w;
+    } else if constexpr (E == 2) {
+      const uint2 v = ok ? __ldg(reinterpret_cast<const uint2*>(q) + k) : make_uint2(0, 0);
+      w[2 * k] = v.x, w[2 * k + 1] = v.y;
+    } else {
+      w[k] = ok ? __ldg(q + k) : 0u;
+    }
+  }
+  return a;
+}
+
+// x[j] = element j + a of the words w (0 <= a < V), as floats: the words shifted by whole words in
+// select steps (one per bit of the word shift), then by half a word with one byte permute per word.
+template <class T, int N, int VB, int NW>
+__device__ __forceinline__ void direct_vec_extract(float (&x)[N], unsigned (&w)[NW], int a) {
+  static_assert(sizeof(T) == 2, "16-bit types");
+  const int sw = a / 2;  // whole words, below VB / 4
+  if constexpr (VB >= 16) {
+#pragma unroll
+    for (int m = 0; m < NW; ++m) w[m] = (sw & 2) ? w[m + 2 < NW ? m + 2 : m] : w[m];
+  }
+  if constexpr (VB >= 8) {
+#pragma unroll
+    for (int m = 0; m < NW; ++m) w[m] = (sw & 1) ? w[m + 1 < NW ? m + 1 : m] : w[m];
+  }
+  const unsigned sel = (a & 1) ? 0x5432u : 0x3210u;
+#pragma unroll
+  for (int i = 0; i < (N + 1) / 2; ++i) {
+    const unsigned h = __byte_perm(w[i], w[i + 1 < NW ? i + 1 : i], sel);
+    if constexpr (std::is_same_v<T, __half>) {
+      const float2 f = __half22float2(*reinterpret_cast<const __half2*>(&h));
+      x[2 * i] = f.x;
+      if (2 * i + 1 < N) x[2 * i + 1] = f.y;
+    } else {
+      x[2 * i] = __uint_as_float(h << 16);
+      if (2 * i + 1 < N) x[2 * i + 1] = __uint_as_float(h & 0xffff0000u);
+    }
+  }
+}
+
+// Whether input row r of a thread's window feeds one of its TH output rows: the rows between the
+// taps of a dilated filter that no output row uses are never read.
+template <int TH, int S, int KH, int D>
+__device__ __forceinline__ constexpr bool direct_row_used(int r) {
+  for (int o = 0; o < TH; ++o)
+    for (int k = 0; k < KH; ++k)
+      if (o * S + k * D == r) return true;
+  return false;
+}
+
+// out[ow0 + j] = acc[j] for the columns inside the row: whole tiles in the widest pieces (PB bytes,
+// at most the tile's own chunk) their address allows, element stores otherwise.
+// Two floats as one word of two 16-bit elements (one packed conversion).
+template <class T>
+__device__ __forceinline__ unsigned direct_pack2(float lo, float hi) {
+  if constexpr (std::is_same_v<T, __half>) {
+    const __half2 h = __floats2half2_rn(lo, hi);
+    return *reinterpret_cast<const unsigned*>(&h);
+  } else {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(lo, hi);
+    return *reinterpret_cast<const unsigned*>(&h);
+  }
+}
+
+template <class T, int TW, int PB>
+__device__ __forceinline__ void direct_store_pieces(T* __restrict__ p, const float (&acc)[TW]) {
+  constexpr int PE = PB / static_cast<int>(sizeof(T));
+#pragma unroll
+  for (int k = 0; k < TW / PE; ++k) {
+    Vec16 v;
+    if constexpr (sizeof(T) == 2 && PE >= 2) {
+      unsigned u[4] = {0, 0, 0, 0};
+#pragma unroll
+      for (int i = 0; i < PE / 2; ++i) u[i] = direct_pack2<T>(acc[k * PE + 2 * i], acc[k * PE + 2 * i + 1]);
+      v.u = make_uint4(u[0], u[1], u[2], u[3]);
+    } else {
+#pragma unroll
+      for (int i = 0; i < PE; ++i) set_vec_elem(v, i, from_float<T>(acc[k * PE + i]));
+    }
+    if constexpr (PB == 16) *reinterpret_cast<uint4*>(p + k * PE) = v.u;
+    else if constexpr (PB == 8) *reinterpret_cast<uint2*>(p + k * PE) = make_uint2(v.u.x, v.u.y);
+    else if constexpr (PB == 4) *reinterpret_cast<unsigned*>(p + k * PE) = v.u.x;
+    else p[k] = from_float<T>(acc[k]);
+  }
+}
+
+template <class T, int TW, int PB = band_chunk_bytes<T>(TW)>
+__device__ __forceinline__ void direct_store(T* __restrict__ out, const float (&acc)[TW], int ow0, int OW) {
+  T* p = out + ow0;
+  if (ow0 + TW <= OW) {
+    if constexpr (PB > static_cast<int>(sizeof(T))) {
+      if ((reinterpret_cast<std::uintptr_t>(p) % PB) == 0) return direct_store_pieces<T, TW, PB>(p, acc);
+      return direct_store<T, TW, PB / 2>(out, acc, ow0, OW);
+    } else {
+      return direct_store_pieces<T, TW, static_cast<int>(sizeof(T))>(p, acc);
+    }
+  }
+#pragma unroll
+  for (int j = 0; j < TW; ++j)
+    if (ow0 + j < OW) p[j] = from_float<T>(acc[j]);
 }
 
 template <class T, int KH, int KW, int S, int D, int TH, int TW, int THREADS>
@@ -64,7 +209,7 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
   const int n = static_cast<int>(g.by_oc(plane));
   const int oc = plane - n * g.OC;
   const int ic = g.M == 1 ? oc : static_cast<int>(g.by_m(oc));
-  const int C = g.OC / g.M;
+  const int C = g.C;
   const T* __restrict__ xp = static_cast<const T*>(a.x) + (std::int64_t{n} * C + ic) * (std::int64_t{g.H} * g.W);
   const int ow0 = cg * TW;
   float acc[TH][TW];
@@ -82,24 +227,59 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
     float wr[KH * KW];
     float xr[ROWS][WIN];
     const int ih0 = oh0 * S - g.ph, iw0 = ow0 * S - g.pw;
+    // Element by element: f32, and 16-bit threads whose vectors could reach past an end of a tensor.
+    auto scalar = [&] {
 #pragma unroll
-    for (int k = 0; k < KH * KW; ++k) wr[k] = ldg_f(wp + k);
+      for (int k = 0; k < KH * KW; ++k) wr[k] = ldg_f(wp + k);
 #pragma unroll
-    for (int r = 0; r < ROWS; ++r) {
-      const int ih = ih0 + r;
-      // Rows between the taps of a dilated filter that no output row uses are never read.
-      bool used = false;
+      for (int r = 0; r < ROWS; ++r) {
+        if (!direct_row_used<TH, S, KH, D>(r)) continue;
+        const int ih = ih0 + r;
+        const bool row_ok = static_cast<unsigned>(ih) < static_cast<unsigned>(g.H);
 #pragma unroll
-      for (int o = 0; o < TH; ++o)
-#pragma unroll
-        for (int k = 0; k < KH; ++k) used = used || (o * S + k * D == r);
-      if (!used) continue;
-      const bool row_ok = static_cast<unsigned>(ih) < static_cast<unsigned>(g.H);
-#pragma unroll
-      for (int j = 0; j < WIN; ++j) {
-        const int iw = iw0 + j;
-        xr[r][j] = row_ok && static_cast<unsigned>(iw) < static_cast<unsigned>(g.W) ? ldg_f(xp + ih * g.W + iw) : 0.0f;
+        for (int j = 0; j < WIN; ++j) {
+          const int iw = iw0 + j;
+          xr[r][j] = row_ok && static_cast<unsigned>(iw) < static_cast<unsigned>(g.W) ? ldg_f(xp + ih * g.W + iw) : 0.0f;
+        }
       }
+    };
+    if constexpr (sizeof(T) == 2) {
+      // 16-bit types: vectors when those of the filter lie inside the weights and those of every
+      // row inside the input tensor; element loads otherwise (threads at either end of a tensor).
+      constexpr int VB = direct_vec_bytes(ROWS, WIN);
+      using VW = DirectVec<T, KH * KW, VB>;
+      using VX = DirectVec<T, WIN, VB>;
+      const int wa = static_cast<int>(reinterpret_cast<std::uintptr_t>(wp) & (VB - 1)) / 2;
+      const std::int64_t xoff = (std::int64_t{n} * C + ic) * (std::int64_t{g.H} * g.W);
+      const bool vec = oc * (KH * KW) - wa >= 0 && oc * (KH * KW) - wa + VW::NV * VW::V <= g.OC * (KH * KW) &&
+            xoff + ih0 * g.W + iw0 - VX::V >= 0 &&
+            xoff + (ih0 + ROWS - 1) * g.W + iw0 + VX::NV * VX::V <= g.x_elems;
+      if (vec) {
+        // Every load first (rows outside the plane read as zero, predicated), then the shifts.
+        unsigned uw[VW::NW];
+        unsigned ux[ROWS][VX::NW];
+        int ax[ROWS];
+        const int aw = direct_vec_load<VB>(uw, wp, true);
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+          if (!direct_row_used<TH, S, KH, D>(r)) continue;
+          const int ih = ih0 + r;
+          ax[r] = direct_vec_load<VB>(ux[r], xp + ih * g.W + iw0, static_cast<unsigned>(ih) < static_cast<unsigned>(g.H));
+        }
+        direct_vec_extract<T, KH * KW, VB>(wr, uw, aw);
+#pragma unroll
+        for (int r = 0; r < ROWS; ++r) {
+          if (!direct_row_used<TH, S, KH, D>(r)) continue;
+          direct_vec_extract<T, WIN, VB>(xr[r], ux[r], ax[r]);
+#pragma unroll
+          for (int j = 0; j < WIN; ++j)
+            if (static_cast<unsigned>(iw0 + j) >= static_cast<unsigned>(g.W)) xr[r][j] = 0.0f;
+        }
+      } else {
+        scalar();
+      }
+    } else {
+      scalar();
     }
 #pragma unroll
     for (int o = 0; o < TH; ++o)
@@ -153,7 +333,10 @@ __global__ void __launch_bounds__(THREADS) direct_kernel(ConvArgs a, DirectGeom 
   T* const yp = static_cast<T*>(a.y) + (std::int64_t{plane} * g.OH + oh0) * g.OW;
 #pragma unroll
   for (int o = 0; o < TH; ++o)
-    if (TH == 1 || oh0 + o < g.OH) band_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
+    if (TH == 1 || oh0 + o < g.OH) {
+      if constexpr (sizeof(T) == 2) direct_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
+      else band_store<T, TW>(yp + o * g.OW, acc[o], ow0, g.OW);
+    }
 }
 
 // Direct tiles: compile-time stride and dilation (both 0: run time), outputs per thread (TH rows, of
@@ -212,6 +395,11 @@ inline constexpr DirectTile kDirectS1x16[] = {direct_tile(1, 1, 1, 1), direct_ti
                                               direct_tile(1, 1, 1, 8), direct_tile(1, 1, 2, 4), direct_tile(1, 1, 2, 8)};
 inline constexpr DirectTile kDirectS2[] = {direct_tile(2, 1, 1, 1), direct_tile(2, 1, 1, 2), direct_tile(2, 1, 1, 4),
                                            direct_tile(2, 1, 2, 2)};
+// 16-bit types, 3x3 and 5x5: taller and wider tiles, whose windows now cost a few vector loads
+// rather than a load per element (4 x 4 won the 28..112-wide stride-1 layers, 1 x 8 and 2 x 4 the
+// stride-2 ones on an H200; 4 x 8 won none and is left out).
+inline constexpr KSize kDirectSmall[] = {{3, 3}, {5, 5}};
+inline constexpr DirectTile kDirectWide16[] = {direct_tile(1, 1, 4, 4), direct_tile(2, 1, 1, 8), direct_tile(2, 1, 2, 4)};
 inline constexpr DirectTile kDirectD2[] = {direct_tile(1, 2, 1, 4), direct_tile(1, 2, 2, 4)};
 inline constexpr DirectTile kDirectAny[] = {direct_tile(0, 0, 1, 1), direct_tile(0, 0, 1, 2)};
 
@@ -220,6 +408,7 @@ void add_direct(OpList& ops) {
   auto make = [&]<KSize K, DirectTile P> { return Direct<T, K, P>{}; };
   add_grid_by_width<T, kDirectSizes, kDirectS1F32, kDirectS1x16>(ops, make);
   add_grid<T, kDirectSizes, kDirectS2>(ops, make);
+  if constexpr (sizeof(T) == 2) add_grid<T, kDirectSmall, kDirectWide16>(ops, make);
   add_grid<T, kDirect3x3, kDirectD2>(ops, make);
   add_grid<T, kDirectSizes, kDirectAny>(ops, make);
   add_grid<T, kAnySize, kDirectAny>(ops, make);

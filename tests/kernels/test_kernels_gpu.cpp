@@ -180,6 +180,41 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
   });
 }
 
+// One case of the band and direct path tests: n x c x h x w planes, depth multiplier m, padded to keep
+// the size or not.
+struct PathCase {
+  const char* what;
+  int n, c, h, w, m;
+  bool pad;
+};
+
+// Every case on an instantiation of `d`'s family: its compile-time filter, stride and dilation, or
+// for run-time tiles a 3x5 filter with stride 2x1 and dilation 1x2; bias on every other case checked.
+template <std::size_t N, class Check>
+void check_path_cases(const KernelDesc& d, const PathCase (&cases)[N], Check& check) {
+  int done = 0;
+  for (const PathCase& c : cases) {
+    Problem p;
+    p.dtype = d.dtype;
+    const bool fixed = d.param("stride") > 0;
+    p.kh = fixed ? d.param("kh") : 3;
+    p.kw = fixed ? d.param("kw") : 5;
+    p.sh = fixed ? d.param("stride") : 2;
+    p.sw = fixed ? d.param("stride") : 1;
+    p.dh = fixed ? d.param("dilation") : 1;
+    p.dw = fixed ? d.param("dilation") : 2;
+    p.n = c.n;
+    p.c = c.c;
+    p.m = c.m;
+    p.h = c.h;
+    p.w = c.w;
+    p.ph = c.pad ? p.kh / 2 * p.dh : 0;
+    p.pw = c.pad ? p.kw / 2 * p.dw : 0;
+    p.bias = done % 2 == 0;
+    done += check(p, c.what);
+  }
+}
+
 // The band family's block shapes, which small random problems do not reach: many planes per block
 // (more than a thousand planes) with plane starts off 16 bytes (7x7, 5x9), depth multiplier 2, bands
 // of rows with halo rows (tall planes), bands wholly or partly in padding, rows so wide that a band
@@ -187,13 +222,7 @@ TEST(StagedPaths, EveryInstantiationMatchesTheReference) {
 TEST(BandPaths, EveryInstantiationMatchesTheReference) {
   DWT_REQUIRE_GPU();
   check_family_paths("band", 70, [](const Operation& op, const DeviceLimits&, auto& check) {
-    const KernelDesc& d = op.desc();
-    struct Case {
-      const char* what;
-      int n, c, h, w, m;
-      bool pad;
-    };
-    const Case cases[] = {
+    const PathCase cases[] = {
         {"many 7x7 planes", 2, 700, 7, 7, 1, true},
         {"many 5x9 planes, m2", 1, 1100, 5, 9, 2, true},
         {"many 14x14 planes, unpadded", 1, 1030, 14, 14, 1, false},
@@ -201,27 +230,26 @@ TEST(BandPaths, EveryInstantiationMatchesTheReference) {
         {"bands, m2, unpadded", 2, 3, 90, 100, 2, false},
         {"one-row-group bands", 1, 1, 20, 1500, 1, true},
     };
-    int done = 0;
-    for (const Case& c : cases) {
-      Problem p;
-      p.dtype = d.dtype;
-      const bool fixed = d.param("stride") > 0;
-      p.kh = fixed ? d.param("kh") : 3;
-      p.kw = fixed ? d.param("kw") : 5;
-      p.sh = fixed ? d.param("stride") : 2;
-      p.sw = fixed ? d.param("stride") : 1;
-      p.dh = fixed ? d.param("dilation") : 1;
-      p.dw = fixed ? d.param("dilation") : 2;
-      p.n = c.n;
-      p.c = c.c;
-      p.m = c.m;
-      p.h = c.h;
-      p.w = c.w;
-      p.ph = c.pad ? p.kh / 2 * p.dh : 0;
-      p.pw = c.pad ? p.kw / 2 * p.dw : 0;
-      p.bias = done % 2 == 0;
-      done += check(p, c.what);
-    }
+    check_path_cases(op.desc(), cases, check);
+  });
+}
+
+// The direct family's vector windows, which the small random problems (a few channels, so most
+// threads sit next to an end of the tensor and load element by element) seldom reach: many planes of
+// network widths (7, 14, 28) and odd ones, padded and not, tensors that are not a whole number of
+// vectors, depth multiplier 2, so that windows start at every alignment, cross rows and planes and
+// meet both ends of the tensor.
+TEST(DirectPaths, EveryInstantiationMatchesTheReference) {
+  DWT_REQUIRE_GPU();
+  check_family_paths("direct", 110, [](const Operation& op, const DeviceLimits&, auto& check) {
+    const PathCase cases[] = {
+        {"7x7 planes", 2, 96, 7, 7, 1, true},
+        {"14x14 planes, m2", 1, 40, 14, 14, 2, true},
+        {"28x28 planes, unpadded", 2, 16, 28, 28, 1, false},
+        {"13x11 planes, odd tensor", 1, 37, 13, 11, 1, true},
+        {"5x3 planes, m2, odd tensor", 3, 21, 5, 3, 2, true},
+    };
+    check_path_cases(op.desc(), cases, check);
   });
 }
 
