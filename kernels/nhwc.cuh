@@ -17,6 +17,9 @@
 // vector's lanes past the last channel masked.
 #pragma once
 
+#include <cstring>
+#include <type_traits>
+
 #include "vectorized.cuh"  // kVecElems, Vec16, aligned16
 
 namespace dwt {
@@ -39,11 +42,12 @@ inline constexpr std::size_t kNhwcFilterBytes = 48 * 1024;
 // `channels` channels, each with `taps` filter floats staged in shared memory, in vectors of V per
 // thread; `n` images of ohg x owg tiles.
 inline NhwcGeom nhwc_split(std::int64_t channels, std::int64_t taps, std::int64_t n, std::int64_t ohg,
-                           std::int64_t owg, int V, int threads) {
+                           std::int64_t owg, int V, int threads, int cg = 0) {
   NhwcGeom g;
   const std::int64_t cv = (channels + V - 1) / V;
   std::int64_t cap = static_cast<std::int64_t>(kNhwcFilterBytes / sizeof(float)) / (taps * V);
   if (cap > threads) cap = threads;
+  if (cg > 0 && cap > cg) cap = cg;
   if (cap < 1) cap = 1;
   const std::int64_t chunks = (cv + cap - 1) / cap;
   const std::int64_t cpb = (cv + chunks - 1) / chunks;
@@ -59,10 +63,11 @@ inline NhwcGeom nhwc_split(std::int64_t channels, std::int64_t taps, std::int64_
   return g;
 }
 
-// V: channels per thread (a vector of VB bytes).
-inline NhwcGeom nhwc_geom(const ConvShape& s, int V, int th, int tw, int threads) {
+// V: channels per thread (a vector of VB bytes); cg: at most cg channel vectors per block (0: as
+// many as the shared memory holds).
+inline NhwcGeom nhwc_geom(const ConvShape& s, int V, int th, int tw, int threads, int cg = 0) {
   return nhwc_split(s.out_c(), std::int64_t{s.kh} * s.kw, s.n, (s.out_h() + th - 1) / th,
-                    (s.out_w() + tw - 1) / tw, V, threads);
+                    (s.out_w() + tw - 1) / tw, V, threads, cg);
 }
 
 // V elements as floats: one 16-, 8- or 4-byte load, or (gather) V element loads of channel (oc0 + e) / M,
@@ -237,6 +242,211 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   }
 }
 
+// One thread's vector of V channels of one pixel as loaded: VEC, the raw V * sizeof(T) bytes of one
+// 4-, 8- or 16-byte load (16-bit pairs are converted to floats when used, two at a time); gather, V
+// floats of channels (oc0 + e) / M, zero past the last channel.
+template <class T, int V, bool VEC>
+struct NhwcPix {
+  float f[V];
+  __device__ __forceinline__ void load(const T* __restrict__ pix, int oc0, int OC, int M) {
+    nhwc_load<T, V, false>(f, pix, oc0, OC, M);
+  }
+  __device__ __forceinline__ void zero() {
+#pragma unroll
+    for (int e = 0; e < V; ++e) f[e] = 0.0f;
+  }
+  __device__ __forceinline__ void get(float (&v)[V]) const {
+#pragma unroll
+    for (int e = 0; e < V; ++e) v[e] = f[e];
+  }
+};
+
+template <class T, int V>
+struct NhwcPix<T, V, true> {
+  static constexpr int kWords = V * static_cast<int>(sizeof(T)) / 4;
+  static_assert(kWords == 1 || kWords == 2 || kWords == 4, "4-, 8- or 16-byte vectors");
+  unsigned w[kWords];
+  // pix: the pixel's first channel of this vector (16-byte aligned for 16-byte vectors).
+  __device__ __forceinline__ void load(const T* __restrict__ pix, int, int, int) {
+    if constexpr (kWords == 4) {
+      const uint4 u = __ldg(reinterpret_cast<const uint4*>(pix));
+      w[0] = u.x, w[1] = u.y, w[2] = u.z, w[3] = u.w;
+    } else if constexpr (kWords == 2) {
+      const uint2 u = __ldg(reinterpret_cast<const uint2*>(pix));
+      w[0] = u.x, w[1] = u.y;
+    } else {
+      w[0] = __ldg(reinterpret_cast<const unsigned*>(pix));
+    }
+  }
+  __device__ __forceinline__ void zero() {
+#pragma unroll
+    for (int i = 0; i < kWords; ++i) w[i] = 0u;
+  }
+  __device__ __forceinline__ void get(float (&v)[V]) const {
+#pragma unroll
+    for (int i = 0; i < kWords; ++i) {
+      if constexpr (sizeof(T) == 4) {
+        v[i] = __uint_as_float(w[i]);
+      } else if constexpr (std::is_same_v<T, __half>) {
+        __half2 h;
+        memcpy(&h, &w[i], sizeof h);
+        const float2 p = __half22float2(h);
+        v[2 * i] = p.x, v[2 * i + 1] = p.y;
+      } else {  // bfloat16: the float's upper half
+        v[2 * i] = __uint_as_float(w[i] << 16);
+        v[2 * i + 1] = __uint_as_float(w[i] & 0xffff0000u);
+      }
+    }
+  }
+};
+
+// Two floats rounded to T and packed into one 32-bit word (element 0 in the low half).
+template <class T>
+__device__ __forceinline__ unsigned nhwc_pack2(float a, float b) {
+  unsigned u;
+  if constexpr (std::is_same_v<T, __half>) {
+    const __half2 h = __floats2half2_rn(a, b);
+    memcpy(&u, &h, sizeof u);
+  } else {
+    const __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
+    memcpy(&u, &h, sizeof u);
+  }
+  return u;
+}
+
+// Stores V channels at out + oc0: VEC, one vector store (16-bit pairs rounded two at a time);
+// otherwise channel by channel up to OC.
+template <class T, int V, bool VEC>
+__device__ __forceinline__ void nhwc_store_packed(T* __restrict__ out, const float (&v)[V], int oc0, int OC) {
+  if constexpr (VEC && sizeof(T) == 2) {
+    constexpr int kWords = V / 2;
+    unsigned w[kWords];
+#pragma unroll
+    for (int i = 0; i < kWords; ++i) w[i] = nhwc_pack2<T>(v[2 * i], v[2 * i + 1]);
+    if constexpr (kWords == 4)
+      *reinterpret_cast<uint4*>(out + oc0) = make_uint4(w[0], w[1], w[2], w[3]);
+    else if constexpr (kWords == 2)
+      *reinterpret_cast<uint2*>(out + oc0) = make_uint2(w[0], w[1]);
+    else
+      *reinterpret_cast<unsigned*>(out + oc0) = w[0];
+  } else {
+    nhwc_store<T, V, VEC>(out, v, oc0, OC);
+  }
+}
+
+// Stride 1, dilation 1: each thread walks down a strip of R output rows, TW columns wide, V channels
+// deep, keeping a ring of KH accumulator rows: every input row of the strip is loaded once by the
+// thread (its (TW-1) + KW vectors, the next row's loads issued before this row's arithmetic) and
+// feeds the KH output rows it touches; an output row leaves as soon as its last filter row is in.
+// Input rows are re-read only across strips ((R + KH - 1) / R) and, between neighbouring tiles,
+// the KW - 1 halo columns (L1 hits). Taps come from shared memory once per input row (WREG:
+// registers), so each tap read feeds TW x V FMAs; with at most 8 channel vectors per block (cg) a
+// warp reads 8 distinct taps, one shared-memory wavefront.
+template <class T, int V, int KH, int KW, int TW, int R, int THREADS, bool WREG, bool PF, bool VEC>
+__global__ void __launch_bounds__(THREADS) nhwc_strip_kernel(ConvArgs a, NhwcGeom g) {
+  constexpr int WIN = TW + KW - 1;  // input columns of a tile
+  extern __shared__ float4 nhwc_smem[];
+  float* wsm = reinterpret_cast<float*>(nhwc_smem);  // [KH*KW][cpb*V]
+  NhwcPlace p;
+  if (!nhwc_begin<T, V>(a, g, R, TW, KH * KW, static_cast<int>(a.s.out_c()), wsm, p)) return;
+  const ConvShape& s = a.s;
+  const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
+  const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
+  const T* __restrict__ x = static_cast<const T*>(a.x) + p.n * H * W * C;
+  T* __restrict__ y = static_cast<T*>(a.y) + p.n * OH * OW * OC;
+  const int xc0 = VEC ? p.oc0 : 0;  // gather loads add (oc0 + e) / M themselves
+  const float* wv = wsm + p.cl * V;
+  const int width = g.cpb * V;
+  float wr[WREG ? KH : 1][WREG ? KW : 1][V];
+  if constexpr (WREG) {
+#pragma unroll
+    for (int kh = 0; kh < KH; ++kh)
+#pragma unroll
+      for (int kw = 0; kw < KW; ++kw) nhwc_tap<V>(wr[kh][kw], wv + (kh * KW + kw) * width);
+  }
+  float b[V];
+#pragma unroll
+  for (int e = 0; e < V; ++e) b[e] = p.oc0 + e < OC ? bias_of<T>(a, p.oc0 + e) : 0.0f;
+  float acc[KH][TW][V];  // slot k: the output row t with t % KH == k
+#pragma unroll
+  for (int k = 0; k < KH; ++k)
+#pragma unroll
+    for (int j = 0; j < TW; ++j)
+#pragma unroll
+      for (int e = 0; e < V; ++e) acc[k][j][e] = b[e];
+
+  const std::int64_t ih0 = p.oh0 - s.ph, iw0 = p.ow0 - s.pw;
+  // Input rows this strip needs: up to its last output row inside the image.
+  const std::int64_t rows_left = OH - p.oh0;
+  const int nin = static_cast<int>(rows_left < R ? rows_left : R) + KH - 1;
+  bool col_in[WIN];
+#pragma unroll
+  for (int q = 0; q < WIN; ++q) col_in[q] = iw0 + q >= 0 && iw0 + q < W;
+  NhwcPix<T, V, VEC> buf[WIN];  // input row i (PF: loaded while row i - 1 is computed)
+  auto load_row = [&](int i) {
+    const std::int64_t ih = ih0 + i;
+    const bool row_in = ih >= 0 && ih < H;
+    const T* row = x + (row_in ? ih : 0) * W * C + xc0;
+#pragma unroll
+    for (int q = 0; q < WIN; ++q) {
+      if (row_in && col_in[q])
+        buf[q].load(row + (iw0 + q) * C, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
+      else
+        buf[q].zero();
+    }
+  };
+  if constexpr (PF) load_row(0);
+  for (int i0 = 0; i0 < nin; i0 += KH) {
+#pragma unroll
+    for (int u = 0; u < KH; ++u) {  // input row i = i0 + u; ring slots are compile-time
+      const int i = i0 + u;
+      if (i >= nin) break;
+      if constexpr (!PF) load_row(i);
+      float xv[WIN][V];
+#pragma unroll
+      for (int q = 0; q < WIN; ++q) buf[q].get(xv[q]);
+      if constexpr (PF)
+        if (i + 1 < nin) load_row(i + 1);
+      // Without WREG the taps are read again for every row: an offset the compiler cannot see
+      // through keeps it from hoisting them into KH * KW * V registers for the whole strip.
+      int tofs = 0;
+      if constexpr (!WREG) asm volatile("" : "+r"(tofs));
+      const float* wrow = wv + tofs;
+#pragma unroll
+      for (int kh = 0; kh < KH; ++kh) {
+        const int k = (u - kh + KH) % KH;  // output row i - kh
+#pragma unroll
+        for (int kw = 0; kw < KW; ++kw) {
+          float f[V];
+          if constexpr (WREG) {
+#pragma unroll
+            for (int e = 0; e < V; ++e) f[e] = wr[WREG ? kh : 0][WREG ? kw : 0][e];
+          } else {
+            nhwc_tap<V>(f, wrow + (kh * KW + kw) * width);
+          }
+#pragma unroll
+          for (int j = 0; j < TW; ++j)
+#pragma unroll
+            for (int e = 0; e < V; ++e) acc[k][j][e] = fmaf(xv[j + kw][e], f[e], acc[k][j][e]);
+        }
+      }
+      // Output row i - (KH - 1) has all its filter rows: store it, and reuse its slot for row i + 1.
+      const int done = (u + 1) % KH;
+      const int t = i - (KH - 1);
+      if (t >= 0) {
+        T* yr = y + ((p.oh0 + t) * OW + p.ow0) * OC;
+#pragma unroll
+        for (int j = 0; j < TW; ++j)
+          if (p.ow0 + j < OW) nhwc_store_packed<T, V, VEC>(yr + j * OC, acc[done][j], p.oc0, OC);
+      }
+#pragma unroll
+      for (int j = 0; j < TW; ++j)
+#pragma unroll
+        for (int e = 0; e < V; ++e) acc[done][j][e] = b[e];
+    }
+  }
+}
+
 // Every filter size, stride and dilation at run time: one output row of TW columns per thread, one
 // load per tap (neighbouring taps hit L1).
 template <class T, int V, int TW, int THREADS, bool VEC>
@@ -291,6 +501,9 @@ struct NhwcTile {
   int threads;
   int vb = 16;   // bytes of a thread's channel vector: 16, or 8 (16-bit types: half the registers)
   int wreg = 0;  // 1: filter taps held in registers (fixed sizes only)
+  int rows = 0;  // > 0: strip kernel (stride 1, dilation 1, th = 1), a thread walks down `rows` output rows
+  int cg = 0;    // > 0: at most cg channel vectors per block (0: as many as shared memory holds)
+  int npf = 0;   // strips: 1, each row's loads issued just before its arithmetic, not one row ahead
   constexpr int block_threads() const { return threads; }
   static constexpr auto fields() {
     using F = Field<NhwcTile>;
@@ -298,7 +511,10 @@ struct NhwcTile {
                       F{"stride", "_s", &NhwcTile::stride, Show::any0},
                       F{"dilation", "_d", &NhwcTile::dilation, Show::any0},
                       F{"threads", "_b", &NhwcTile::threads}, F{"vb", "_v", &NhwcTile::vb},
-                      F{"wreg", "_wr", &NhwcTile::wreg, Show::flag}};
+                      F{"wreg", "_wr", &NhwcTile::wreg, Show::flag},
+                      F{"rows", "_r", &NhwcTile::rows, Show::nonzero},
+                      F{"cg", "_g", &NhwcTile::cg, Show::nonzero},
+                      F{"npf", "_npf", &NhwcTile::npf, Show::flag}};
   }
   friend constexpr bool operator==(const NhwcTile&, const NhwcTile&) = default;
 };
@@ -313,13 +529,16 @@ struct Nhwc {
   static_assert(V >= 4 && V * sizeof(T) == P.vb, "4 or 8 channels per thread");
   static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
   static_assert(kFixed || (P.th == 1 && P.wreg == 0), "the run-time path computes one row per thread");
+  static_assert(P.rows == 0 || (kFixed && P.th == 1 && P.stride == 1 && P.dilation == 1),
+                "strips: fixed sizes, stride 1, dilation 1, one row at a time");
+  static constexpr int kRowsPerItem = P.rows > 0 ? P.rows : P.th;
   static constexpr int kDefaultVb = sizeof(T) == 4 ? 16 : 8;
   static constexpr NhwcTile default_tile =
       kFixed ? NhwcTile{.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
              : NhwcTile{.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128, .vb = kDefaultVb};
 
   static LaunchConfig config(const ConvShape& s) {
-    const NhwcGeom g = nhwc_geom(s, V, P.th, P.tw, P.threads);
+    const NhwcGeom g = nhwc_geom(s, V, kRowsPerItem, P.tw, P.threads, P.cg);
     return block_launch(g.blocks, P.threads, g.smem_bytes);
   }
   static Support supports(const ConvShape& s, const DeviceLimits&) {
@@ -327,7 +546,7 @@ struct Nhwc {
       if (s.sh != P.stride || s.sw != P.stride || s.dh != P.dilation || s.dw != P.dilation)
         return Support::no(cat("compiled for stride ", P.stride, " and dilation ", P.dilation));
     }
-    const NhwcGeom g = nhwc_geom(s, V, P.th, P.tw, P.threads);
+    const NhwcGeom g = nhwc_geom(s, V, kRowsPerItem, P.tw, P.threads, P.cg);
     if (g.blocks >= 0x7fffffff) return Support::no(cat(g.blocks, " blocks exceed the grid limit"));
     // Channel and pixel offsets are int inside a row; rows and images are int64.
     if (s.out_c() * s.kh * s.kw >= (std::int64_t{1} << 31) || s.w * s.c >= (std::int64_t{1} << 31) ||
@@ -339,8 +558,10 @@ struct Nhwc {
   }
   template <bool VEC>
   static void launch_as(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    const NhwcGeom g = nhwc_geom(a.s, V, P.th, P.tw, P.threads);
-    if constexpr (kFixed)
+    const NhwcGeom g = nhwc_geom(a.s, V, kRowsPerItem, P.tw, P.threads, P.cg);
+    if constexpr (P.rows > 0)
+      launch_kernel(nhwc_strip_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.threads, P.wreg != 0, P.npf == 0, VEC>, c, st, a, g);
+    else if constexpr (kFixed)
       launch_kernel(nhwc_kernel<T, V, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.wreg != 0, VEC>, c, st, a, g);
     else
       launch_kernel(nhwc_any_kernel<T, V, P.tw, P.threads, VEC>, c, st, a, g);
@@ -356,37 +577,41 @@ struct Nhwc {
 };
 
 // KernelBench's 3x3, 3x1 and 3x7, and the networks' 5x5 and 7x7.
-inline constexpr KSize kNhwcSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
-// Stride 1: tall and wide tiles for large planes, single pixels for 7x7 planes at batch 1; stride 2.
-// 16-bit types also take 8-byte vectors (4 channels): the same registers per thread as float32.
+inline constexpr KSize kNhwcSizes[] = {{3, 3}, {3, 1}, {3, 7}};
+// EXPERIMENT lists
+#define ST(tw_, b_, ...) {.th = 1, .tw = tw_, .stride = 1, .dilation = 1, .threads = b_, __VA_ARGS__}
 inline constexpr NhwcTile kNhwcTiles32[] = {
-    {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
-    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
-    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128},
-    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
     {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256},
-    {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
-    {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128},
-    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256},
-    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .wreg = 1},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
     {.th = 4, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .wreg = 1},
-    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .wreg = 1},
+    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .cg = 8},
+    ST(2, 256, .rows = 16, .cg = 8),
+    ST(4, 128, .rows = 16, .cg = 8),
+    ST(2, 256, .wreg = 1, .rows = 16, .cg = 8),
+    ST(2, 256, .rows = 32, .cg = 8),
+    ST(2, 256, .rows = 16),
+    ST(2, 256, .rows = 16, .cg = 8, .npf = 1),
+    ST(1, 256, .rows = 16, .cg = 8),
+    ST(4, 256, .rows = 16, .cg = 8, .npf = 1),
 };
 inline constexpr NhwcTile kNhwcTiles16[] = {
-    {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
-    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
-    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
-    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
-    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
-    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
-    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
-    {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
-    {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8},
-    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256, .vb = 8},
     {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
-    {.th = 4, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
-    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
+    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
+    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
+    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = 8, .cg = 8},
+    ST(1, 256, .rows = 16, .cg = 8),
+    ST(2, 256, .rows = 16, .cg = 8),
+    ST(2, 128, .rows = 16, .cg = 8),
+    ST(1, 256, .rows = 16, .cg = 8, .npf = 1),
+    ST(2, 256, .vb = 8, .rows = 16, .cg = 8),
+    ST(4, 256, .vb = 8, .rows = 16, .cg = 8),
+    ST(2, 256, .vb = 8, .wreg = 1, .rows = 16, .cg = 8),
+    ST(2, 256, .vb = 8, .rows = 16, .cg = 16),
+    ST(2, 256, .vb = 8, .rows = 16, .cg = 8, .npf = 1),
+    ST(4, 256, .vb = 8, .rows = 16, .cg = 8, .npf = 1),
 };
+#undef ST
 inline constexpr NhwcTile kNhwcAnyTiles32[] = {
     {.th = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 64},
     {.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128},
