@@ -33,11 +33,19 @@ struct NhwcGeom {
   std::int64_t owg = 1, ohg = 1;  // tiles across a row, tile rows across an image
   std::int64_t items = 1;         // N * ohg * owg
   std::int64_t blocks = 1;
-  std::size_t smem_bytes = 0;     // the block's filter taps as floats
+  std::size_t smem_bytes = 0;     // the block's filter taps as floats (staged: and the row stages)
+  // Staged strips: blocks across a row (each spb tiles), strips down an image, input columns a
+  // block stages per row, the bytes of the taps and of one row stage.
+  std::int64_t wblocks = 0, strips = 0;
+  int ncol = 0;
+  std::size_t tap_bytes = 0, stage_bytes = 0;
 };
 
 // Shared memory for filter taps: under the 48 KiB every device gives without opting in.
 inline constexpr std::size_t kNhwcFilterBytes = 48 * 1024;
+// Staged strips: taps and row stages together, opting in above 48 KiB (every device since Volta
+// gives a block 96 KiB or more).
+inline constexpr std::size_t kNhwcStagedBytes = 96 * 1024;
 
 // `channels` channels, each with `taps` filter floats staged in shared memory, in vectors of V per
 // thread; `n` images of ohg x owg tiles.
@@ -120,12 +128,39 @@ __device__ __forceinline__ void nhwc_tap(float (&f)[V], const float* p) {
   }
 }
 
+// Staged strips: the block covers spb consecutive tiles of one strip of R output rows (wblocks
+// blocks across a row), for each channel chunk; its input rows are staged `stages` deep in shared
+// memory after the taps. elem: bytes of one element.
+inline NhwcGeom nhwc_staged_geom(const ConvShape& s, int V, int elem, int tw, int rows, int stages, int threads,
+                                 int cg) {
+  NhwcGeom g = nhwc_geom(s, V, rows, tw, threads, cg);
+  g.wblocks = (g.owg + g.spb - 1) / g.spb;
+  g.strips = g.ohg;
+  g.blocks = s.n * g.strips * g.wblocks * g.cchunks;
+  g.ncol = g.spb * tw + s.kw - 1;
+  g.tap_bytes = (g.smem_bytes + 15) / 16 * 16;
+  g.stage_bytes = static_cast<std::size_t>(g.ncol) * g.cpb * V * elem;
+  g.smem_bytes = g.tap_bytes + static_cast<std::size_t>(stages) * g.stage_bytes;
+  return g;
+}
+
 // Where a thread's work lies: its channel vector and its tile, or nothing (idle lane).
 struct NhwcPlace {
   int oc0;  // first output channel of the vector
   int cl;   // channel vector within the block
   std::int64_t n, oh0, ow0;
 };
+
+// The filter taps of channels [base, base + width) as floats, [tap][channel], zero past OC.
+template <class T>
+__device__ __forceinline__ void nhwc_stage_taps(const ConvArgs& a, int kk, int base, int width, int OC, float* wsm) {
+  const T* __restrict__ w = static_cast<const T*>(a.w);
+  for (int i = threadIdx.x; i < kk * width; i += blockDim.x) {
+    const int tap = i / width, ch = i - tap * width;
+    const int oc = base + ch;
+    wsm[i] = oc < OC ? ldg_f(w + static_cast<std::int64_t>(oc) * kk + tap) : 0.0f;
+  }
+}
 
 // Stages the block's filter taps (kk floats of each of `OC` channels, contiguous in a.w) and places
 // the thread; false: the thread has no tile.
@@ -136,12 +171,7 @@ __device__ __forceinline__ bool nhwc_begin(const ConvArgs& a, const NhwcGeom& g,
   const std::int64_t sb = blockIdx.x / static_cast<unsigned>(g.cchunks);
   const int width = g.cpb * V;  // channels of the block
   const int base = cc * width;
-  const T* __restrict__ w = static_cast<const T*>(a.w);
-  for (int i = threadIdx.x; i < kk * width; i += blockDim.x) {
-    const int tap = i / width, ch = i - tap * width;
-    const int oc = base + ch;
-    wsm[i] = oc < OC ? ldg_f(w + static_cast<std::int64_t>(oc) * kk + tap) : 0.0f;
-  }
+  nhwc_stage_taps<T>(a, kk, base, width, OC, wsm);
   __syncthreads();
   p.cl = static_cast<int>(threadIdx.x) % g.cpb;
   const int sl = static_cast<int>(threadIdx.x) / g.cpb;
@@ -276,6 +306,17 @@ struct NhwcPix<T, V, true> {
       w[0] = u.x, w[1] = u.y;
     } else {
       w[0] = __ldg(reinterpret_cast<const unsigned*>(pix));
+    }
+  }
+  __device__ __forceinline__ void load_shared(const T* p) {
+    if constexpr (kWords == 4) {
+      const uint4 u = *reinterpret_cast<const uint4*>(p);
+      w[0] = u.x, w[1] = u.y, w[2] = u.z, w[3] = u.w;
+    } else if constexpr (kWords == 2) {
+      const uint2 u = *reinterpret_cast<const uint2*>(p);
+      w[0] = u.x, w[1] = u.y;
+    } else {
+      w[0] = *reinterpret_cast<const unsigned*>(p);
     }
   }
   __device__ __forceinline__ void zero() {
@@ -447,6 +488,160 @@ __global__ void __launch_bounds__(THREADS) nhwc_strip_kernel(ConvArgs a, NhwcGeo
   }
 }
 
+// cp.async of BYTES (4, 8 or 16) from global to shared memory; `valid` false: zeros, nothing read.
+template <int BYTES>
+__device__ __forceinline__ void nhwc_cp_async(void* dst, const void* src, bool valid) {
+  const unsigned d = static_cast<unsigned>(__cvta_generic_to_shared(dst));
+  const int n = valid ? BYTES : 0;
+  if constexpr (BYTES == 16)
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(n) : "memory");
+  else
+    asm volatile("cp.async.ca.shared.global [%0], [%1], %2, %3;\n" ::"r"(d), "l"(src), "n"(BYTES), "r"(n) : "memory");
+}
+__device__ __forceinline__ void nhwc_cp_commit() { asm volatile("cp.async.commit_group;\n" ::: "memory"); }
+template <int N>
+__device__ __forceinline__ void nhwc_cp_wait() {
+  asm volatile("cp.async.wait_group %0;\n" ::"n"(N) : "memory");
+}
+
+// Stride 1, dilation 1, the strip kernel's arithmetic on rows the block stages in shared memory:
+// the block's spb tiles lie side by side in one strip of R output rows, so per input row it copies
+// one segment of spb * TW + KW - 1 pixels x cpb channel vectors (each byte once, no halo re-read
+// through L1), ST rows deep through cp.async (ST - 1 rows in flight while one is computed, held in
+// shared memory rather than registers). Each thread then reads its (TW-1) + KW vectors of the row
+// from shared memory. Rows outside the image and channels past OC are zero-filled by the copy;
+// gathers (VEC false: multiplier, channel tails, unaligned tensors) are staged by plain loads.
+template <class T, int V, int KH, int KW, int TW, int R, int ST, int THREADS, bool WREG, bool VEC>
+__global__ void __launch_bounds__(THREADS) nhwc_staged_kernel(ConvArgs a, NhwcGeom g) {
+  static_assert(ST >= 2, "at least two stages");
+  constexpr int WIN = TW + KW - 1;
+  constexpr int VB = V * static_cast<int>(sizeof(T));
+  extern __shared__ float4 nhwc_smem[];
+  float* wsm = reinterpret_cast<float*>(nhwc_smem);  // [KH*KW][cpb*V] floats
+  T* stg = reinterpret_cast<T*>(reinterpret_cast<char*>(nhwc_smem) + g.tap_bytes);  // [ST][ncol][cpb*V]
+  const ConvShape& s = a.s;
+  const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
+  const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
+  const int cc = static_cast<int>(blockIdx.x % static_cast<unsigned>(g.cchunks));
+  std::int64_t rest = blockIdx.x / static_cast<unsigned>(g.cchunks);
+  const std::int64_t wb = rest % g.wblocks;
+  rest /= g.wblocks;
+  const std::int64_t oh0 = rest % g.strips * R, n = rest / g.strips;
+  const int width = g.cpb * V, base = cc * width;
+  nhwc_stage_taps<T>(a, KH * KW, base, width, OC, wsm);
+  const int cl = static_cast<int>(threadIdx.x) % g.cpb, sl = static_cast<int>(threadIdx.x) / g.cpb;
+  const int oc0 = base + cl * V;
+  const std::int64_t bw0 = wb * g.spb * TW;  // the block's first output column
+  const std::int64_t ow0 = bw0 + std::int64_t{sl} * TW;
+  const bool active = sl < g.spb && oc0 < OC && ow0 < OW;  // idle threads still copy and sync
+  const std::int64_t ih0 = oh0 - s.ph, col0 = bw0 - s.pw;
+  const std::int64_t rows_left = OH - oh0;
+  const int nin = static_cast<int>(rows_left < R ? rows_left : R) + KH - 1;  // block-uniform
+  const T* __restrict__ xn = static_cast<const T*>(a.x) + n * H * W * C;
+  T* __restrict__ y = static_cast<T*>(a.y) + n * OH * OW * OC;
+  const int items = g.ncol * g.cpb;
+  auto stage_row = [&](int i) {
+    const std::int64_t ih = ih0 + i;
+    const bool row_in = ih >= 0 && ih < H;
+    T* dst = stg + static_cast<std::ptrdiff_t>(i % ST) * g.ncol * width;
+    for (int idx = threadIdx.x; idx < items; idx += THREADS) {
+      const int col = idx / g.cpb, v = idx - col * g.cpb;
+      const std::int64_t iw = col0 + col;
+      const int ch = base + v * V;
+      const bool ok = row_in && iw >= 0 && iw < W && ch < OC;
+      T* d = dst + col * width + v * V;
+      if constexpr (VEC) {
+        nhwc_cp_async<VB>(d, ok ? xn + (ih * W + iw) * C + ch : xn, ok);
+      } else {
+        const T* pix = xn + (ok ? ih * W + iw : 0) * C;
+#pragma unroll
+        for (int e = 0; e < V; ++e)
+          d[e] = ok && ch + e < OC ? __ldg(pix + (ch + e) / s.m) : from_float<T>(0.0f);
+      }
+    }
+  };
+  float wr[WREG ? KH : 1][WREG ? KW : 1][V];
+  float b[V];
+  float acc[KH][TW][V];  // slot k: the output row t with t % KH == k
+  const float* wv = wsm + cl * V;
+#pragma unroll
+  for (int k = 0; k < ST - 1; ++k) {
+    if (k < nin) stage_row(k);
+    nhwc_cp_commit();
+  }
+  __syncthreads();  // the taps
+  if constexpr (WREG) {
+#pragma unroll
+    for (int kh = 0; kh < KH; ++kh)
+#pragma unroll
+      for (int kw = 0; kw < KW; ++kw) nhwc_tap<V>(wr[kh][kw], wv + (kh * KW + kw) * width);
+  }
+#pragma unroll
+  for (int e = 0; e < V; ++e) b[e] = active && oc0 + e < OC ? bias_of<T>(a, oc0 + e) : 0.0f;
+#pragma unroll
+  for (int k = 0; k < KH; ++k)
+#pragma unroll
+    for (int j = 0; j < TW; ++j)
+#pragma unroll
+      for (int e = 0; e < V; ++e) acc[k][j][e] = b[e];
+  const T* mine = stg + std::int64_t{sl} * TW * width + cl * V;  // this thread's first vector of a stage
+
+  for (int i0 = 0; i0 < nin; i0 += KH) {
+#pragma unroll
+    for (int u = 0; u < KH; ++u) {
+      const int i = i0 + u;
+      if (i >= nin) break;
+      nhwc_cp_wait<ST - 2>();  // this thread's copies of row i are in
+      __syncthreads();         // everyone's are, and row i - 1's stage is free
+      if (i + ST - 1 < nin) stage_row(i + ST - 1);
+      nhwc_cp_commit();
+      if (!active) continue;
+      const T* src = mine + static_cast<std::ptrdiff_t>(i % ST) * g.ncol * width;
+      float xv[WIN][V];
+#pragma unroll
+      for (int q = 0; q < WIN; ++q) {
+        NhwcPix<T, V, true> px;
+        px.load_shared(src + q * width);
+        px.get(xv[q]);
+      }
+      int tofs = 0;
+      if constexpr (!WREG) asm volatile("" : "+r"(tofs));
+      const float* wrow = wv + tofs;
+#pragma unroll
+      for (int kh = 0; kh < KH; ++kh) {
+        const int k = (u - kh + KH) % KH;  // output row i - kh
+#pragma unroll
+        for (int kw = 0; kw < KW; ++kw) {
+          float f[V];
+          if constexpr (WREG) {
+#pragma unroll
+            for (int e = 0; e < V; ++e) f[e] = wr[WREG ? kh : 0][WREG ? kw : 0][e];
+          } else {
+            nhwc_tap<V>(f, wrow + (kh * KW + kw) * width);
+          }
+#pragma unroll
+          for (int j = 0; j < TW; ++j)
+#pragma unroll
+            for (int e = 0; e < V; ++e) acc[k][j][e] = fmaf(xv[j + kw][e], f[e], acc[k][j][e]);
+        }
+      }
+      const int done = (u + 1) % KH;
+      const int t = i - (KH - 1);
+      if (t >= 0) {
+        T* yr = y + ((oh0 + t) * OW + ow0) * OC;
+#pragma unroll
+        for (int j = 0; j < TW; ++j)
+          if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(yr + j * OC, acc[done][j], oc0, OC);
+      }
+#pragma unroll
+      for (int j = 0; j < TW; ++j)
+#pragma unroll
+        for (int e = 0; e < V; ++e) acc[done][j][e] = b[e];
+    }
+  }
+  nhwc_cp_wait<0>();  // no copy outlives the block
+}
+
 // Every filter size, stride and dilation at run time: one output row of TW columns per thread, one
 // load per tap (neighbouring taps hit L1).
 template <class T, int V, int TW, int THREADS, bool VEC>
@@ -504,6 +699,7 @@ struct NhwcTile {
   int rows = 0;  // > 0: strip kernel (stride 1, dilation 1, th = 1), a thread walks down `rows` output rows
   int cg = 0;    // > 0: at most cg channel vectors per block (0: as many as shared memory holds)
   int npf = 0;   // strips: 1, each row's loads issued just before its arithmetic, not one row ahead
+  int stages = 0;  // strips: > 0, the block stages its input rows in shared memory, this many deep
   constexpr int block_threads() const { return threads; }
   static constexpr auto fields() {
     using F = Field<NhwcTile>;
@@ -514,7 +710,8 @@ struct NhwcTile {
                       F{"wreg", "_wr", &NhwcTile::wreg, Show::flag},
                       F{"rows", "_r", &NhwcTile::rows, Show::nonzero},
                       F{"cg", "_g", &NhwcTile::cg, Show::nonzero},
-                      F{"npf", "_npf", &NhwcTile::npf, Show::flag}};
+                      F{"npf", "_npf", &NhwcTile::npf, Show::flag},
+                      F{"stages", "_st", &NhwcTile::stages, Show::nonzero}};
   }
   friend constexpr bool operator==(const NhwcTile&, const NhwcTile&) = default;
 };
@@ -531,35 +728,46 @@ struct Nhwc {
   static_assert(kFixed || (P.th == 1 && P.wreg == 0), "the run-time path computes one row per thread");
   static_assert(P.rows == 0 || (kFixed && P.th == 1 && P.stride == 1 && P.dilation == 1),
                 "strips: fixed sizes, stride 1, dilation 1, one row at a time");
+  static_assert(P.stages == 0 || (P.rows > 0 && P.stages >= 2), "staged strips: rows, two stages or more");
   static constexpr int kRowsPerItem = P.rows > 0 ? P.rows : P.th;
+  static NhwcGeom geom(const ConvShape& s) {
+    if constexpr (P.stages > 0)
+      return nhwc_staged_geom(s, V, static_cast<int>(sizeof(T)), P.tw, P.rows, P.stages, P.threads, P.cg);
+    else
+      return nhwc_geom(s, V, kRowsPerItem, P.tw, P.threads, P.cg);
+  }
   static constexpr int kDefaultVb = sizeof(T) == 4 ? 16 : 8;
   static constexpr NhwcTile default_tile =
       kFixed ? NhwcTile{.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
              : NhwcTile{.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128, .vb = kDefaultVb};
 
   static LaunchConfig config(const ConvShape& s) {
-    const NhwcGeom g = nhwc_geom(s, V, kRowsPerItem, P.tw, P.threads, P.cg);
+    const NhwcGeom g = geom(s);
     return block_launch(g.blocks, P.threads, g.smem_bytes);
   }
-  static Support supports(const ConvShape& s, const DeviceLimits&) {
+  static Support supports(const ConvShape& s, const DeviceLimits& lim) {
     if constexpr (kFixed) {
       if (s.sh != P.stride || s.sw != P.stride || s.dh != P.dilation || s.dw != P.dilation)
         return Support::no(cat("compiled for stride ", P.stride, " and dilation ", P.dilation));
     }
-    const NhwcGeom g = nhwc_geom(s, V, kRowsPerItem, P.tw, P.threads, P.cg);
+    const NhwcGeom g = geom(s);
     if (g.blocks >= 0x7fffffff) return Support::no(cat(g.blocks, " blocks exceed the grid limit"));
     // Channel and pixel offsets are int inside a row; rows and images are int64.
     if (s.out_c() * s.kh * s.kw >= (std::int64_t{1} << 31) || s.w * s.c >= (std::int64_t{1} << 31) ||
         s.out_w() * s.out_c() >= (std::int64_t{1} << 31))
       return Support::no("a row or the filter has 2^31 elements or more");
-    if (g.smem_bytes > kNhwcFilterBytes)
+    if (g.tap_bytes > kNhwcFilterBytes || (P.stages == 0 && g.smem_bytes > kNhwcFilterBytes))
       return Support::no(cat("filter of ", s.kh, "x", s.kw, " taps does not fit in shared memory"));
+    if (g.smem_bytes > kNhwcStagedBytes || g.smem_bytes > lim.max_smem_per_block)
+      return Support::no(cat(g.smem_bytes, " bytes of taps and staged rows exceed the block's shared memory"));
     return Support::yes();
   }
   template <bool VEC>
   static void launch_as(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
-    const NhwcGeom g = nhwc_geom(a.s, V, kRowsPerItem, P.tw, P.threads, P.cg);
-    if constexpr (P.rows > 0)
+    const NhwcGeom g = geom(a.s);
+    if constexpr (P.stages > 0)
+      launch_kernel(nhwc_staged_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.stages, P.threads, P.wreg != 0, VEC>, c, st, a, g);
+    else if constexpr (P.rows > 0)
       launch_kernel(nhwc_strip_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.threads, P.wreg != 0, P.npf == 0, VEC>, c, st, a, g);
     else if constexpr (kFixed)
       launch_kernel(nhwc_kernel<T, V, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.wreg != 0, VEC>, c, st, a, g);
@@ -577,41 +785,49 @@ struct Nhwc {
 };
 
 // KernelBench's 3x3, 3x1 and 3x7, and the networks' 5x5 and 7x7.
-inline constexpr KSize kNhwcSizes[] = {{3, 3}, {3, 1}, {3, 7}};
-// EXPERIMENT lists
-#define ST(tw_, b_, ...) {.th = 1, .tw = tw_, .stride = 1, .dilation = 1, .threads = b_, __VA_ARGS__}
+inline constexpr KSize kNhwcSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
+// Stride 1: tall and wide tiles for large planes, single pixels for 7x7 planes at batch 1; stride 2.
+// 16-bit types also take 8-byte vectors (4 channels): the same registers per thread as float32.
 inline constexpr NhwcTile kNhwcTiles32[] = {
+    {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
     {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256},
-    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
+    {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256},
     {.th = 4, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .wreg = 1},
-    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .cg = 8},
-    ST(2, 256, .rows = 16, .cg = 8),
-    ST(4, 128, .rows = 16, .cg = 8),
-    ST(2, 256, .wreg = 1, .rows = 16, .cg = 8),
-    ST(2, 256, .rows = 32, .cg = 8),
-    ST(2, 256, .rows = 16),
-    ST(2, 256, .rows = 16, .cg = 8, .npf = 1),
-    ST(1, 256, .rows = 16, .cg = 8),
-    ST(4, 256, .rows = 16, .cg = 8, .npf = 1),
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .wreg = 1},
 };
 inline constexpr NhwcTile kNhwcTiles16[] = {
+    {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
+    {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
+    {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256, .vb = 8},
     {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
-    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
-    {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256},
-    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
-    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = 8, .cg = 8},
-    ST(1, 256, .rows = 16, .cg = 8),
-    ST(2, 256, .rows = 16, .cg = 8),
-    ST(2, 128, .rows = 16, .cg = 8),
-    ST(1, 256, .rows = 16, .cg = 8, .npf = 1),
-    ST(2, 256, .vb = 8, .rows = 16, .cg = 8),
-    ST(4, 256, .vb = 8, .rows = 16, .cg = 8),
-    ST(2, 256, .vb = 8, .wreg = 1, .rows = 16, .cg = 8),
-    ST(2, 256, .vb = 8, .rows = 16, .cg = 16),
-    ST(2, 256, .vb = 8, .rows = 16, .cg = 8, .npf = 1),
-    ST(4, 256, .vb = 8, .rows = 16, .cg = 8, .npf = 1),
+    {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
 };
-#undef ST
+// Strips (stride 1, dilation 1) for the KernelBench sizes: walking down 16 rows, loads straight to
+// registers or staged in shared memory (st), 8 or 16 channel vectors per block (g).
+inline constexpr KSize kNhwcStripSizes[] = {{3, 3}, {3, 1}, {3, 7}};
+#define DWT_NHWC_STRIP(tw_, b_, ...) {.th = 1, .tw = tw_, .stride = 1, .dilation = 1, .threads = b_, __VA_ARGS__}
+inline constexpr NhwcTile kNhwcStripTiles32[] = {
+    DWT_NHWC_STRIP(2, 256, .rows = 16),
+    DWT_NHWC_STRIP(4, 128, .rows = 16, .cg = 8),
+    DWT_NHWC_STRIP(2, 256, .rows = 16, .cg = 8, .stages = 4),
+    DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
+    DWT_NHWC_STRIP(4, 128, .rows = 16, .cg = 8, .stages = 3),
+};
+inline constexpr NhwcTile kNhwcStripTiles16[] = {
+    DWT_NHWC_STRIP(2, 256, .vb = 8, .rows = 16, .cg = 16),
+    DWT_NHWC_STRIP(4, 256, .vb = 8, .rows = 16, .cg = 8),
+    DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8),
+    DWT_NHWC_STRIP(2, 256, .vb = 8, .rows = 16, .cg = 8, .stages = 4),
+    DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
+    DWT_NHWC_STRIP(4, 128, .vb = 8, .rows = 16, .cg = 16, .stages = 3),
+};
+#undef DWT_NHWC_STRIP
 inline constexpr NhwcTile kNhwcAnyTiles32[] = {
     {.th = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 64},
     {.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128},
@@ -625,6 +841,7 @@ template <class T>
 void add_nhwc(OpList& ops) {
   auto make = [&]<KSize K, NhwcTile P> { return Nhwc<T, K, P>{}; };
   add_grid_by_width<T, kNhwcSizes, kNhwcTiles32, kNhwcTiles16>(ops, make);
+  add_grid_by_width<T, kNhwcStripSizes, kNhwcStripTiles32, kNhwcStripTiles16>(ops, make);
   add_grid_by_width<T, kAnySize, kNhwcAnyTiles32, kNhwcAnyTiles16>(ops, make);
 }
 
