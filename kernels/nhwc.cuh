@@ -9,6 +9,13 @@
 // window of columns ((TW-1)*S + (KW-1)*D + 1 vectors) in registers and feeding every output row of
 // the tile that uses it (sliding along W through registers, along H through the walk).
 //
+// Strips (rows > 0; stride 1, dilation 1): a thread walks down R output rows with a ring of KH
+// accumulator rows, each input row loaded once per strip, either straight into registers one row
+// ahead (nhwc_strip_kernel) or, with stages > 0, copied once by its block into shared memory
+// through cp.async several rows ahead (nhwc_staged_kernel). On the H200 (7be6024) they serve
+// KernelBench 82-85 and the batch-32 3x3 layers; the tiles stay for stride 2, small planes and
+// batch 1, where a launch of a few microseconds decides.
+//
 // KH x KW, stride S and dilation D are compile-time on the fast path; KSize{} is the general path:
 // every size, stride and dilation at run time, one output row per thread, one load per tap.
 // Depth multiplier M: output channel oc reads input channel oc / M. With M = 1, a channel count that
@@ -375,15 +382,59 @@ __device__ __forceinline__ void nhwc_store_packed(T* __restrict__ out, const flo
   }
 }
 
+// One input row of a strip at ring position u (input row i with i % KH == u, a compile-time value
+// once the caller's loop is unrolled): its TW + KW - 1 vectors xv times the taps (wv: this thread's
+// channels of tap 0, `width` floats per tap) into the KH accumulator rows it feeds (slot k holds
+// output row t with t % KH == k); then output row t = i - (KH - 1), complete, is stored (t >= 0;
+// y: the image's output, the tile at oh0 + t, ow0) and its slot restarts from the bias for row i + 1.
+template <class T, int V, int KH, int KW, int TW, bool VEC>
+__device__ __forceinline__ void nhwc_ring_step(float (&acc)[KH][TW][V], const float (&xv)[TW + KW - 1][V],
+                                               const float* wv, int width, int u, const float (&b)[V], int t,
+                                               T* __restrict__ y, std::int64_t oh0, std::int64_t ow0,
+                                               std::int64_t OW, int oc0, int OC) {
+  // The taps are read again for every row: an offset the compiler cannot see through keeps it from
+  // hoisting them into KH * KW * V registers for the whole strip.
+  int tofs = 0;
+  asm volatile("" : "+r"(tofs));
+  const float* wrow = wv + tofs;
+#pragma unroll
+  for (int kh = 0; kh < KH; ++kh) {
+    const int k = (u - kh + KH) % KH;  // output row i - kh
+#pragma unroll
+    for (int kw = 0; kw < KW; ++kw) {
+      float f[V];
+      nhwc_tap<V>(f, wrow + (kh * KW + kw) * width);
+#pragma unroll
+      for (int j = 0; j < TW; ++j)
+#pragma unroll
+        for (int e = 0; e < V; ++e) acc[k][j][e] = fmaf(xv[j + kw][e], f[e], acc[k][j][e]);
+    }
+  }
+  const int done = (u + 1) % KH;
+  if (t >= 0) {
+    T* yr = y + ((oh0 + t) * OW + ow0) * OC;
+#pragma unroll
+    for (int j = 0; j < TW; ++j)
+      if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(yr + j * OC, acc[done][j], oc0, OC);
+  }
+#pragma unroll
+  for (int j = 0; j < TW; ++j)
+#pragma unroll
+    for (int e = 0; e < V; ++e) acc[done][j][e] = b[e];
+}
+
 // Stride 1, dilation 1: each thread walks down a strip of R output rows, TW columns wide, V channels
 // deep, keeping a ring of KH accumulator rows: every input row of the strip is loaded once by the
 // thread (its (TW-1) + KW vectors, the next row's loads issued before this row's arithmetic) and
 // feeds the KH output rows it touches; an output row leaves as soon as its last filter row is in.
 // Input rows are re-read only across strips ((R + KH - 1) / R) and, between neighbouring tiles,
-// the KW - 1 halo columns (L1 hits). Taps come from shared memory once per input row (WREG:
-// registers), so each tap read feeds TW x V FMAs; with at most 8 channel vectors per block (cg) a
-// warp reads 8 distinct taps, one shared-memory wavefront.
-template <class T, int V, int KH, int KW, int TW, int R, int THREADS, bool WREG, bool PF, bool VEC>
+// the KW - 1 halo columns (L1 hits). Taps come from shared memory once per input row, so each tap
+// read feeds TW x V FMAs; with at most 8 channel vectors per block (cg) a warp reads 8 distinct
+// taps, one shared-memory wavefront. Measured (H200, 1513d34): the 16-bit tiles of the tile kernel
+// above were latency-bound (kb82 f16: 23% of DRAM bandwidth, L1TEX scoreboard stalls, 16 warps per
+// SM), and strips of 8-byte vectors took kb82 f16 from 0.90 to 0.50 ms; they stay register-bound
+// (120-200 registers, 8-16 warps per SM), which the staged kernel below answers.
+template <class T, int V, int KH, int KW, int TW, int R, int THREADS, bool VEC>
 __global__ void __launch_bounds__(THREADS) nhwc_strip_kernel(ConvArgs a, NhwcGeom g) {
   constexpr int WIN = TW + KW - 1;  // input columns of a tile
   extern __shared__ float4 nhwc_smem[];
@@ -398,13 +449,6 @@ __global__ void __launch_bounds__(THREADS) nhwc_strip_kernel(ConvArgs a, NhwcGeo
   const int xc0 = VEC ? p.oc0 : 0;  // gather loads add (oc0 + e) / M themselves
   const float* wv = wsm + p.cl * V;
   const int width = g.cpb * V;
-  float wr[WREG ? KH : 1][WREG ? KW : 1][V];
-  if constexpr (WREG) {
-#pragma unroll
-    for (int kh = 0; kh < KH; ++kh)
-#pragma unroll
-      for (int kw = 0; kw < KW; ++kw) nhwc_tap<V>(wr[kh][kw], wv + (kh * KW + kw) * width);
-  }
   float b[V];
 #pragma unroll
   for (int e = 0; e < V; ++e) b[e] = p.oc0 + e < OC ? bias_of<T>(a, p.oc0 + e) : 0.0f;
@@ -423,7 +467,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_strip_kernel(ConvArgs a, NhwcGeo
   bool col_in[WIN];
 #pragma unroll
   for (int q = 0; q < WIN; ++q) col_in[q] = iw0 + q >= 0 && iw0 + q < W;
-  NhwcPix<T, V, VEC> buf[WIN];  // input row i (PF: loaded while row i - 1 is computed)
+  NhwcPix<T, V, VEC> buf[WIN];  // input row i, loaded while row i - 1 is computed
   auto load_row = [&](int i) {
     const std::int64_t ih = ih0 + i;
     const bool row_in = ih >= 0 && ih < H;
@@ -436,54 +480,17 @@ __global__ void __launch_bounds__(THREADS) nhwc_strip_kernel(ConvArgs a, NhwcGeo
         buf[q].zero();
     }
   };
-  if constexpr (PF) load_row(0);
+  load_row(0);
   for (int i0 = 0; i0 < nin; i0 += KH) {
 #pragma unroll
     for (int u = 0; u < KH; ++u) {  // input row i = i0 + u; ring slots are compile-time
       const int i = i0 + u;
       if (i >= nin) break;
-      if constexpr (!PF) load_row(i);
       float xv[WIN][V];
 #pragma unroll
       for (int q = 0; q < WIN; ++q) buf[q].get(xv[q]);
-      if constexpr (PF)
-        if (i + 1 < nin) load_row(i + 1);
-      // Without WREG the taps are read again for every row: an offset the compiler cannot see
-      // through keeps it from hoisting them into KH * KW * V registers for the whole strip.
-      int tofs = 0;
-      if constexpr (!WREG) asm volatile("" : "+r"(tofs));
-      const float* wrow = wv + tofs;
-#pragma unroll
-      for (int kh = 0; kh < KH; ++kh) {
-        const int k = (u - kh + KH) % KH;  // output row i - kh
-#pragma unroll
-        for (int kw = 0; kw < KW; ++kw) {
-          float f[V];
-          if constexpr (WREG) {
-#pragma unroll
-            for (int e = 0; e < V; ++e) f[e] = wr[WREG ? kh : 0][WREG ? kw : 0][e];
-          } else {
-            nhwc_tap<V>(f, wrow + (kh * KW + kw) * width);
-          }
-#pragma unroll
-          for (int j = 0; j < TW; ++j)
-#pragma unroll
-            for (int e = 0; e < V; ++e) acc[k][j][e] = fmaf(xv[j + kw][e], f[e], acc[k][j][e]);
-        }
-      }
-      // Output row i - (KH - 1) has all its filter rows: store it, and reuse its slot for row i + 1.
-      const int done = (u + 1) % KH;
-      const int t = i - (KH - 1);
-      if (t >= 0) {
-        T* yr = y + ((p.oh0 + t) * OW + p.ow0) * OC;
-#pragma unroll
-        for (int j = 0; j < TW; ++j)
-          if (p.ow0 + j < OW) nhwc_store_packed<T, V, VEC>(yr + j * OC, acc[done][j], p.oc0, OC);
-      }
-#pragma unroll
-      for (int j = 0; j < TW; ++j)
-#pragma unroll
-        for (int e = 0; e < V; ++e) acc[done][j][e] = b[e];
+      if (i + 1 < nin) load_row(i + 1);
+      nhwc_ring_step<T, V, KH, KW, TW, VEC>(acc, xv, wv, width, u, b, i - (KH - 1), y, p.oh0, p.ow0, OW, p.oc0, OC);
     }
   }
 }
@@ -511,7 +518,7 @@ __device__ __forceinline__ void nhwc_cp_wait() {
 // shared memory rather than registers). Each thread then reads its (TW-1) + KW vectors of the row
 // from shared memory. Rows outside the image and channels past OC are zero-filled by the copy;
 // gathers (VEC false: multiplier, channel tails, unaligned tensors) are staged by plain loads.
-template <class T, int V, int KH, int KW, int TW, int R, int ST, int THREADS, bool WREG, bool VEC>
+template <class T, int V, int KH, int KW, int TW, int R, int ST, int THREADS, bool VEC>
 __global__ void __launch_bounds__(THREADS) nhwc_staged_kernel(ConvArgs a, NhwcGeom g) {
   static_assert(ST >= 2, "at least two stages");
   constexpr int WIN = TW + KW - 1;
@@ -560,7 +567,6 @@ __global__ void __launch_bounds__(THREADS) nhwc_staged_kernel(ConvArgs a, NhwcGe
       }
     }
   };
-  float wr[WREG ? KH : 1][WREG ? KW : 1][V];
   float b[V];
   float acc[KH][TW][V];  // slot k: the output row t with t % KH == k
   const float* wv = wsm + cl * V;
@@ -570,12 +576,6 @@ __global__ void __launch_bounds__(THREADS) nhwc_staged_kernel(ConvArgs a, NhwcGe
     nhwc_cp_commit();
   }
   __syncthreads();  // the taps
-  if constexpr (WREG) {
-#pragma unroll
-    for (int kh = 0; kh < KH; ++kh)
-#pragma unroll
-      for (int kw = 0; kw < KW; ++kw) nhwc_tap<V>(wr[kh][kw], wv + (kh * KW + kw) * width);
-  }
 #pragma unroll
   for (int e = 0; e < V; ++e) b[e] = active && oc0 + e < OC ? bias_of<T>(a, oc0 + e) : 0.0f;
 #pragma unroll
@@ -604,39 +604,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_staged_kernel(ConvArgs a, NhwcGe
         px.load_shared(src + q * width);
         px.get(xv[q]);
       }
-      int tofs = 0;
-      if constexpr (!WREG) asm volatile("" : "+r"(tofs));
-      const float* wrow = wv + tofs;
-#pragma unroll
-      for (int kh = 0; kh < KH; ++kh) {
-        const int k = (u - kh + KH) % KH;  // output row i - kh
-#pragma unroll
-        for (int kw = 0; kw < KW; ++kw) {
-          float f[V];
-          if constexpr (WREG) {
-#pragma unroll
-            for (int e = 0; e < V; ++e) f[e] = wr[WREG ? kh : 0][WREG ? kw : 0][e];
-          } else {
-            nhwc_tap<V>(f, wrow + (kh * KW + kw) * width);
-          }
-#pragma unroll
-          for (int j = 0; j < TW; ++j)
-#pragma unroll
-            for (int e = 0; e < V; ++e) acc[k][j][e] = fmaf(xv[j + kw][e], f[e], acc[k][j][e]);
-        }
-      }
-      const int done = (u + 1) % KH;
-      const int t = i - (KH - 1);
-      if (t >= 0) {
-        T* yr = y + ((oh0 + t) * OW + ow0) * OC;
-#pragma unroll
-        for (int j = 0; j < TW; ++j)
-          if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(yr + j * OC, acc[done][j], oc0, OC);
-      }
-#pragma unroll
-      for (int j = 0; j < TW; ++j)
-#pragma unroll
-        for (int e = 0; e < V; ++e) acc[done][j][e] = b[e];
+      nhwc_ring_step<T, V, KH, KW, TW, VEC>(acc, xv, wv, width, u, b, i - (KH - 1), y, oh0, ow0, OW, oc0, OC);
     }
   }
   nhwc_cp_wait<0>();  // no copy outlives the block
@@ -698,7 +666,6 @@ struct NhwcTile {
   int wreg = 0;  // 1: filter taps held in registers (fixed sizes only)
   int rows = 0;  // > 0: strip kernel (stride 1, dilation 1, th = 1), a thread walks down `rows` output rows
   int cg = 0;    // > 0: at most cg channel vectors per block (0: as many as shared memory holds)
-  int npf = 0;   // strips: 1, each row's loads issued just before its arithmetic, not one row ahead
   int stages = 0;  // strips: > 0, the block stages its input rows in shared memory, this many deep
   constexpr int block_threads() const { return threads; }
   static constexpr auto fields() {
@@ -710,7 +677,6 @@ struct NhwcTile {
                       F{"wreg", "_wr", &NhwcTile::wreg, Show::flag},
                       F{"rows", "_r", &NhwcTile::rows, Show::nonzero},
                       F{"cg", "_g", &NhwcTile::cg, Show::nonzero},
-                      F{"npf", "_npf", &NhwcTile::npf, Show::flag},
                       F{"stages", "_st", &NhwcTile::stages, Show::nonzero}};
   }
   friend constexpr bool operator==(const NhwcTile&, const NhwcTile&) = default;
@@ -726,8 +692,8 @@ struct Nhwc {
   static_assert(V >= 4 && V * sizeof(T) == P.vb, "4 or 8 channels per thread");
   static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
   static_assert(kFixed || (P.th == 1 && P.wreg == 0), "the run-time path computes one row per thread");
-  static_assert(P.rows == 0 || (kFixed && P.th == 1 && P.stride == 1 && P.dilation == 1),
-                "strips: fixed sizes, stride 1, dilation 1, one row at a time");
+  static_assert(P.rows == 0 || (kFixed && P.th == 1 && P.stride == 1 && P.dilation == 1 && P.wreg == 0),
+                "strips: fixed sizes, stride 1, dilation 1, one row at a time, taps from shared memory");
   static_assert(P.stages == 0 || (P.rows > 0 && P.stages >= 2), "staged strips: rows, two stages or more");
   static constexpr int kRowsPerItem = P.rows > 0 ? P.rows : P.th;
   static NhwcGeom geom(const ConvShape& s) {
@@ -737,8 +703,9 @@ struct Nhwc {
       return nhwc_geom(s, V, kRowsPerItem, P.tw, P.threads, P.cg);
   }
   static constexpr int kDefaultVb = sizeof(T) == 4 ? 16 : 8;
+  // Dispatch without a table: the 4x2 tile, compiled for every fixed size (the strips only for some).
   static constexpr NhwcTile default_tile =
-      kFixed ? NhwcTile{.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
+      kFixed ? NhwcTile{.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = kDefaultVb}
              : NhwcTile{.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128, .vb = kDefaultVb};
 
   static LaunchConfig config(const ConvShape& s) {
@@ -766,9 +733,9 @@ struct Nhwc {
   static void launch_as(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
     const NhwcGeom g = geom(a.s);
     if constexpr (P.stages > 0)
-      launch_kernel(nhwc_staged_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.stages, P.threads, P.wreg != 0, VEC>, c, st, a, g);
+      launch_kernel(nhwc_staged_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.stages, P.threads, VEC>, c, st, a, g);
     else if constexpr (P.rows > 0)
-      launch_kernel(nhwc_strip_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.threads, P.wreg != 0, P.npf == 0, VEC>, c, st, a, g);
+      launch_kernel(nhwc_strip_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.threads, VEC>, c, st, a, g);
     else if constexpr (kFixed)
       launch_kernel(nhwc_kernel<T, V, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, P.wreg != 0, VEC>, c, st, a, g);
     else
@@ -788,6 +755,9 @@ struct Nhwc {
 inline constexpr KSize kNhwcSizes[] = {{3, 3}, {3, 1}, {3, 7}, {5, 5}, {7, 7}};
 // Stride 1: tall and wide tiles for large planes, single pixels for 7x7 planes at batch 1; stride 2.
 // 16-bit types also take 8-byte vectors (4 channels): the same registers per thread as float32.
+// (Dropped with the strips, H200 7be6024: float32 1x8 b128, 2x4 b256 and 2x4 b128 wr, 16-bit
+// 2x4 b256 with 8- and 16-byte vectors; none won a KernelBench problem, each was 5-90% behind the
+// tall tiles or strips there.)
 inline constexpr NhwcTile kNhwcTiles32[] = {
     {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
     {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
@@ -802,28 +772,33 @@ inline constexpr NhwcTile kNhwcTiles16[] = {
     {.th = 1, .tw = 1, .stride = 1, .dilation = 1, .threads = 64},
     {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128},
     {.th = 1, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 1, .tw = 8, .stride = 1, .dilation = 1, .threads = 128, .vb = 8},
+    {.th = 4, .tw = 2, .stride = 1, .dilation = 1, .threads = 256, .vb = 8},
     {.th = 1, .tw = 1, .stride = 2, .dilation = 1, .threads = 64},
     {.th = 1, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8},
     {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 256, .vb = 8},
     {.th = 2, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
+    {.th = 4, .tw = 4, .stride = 1, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
     {.th = 2, .tw = 2, .stride = 2, .dilation = 1, .threads = 128, .vb = 8, .wreg = 1},
 };
-// Strips (stride 1, dilation 1) for the KernelBench sizes: walking down 16 rows, loads straight to
-// registers or staged in shared memory (st), 8 or 16 channel vectors per block (g).
+// Strips (stride 1, dilation 1) for the KernelBench filters, 16 output rows per thread: loads
+// straight to registers, or rows staged in shared memory (stages); at most cg channel vectors per
+// block. Each won at least one KernelBench or batch-32 network layer on the H200 (7be6024):
+// float32 staged 1x2 b128 KernelBench 82/84/86 and most 3x3 layers, staged 1x4 b128 KernelBench 85,
+// register 1x2 b256 and 1x4 b128 two 3x3 layers; 16-bit register 1x2 b256 (8-byte vectors)
+// KernelBench 82/84/86 and the 3x3 layers, register 1x4 b256 KernelBench 85, staged 1x2 b128
+// KernelBench 83, staged 1x4 b128 within 1% of the best on KernelBench 84.
 inline constexpr KSize kNhwcStripSizes[] = {{3, 3}, {3, 1}, {3, 7}};
 #define DWT_NHWC_STRIP(tw_, b_, ...) {.th = 1, .tw = tw_, .stride = 1, .dilation = 1, .threads = b_, __VA_ARGS__}
 inline constexpr NhwcTile kNhwcStripTiles32[] = {
     DWT_NHWC_STRIP(2, 256, .rows = 16),
     DWT_NHWC_STRIP(4, 128, .rows = 16, .cg = 8),
-    DWT_NHWC_STRIP(2, 256, .rows = 16, .cg = 8, .stages = 4),
     DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
     DWT_NHWC_STRIP(4, 128, .rows = 16, .cg = 8, .stages = 3),
 };
 inline constexpr NhwcTile kNhwcStripTiles16[] = {
     DWT_NHWC_STRIP(2, 256, .vb = 8, .rows = 16, .cg = 16),
     DWT_NHWC_STRIP(4, 256, .vb = 8, .rows = 16, .cg = 8),
-    DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8),
-    DWT_NHWC_STRIP(2, 256, .vb = 8, .rows = 16, .cg = 8, .stages = 4),
     DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
     DWT_NHWC_STRIP(4, 128, .vb = 8, .rows = 16, .cg = 16, .stages = 3),
 };
