@@ -59,9 +59,9 @@ std::string gunzip(std::string_view in, const std::string& src, std::string_view
   } end{z};
   std::string out;
   char buf[1 << 16];
+  if (in.size() > std::numeric_limits<uInt>::max()) fail("gzip file too large to decompress");
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
   z.avail_in = static_cast<uInt>(in.size());
-  if (in.size() > std::numeric_limits<uInt>::max()) fail("gzip file too large to decompress");
   for (;;) {
     z.next_out = reinterpret_cast<Bytef*>(buf);
     z.avail_out = sizeof buf;
