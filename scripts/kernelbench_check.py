@@ -3,8 +3,8 @@
 then KernelBench level-1 problems 82-86 as drop-ins: builds Model and ModelNew from get_init_inputs,
 loads Model's state dict into ModelNew, compares their outputs on fresh random inputs, and times both
 (as dwtune's timer: CUDA events, L2 flushed before every repetition, both models' repetitions
-interleaved and enqueued back to back behind a spin so the events time the GPU, not the host; median). Prints the speedup table
-last; exits 1 if any check fails, 3 without a CUDA device.
+interleaved and enqueued back to back behind a spin so the events time the GPU, not the host;
+median). Prints the speedup table last; exits 1 if any check fails, 3 without a CUDA device.
 
     pip install --no-build-isolation ./python && python3 scripts/kernelbench_check.py [--table TABLE.json]
 """

@@ -100,12 +100,8 @@ def determinism_checks(dev, problems):
 def time_steps(models, x, gy, flush, reps):
     """Each model's median training-step time (forward, input and weight gradients), timed as dwtune's
     tuner and pytorch_baseline.py time: L2 flushed, the models interleaved, GPU time."""
-    def one(model):
-        def run():
-            model.zero_grad(set_to_none=True)
-            model(x.detach().requires_grad_(True)).backward(gy)
-        return run
-    return [statistics.median(t) for t in time_interleaved([one(m) for m in models], flush, reps, 3)]
+    fns = [lambda m=m: step(m, x, gy) for m in models]
+    return [statistics.median(t) for t in time_interleaved(fns, flush, reps, 3)]
 
 
 def time_checks(dev, reps):
