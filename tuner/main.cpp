@@ -319,7 +319,7 @@ int main(int argc, char** argv) {
 
   // Issue 17: a budgeted strategy replayed from a --keep-all table, without a GPU.
   std::string replay_table, replay_strategy = "model";
-  std::vector<std::string> replay_models;
+  std::vector<std::string> replay_models, replay_also;
   ReplayOptions ropt;
   auto* replay_cmd = app.add_subcommand(
       "replay", "Replay a search strategy on a --keep-all table: evaluations spent, gap to the exhaustive winner (no GPU)");
@@ -331,6 +331,9 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--model", replay_models,
                          "Fit the cost model on these tables (default: for each problem, the replayed table's "
                          "other problems, every problem of its shape in any dtype left out)");
+  replay_cmd->add_option("--also", replay_also,
+                         "Without --model: fit each problem's model on these tables too, every problem of its shape "
+                         "left out there as well");
   replay_cmd->add_option("--seeds", ropt.seeds, "Seeds of --strategy random (default 100)")
       ->check(cli::whole_number(1, 100000));
   replay_cmd->add_option("--gap", ropt.gap_limit, "Gap to the exhaustive winner counted as a hit (default 0.03)")
@@ -480,6 +483,9 @@ int main(int argc, char** argv) {
       std::vector<Table> models;
       for (const auto& m : replay_models) models.push_back(read_table(m));
       for (const Table& m : models) ropt.model_tables.push_back(&m);
+      std::vector<Table> also;
+      for (const auto& a : replay_also) also.push_back(read_table(a));
+      for (const Table& a : also) ropt.also_tables.push_back(&a);
       fmt::print("{}", render_replay(replay(t, ropt)));
       return kExitOk;
     }
