@@ -272,10 +272,10 @@ int main(int argc, char** argv) {
       ->check(cli::families_check());
   tune->add_option("--kernels", kernels, kernels_help)->check(cli::kernels_check());
   tune->add_option("--strategy", strategy,
-                   "exhaustive (default), random, or model (one candidate at a time, ranked by a cost model "
-                   "fitted on --model that weighs recorded problems by similarity of dtype, layout, pass, stride, "
-                   "dilation, filter area and output size; an untried family first when close, and the "
-                   "neighbours of the best so far when it runs far slower than the model expected)")
+                   "exhaustive (default), random, or model (one candidate at a time: Bayesian optimisation "
+                   "whose prior is a cost model fitted on --model that weighs recorded problems by similarity of "
+                   "dtype, layout, pass, stride, dilation, filter area and output size, with tile-space "
+                   "correlations learned from them; each time measured updates the others' expectations)")
       ->check(CLI::IsMember({"exhaustive", "random", "model"}));
   std::vector<std::string> model_tables;
   tune->add_option("--model", model_tables, "--keep-all tables to fit the cost model on (--strategy model)");
