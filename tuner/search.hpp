@@ -68,7 +68,8 @@ class CostModel {
   // Predicted log(time / best) on p; smaller is better.
   double predict(const Problem& p, const std::string& family, const std::string& signature) const;
   // The same with its spread: the weighted standard deviation of log(time / best) over the
-  // problems seen (over the family's means for a signature never seen; 1 when nothing is known).
+  // problems seen (for a signature never seen: over the family's means, at least 0.5; 1 when
+  // nothing is known).
   struct Prediction {
     double mean = 0, sd = 0;
   };
@@ -197,7 +198,7 @@ struct ReplayResult {
   // within), and its problem (0 and nullptr when every problem is within).
   double worst_miss_gap() const;
   const ReplayRow* worst_miss_row() const;
-  double within() const;        // share of (problem, seed) runs within gap_limit
+  double within() const;        // share of (problem, seed) runs within gap_limit or on a declared tie
   int problems_within() const;  // problems whose every seed landed within gap_limit or on a declared tie
   int problems_by_tie() const;  // of those, the problems where some seed counted only by the tie
 };

@@ -233,7 +233,7 @@ const std::vector<std::pair<std::filesystem::path, Table>>& keep_all_tables() {
 // kb83_nhwc_bf16): the table holds three NHWC shapes, so with the shape left out the model knows
 // two, and which of the four strip tiles wins changes with the channel count. Before (the ranking
 // with a local step): networks 279, RepLKNet 21, KernelBench 26, H100 15. The tables are re-tuned
-// as kernels change, so this holds the property rather than counts: every table at least 80%,
+// as kernels change, so this holds the property rather than counts: every table at least 75%,
 // all of them together at least 95%, the networks and H100 tables (no NHWC) every problem.
 TEST(Replay, ModelOnTheShippedTablesWithAQuarterOfTheEvaluations) {
   ASSERT_GE(keep_all_tables().size(), 4u) << "the committed --keep-all tables";
@@ -249,7 +249,7 @@ TEST(Replay, ModelOnTheShippedTablesWithAQuarterOfTheEvaluations) {
     EXPECT_LE(r.max_eval_fraction(), 0.25);
     for (const ReplayRow& row : r.rows) EXPECT_LE(row.evaluated * 4, row.candidates) << row.problem;
     const double share = static_cast<double>(r.problems_within()) / static_cast<double>(r.rows.size());
-    EXPECT_GE(share, 0.8) << name;
+    EXPECT_GE(share, 0.75) << name;
     if (name == "h200/networks-table.json.gz" || name == "h100/table.json")
       EXPECT_EQ(r.problems_within(), static_cast<int>(r.rows.size())) << name << ": worst miss " << r.worst_miss_gap();
     problems += static_cast<int>(r.rows.size());
