@@ -272,10 +272,10 @@ int main(int argc, char** argv) {
       ->check(cli::families_check());
   tune->add_option("--kernels", kernels, kernels_help)->check(cli::kernels_check());
   tune->add_option("--strategy", strategy,
-                   "exhaustive (default), random, or model (one candidate at a time, ranked by a cost model "
-                   "fitted on --model that weighs recorded problems by similarity of dtype, layout, pass, stride, "
-                   "dilation, filter area and output size; an untried family first when close, and the "
-                   "neighbours of the best so far when it runs far slower than the model expected)")
+                   "exhaustive (default), random, or model (one candidate at a time: Bayesian optimisation "
+                   "whose prior is a cost model fitted on --model that weighs recorded problems by similarity of "
+                   "dtype, layout, pass, stride, dilation, filter area and output size, with tile-space "
+                   "correlations learned from them; each time measured updates the others' expectations)")
       ->check(CLI::IsMember({"exhaustive", "random", "model"}));
   std::vector<std::string> model_tables;
   tune->add_option("--model", model_tables, "--keep-all tables to fit the cost model on (--strategy model)");
@@ -319,7 +319,7 @@ int main(int argc, char** argv) {
 
   // Issue 17: a budgeted strategy replayed from a --keep-all table, without a GPU.
   std::string replay_table, replay_strategy = "model";
-  std::vector<std::string> replay_models;
+  std::vector<std::string> replay_models, replay_also;
   ReplayOptions ropt;
   auto* replay_cmd = app.add_subcommand(
       "replay", "Replay a search strategy on a --keep-all table: evaluations spent, gap to the exhaustive winner (no GPU)");
@@ -331,6 +331,9 @@ int main(int argc, char** argv) {
   replay_cmd->add_option("--model", replay_models,
                          "Fit the cost model on these tables (default: for each problem, the replayed table's "
                          "other problems, every problem of its shape in any dtype left out)");
+  replay_cmd->add_option("--also", replay_also,
+                         "Without --model: fit each problem's model on these tables too, every problem of its shape "
+                         "left out there as well");
   replay_cmd->add_option("--seeds", ropt.seeds, "Seeds of --strategy random (default 100)")
       ->check(cli::whole_number(1, 100000));
   replay_cmd->add_option("--gap", ropt.gap_limit, "Gap to the exhaustive winner counted as a hit (default 0.03)")
@@ -480,6 +483,9 @@ int main(int argc, char** argv) {
       std::vector<Table> models;
       for (const auto& m : replay_models) models.push_back(read_table(m));
       for (const Table& m : models) ropt.model_tables.push_back(&m);
+      std::vector<Table> also;
+      for (const auto& a : replay_also) also.push_back(read_table(a));
+      for (const Table& a : also) ropt.also_tables.push_back(&a);
       fmt::print("{}", render_replay(replay(t, ropt)));
       return kExitOk;
     }

@@ -52,6 +52,18 @@ int param_changes(const std::vector<KernelParam>& a, const std::vector<KernelPar
   return n;
 }
 
+// The one template parameter two candidates set differently; empty when none or more than one.
+std::string changed_param(const std::vector<KernelParam>& a, const std::vector<KernelParam>& b) {
+  if (param_changes(a, b) != 1) return {};
+  for (const KernelParam& x : a) {
+    auto it = std::find_if(b.begin(), b.end(), [&](const KernelParam& y) { return y.name == x.name; });
+    if (it == b.end() || it->value != x.value) return x.name;
+  }
+  for (const KernelParam& y : b)
+    if (std::none_of(a.begin(), a.end(), [&](const KernelParam& x) { return x.name == y.name; })) return y.name;
+  return {};
+}
+
 }  // namespace
 
 const char* to_string(Strategy s) {
@@ -109,6 +121,8 @@ std::vector<RecordedProblem> recorded_problems(const Table& t) {
       // than the winner, good enough to rank it (and, if a strategy picks it, to score the pick).
       const bool timed = c.status == Disposition::passed || c.status == Disposition::stopped_early;
       r.ms.push_back(timed && c.time ? std::optional(c.time->median_ms) : std::nullopt);
+      r.tied.push_back(timed && ((e.winner && c.kernel == e.winner->kernel) ||
+                                 std::find(e.tied_with.begin(), e.tied_with.end(), c.kernel) != e.tied_with.end()));
     }
     if (std::isfinite(r.best_ms())) out.push_back(std::move(r));
   }
@@ -141,27 +155,51 @@ void CostModel::add(const RecordedProblem& p) {
   train_.push_back(std::move(s));
 }
 
-double CostModel::weight(const Problem& p, const Seen& s) const {
+double CostModel::log_weight(const Problem& p, const Seen& s) const {
   const bool other_gpu = !gpu_.empty() && !s.gpu.empty() && s.gpu != gpu_;
-  return std::exp(-distance(p, s.problem) - (other_gpu ? 2.0 : 0.0));
+  return -distance(p, s.problem) - (other_gpu ? 2.0 : 0.0);
+}
+
+CostModel::Neighbours CostModel::neighbours(const Problem& p, const std::vector<std::string>& signatures) const {
+  Neighbours out;
+  for (const Seen& s : train_) {
+    out.log_weight.push_back(log_weight(p, s));
+    std::vector<double>& r = out.rel.emplace_back();
+    for (const std::string& sig : signatures) {
+      auto it = s.rel.find(sig);
+      r.push_back(it == s.rel.end() ? std::numeric_limits<double>::quiet_NaN() : it->second);
+    }
+  }
+  return out;
 }
 
 double CostModel::predict(const Problem& p, const std::string& family, const std::string& signature) const {
-  double num = 0, den = 0, fnum = 0, fden = 0;
+  return predict_spread(p, family, signature).mean;
+}
+
+CostModel::Prediction CostModel::predict_spread(const Problem& p, const std::string& family,
+                                                const std::string& signature) const {
+  double num = 0, den = 0, fnum = 0, fden = 0, sq = 0, fsq = 0;
   for (const Seen& s : train_) {
     const double w = weight(p, s);
     if (auto it = s.rel.find(signature); it != s.rel.end()) {
       num += w * it->second;
+      sq += w * it->second * it->second;
       den += w;
     }
     if (auto it = s.family_rel.find(family); it != s.family_rel.end()) {
       fnum += w * it->second;
+      fsq += w * it->second * it->second;
       fden += w;
     }
   }
-  if (den > 0) return num / den;
-  if (fden > 0) return fnum / fden;
-  return std::log(100.0);  // nothing known: after everything the model has seen
+  auto sd = [](double sum, double sum_sq, double w) {
+    const double m = sum / w;
+    return std::sqrt(std::max(0.0, sum_sq / w - m * m));
+  };
+  if (den > 0) return {num / den, sd(num, sq, den)};
+  if (fden > 0) return {fnum / fden, std::max(sd(fnum, fsq, fden), 0.5)};
+  return {std::log(100.0), 1.0};  // nothing known: after everything the model has seen
 }
 
 std::optional<CostModel::Expectation> CostModel::expected_best(const Problem& p) const {
@@ -201,11 +239,46 @@ Search::Search(Strategy s, const Problem& p, std::vector<SearchCandidate> candid
     case Strategy::random: order_ = sample_order(cand_.size(), seed, p.key()); break;
     case Strategy::model:
       if (!model) throw std::invalid_argument("the model strategy needs a cost model (tables to fit it on)");
-      for (const SearchCandidate& c : cand_) predicted_.push_back(model->predict(p, c.family, c.signature));
+      for (const SearchCandidate& c : cand_) {
+        const CostModel::Prediction pr = model->predict_spread(p, c.family, c.signature);
+        predicted_.push_back(pr.mean);
+        spread_.push_back(std::max(pr.sd, rule_.sd_min));
+      }
       if (floor_ms_ > 0) expected_ = model->expected_best(p);
+      learn_correlations(*model, p);
       break;
   }
   budget_ = std::min(budget_, static_cast<int>(cand_.size()));
+}
+
+void Search::learn_correlations(const CostModel& model, const Problem& p) {
+  // For each family and template parameter: over the problems seen (weighted as the model weighs
+  // them), how far apart two candidates that set only that parameter differently move from their
+  // predictions (D = E[(e_c - e_d)^2]) against how far each moves (V = E[(e_c^2 + e_d^2) / 2]).
+  // Their correlation is 1 - D / 2V: near 1 when the parameter's effect is the same on every
+  // problem (a measurement of one tells the other), near 0 when it changes from problem to problem.
+  std::vector<std::string> sigs;
+  for (const SearchCandidate& c : cand_) sigs.push_back(c.signature);
+  const CostModel::Neighbours nb = model.neighbours(p, sigs);
+  double top = -kInf;
+  for (double l : nb.log_weight) top = std::max(top, l);
+  std::map<std::string, std::pair<double, double>> dv;
+  for (std::size_t c = 0; c < cand_.size(); ++c)
+    for (std::size_t d = c + 1; d < cand_.size(); ++d) {
+      if (cand_[c].family != cand_[d].family) continue;
+      const std::string name = changed_param(cand_[c].params, cand_[d].params);
+      if (name.empty()) continue;
+      auto& acc = dv[cand_[c].family + "/" + name];
+      for (std::size_t j = 0; j < nb.rel.size(); ++j) {
+        if (std::isnan(nb.rel[j][c]) || std::isnan(nb.rel[j][d])) continue;
+        const double w = std::exp(nb.log_weight[j] - top);
+        const double ec = nb.rel[j][c] - predicted_[c], ed = nb.rel[j][d] - predicted_[d];
+        acc.first += w * (ec - ed) * (ec - ed);
+        acc.second += w * (ec * ec + ed * ed) / 2;
+      }
+    }
+  for (const auto& [key, v] : dv)
+    if (v.second > 1e-12) correlation_[key] = std::clamp(1 - v.first / (2 * v.second), 0.0, 1.0);
 }
 
 std::optional<std::size_t> Search::next() {
@@ -219,38 +292,83 @@ void Search::tell(std::size_t i, std::optional<double> ms) {
   if (i < ms_.size()) ms_[i] = ms;
 }
 
+double Search::tile_correlation(std::size_t c, std::size_t d) const {
+  if (cand_[c].family != cand_[d].family) return 0;
+  auto rho = [&](const std::string& name) {
+    auto it = correlation_.find(cand_[c].family + "/" + name);
+    return it == correlation_.end() ? rule_.unknown_correlation : it->second;
+  };
+  const auto& a = cand_[c].params;
+  const auto& b = cand_[d].params;
+  double k = 1;
+  for (const KernelParam& x : a) {
+    auto it = std::find_if(b.begin(), b.end(), [&](const KernelParam& y) { return y.name == x.name; });
+    if (it == b.end() || it->value != x.value) k *= rho(x.name);
+  }
+  for (const KernelParam& y : b)
+    if (std::none_of(a.begin(), a.end(), [&](const KernelParam& x) { return x.name == y.name; })) k *= rho(y.name);
+  return k;
+}
+
 std::size_t Search::next_model() const {
   const std::size_t n = cand_.size();
   std::vector<bool> done(n, false);
-  std::set<std::string> families;
-  std::optional<std::size_t> best;
+  std::vector<std::size_t> meas;  // evaluated and timed
   for (std::size_t i : evaluated_) {
     done[i] = true;
-    families.insert(cand_[i].family);
-    if (ms_[i] && (!best || *ms_[i] < *ms_[*best])) best = i;
+    if (ms_[i] && *ms_[i] > 0) meas.push_back(i);
   }
-  // Local when the best so far is far slower than this problem's best was expected to be.
-  bool local = false;
-  if (best && expected_ && floor_ms_ > 0 && *ms_[*best] > 0) {
-    const double above = std::log(*ms_[*best] / floor_ms_) - expected_->mean - predicted_[*best];
-    local = above > rule_.surprise * std::max(expected_->sd, 1e-3);
+  // Nothing timed yet: the model's best-ranked candidate.
+  if (meas.empty()) {
+    std::size_t pick = n;
+    for (std::size_t c = 0; c < n; ++c)
+      if (!done[c] && (pick == n || predicted_[c] < predicted_[pick])) pick = c;
+    return pick;  // next() keeps the budget within the candidates: one is left
   }
-  auto pool = [&](bool neighbours_only) {
-    std::optional<std::size_t> pick;
-    double pick_score = kInf;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (done[i]) continue;
-      if (neighbours_only && (cand_[i].family != cand_[*best].family ||
-                              param_changes(cand_[i].params, cand_[*best].params) != 1))
-        continue;
-      const double score = predicted_[i] - (families.count(cand_[i].family) ? 0.0 : std::log(rule_.new_family));
-      if (!pick || score < pick_score) pick = i, pick_score = score;
-    }
-    return pick;
+  // The prior over log time: level + predicted_c + g_c. The level is the problem's own (its floor
+  // times the best over floor the model expects, with that spread; unknown without a floor), g a
+  // Gaussian process over tile space: spread_c * spread_d * the product of the learned
+  // correlations of the parameters c and d set differently, within one family; 0 across families.
+  const bool anchored = expected_ && floor_ms_ > 0;
+  const double level = anchored ? std::log(floor_ms_) + expected_->mean : 0;
+  const double level_sd = anchored ? std::max(expected_->sd, rule_.level_sd_min) : 10.0;
+  auto cov = [&](std::size_t c, std::size_t d) {
+    double k = level_sd * level_sd + spread_[c] * spread_[d] * tile_correlation(c, d);
+    if (c == d) k += rule_.noise * rule_.noise;
+    return k;
   };
-  if (local)
-    if (auto i = pool(true)) return *i;
-  return *pool(false);  // next() keeps the budget within the candidates: one is left
+  // Conditioned on what this problem measured (Cholesky of the measured block).
+  const std::size_t m = meas.size();
+  std::vector<double> L(m * m, 0.0);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j <= i; ++j) {
+      double s = cov(meas[i], meas[j]);
+      for (std::size_t k = 0; k < j; ++k) s -= L[i * m + k] * L[j * m + k];
+      L[i * m + j] = i == j ? std::sqrt(std::max(s, 1e-12)) : s / L[j * m + j];
+    }
+  auto solve_lower = [&](std::vector<double> b) {  // L x = b
+    for (std::size_t i = 0; i < m; ++i) {
+      for (std::size_t k = 0; k < i; ++k) b[i] -= L[i * m + k] * b[k];
+      b[i] /= L[i * m + i];
+    }
+    return b;
+  };
+  std::vector<double> resid(m), k(m);
+  for (std::size_t i = 0; i < m; ++i) resid[i] = std::log(*ms_[meas[i]]) - level - predicted_[meas[i]];
+  const std::vector<double> alpha = solve_lower(resid);
+  // The lowest optimistic bound: posterior mean less `optimism` posterior spreads.
+  std::size_t pick = n;
+  double pick_score = kInf;
+  for (std::size_t c = 0; c < n; ++c) {
+    if (done[c]) continue;
+    for (std::size_t i = 0; i < m; ++i) k[i] = cov(c, meas[i]);
+    const std::vector<double> v = solve_lower(k);
+    double mean = level + predicted_[c], var = cov(c, c);
+    for (std::size_t i = 0; i < m; ++i) mean += v[i] * alpha[i], var -= v[i] * v[i];
+    const double score = mean - rule_.optimism * std::sqrt(std::max(var, 0.0));
+    if (pick == n || score < pick_score) pick = c, pick_score = score;
+  }
+  return pick;
 }
 
 double ReplayResult::mean_eval_fraction() const {
@@ -272,6 +390,18 @@ const ReplayRow* ReplayResult::worst_row() const {
   return w;
 }
 
+const ReplayRow* ReplayResult::worst_miss_row() const {
+  const ReplayRow* w = nullptr;
+  for (const ReplayRow& r : rows)
+    if (r.within < 1 && (!w || r.worst_gap > w->worst_gap)) w = &r;
+  return w;
+}
+
+double ReplayResult::worst_miss_gap() const {
+  const ReplayRow* w = worst_miss_row();
+  return w ? w->worst_gap : 0;
+}
+
 double ReplayResult::worst_gap() const {
   const ReplayRow* w = worst_row();
   return w ? w->worst_gap : 0;
@@ -288,6 +418,11 @@ double ReplayResult::median_gap() const {
 
 int ReplayResult::problems_within() const {
   return static_cast<int>(std::count_if(rows.begin(), rows.end(), [](const ReplayRow& r) { return r.within >= 1; }));
+}
+
+int ReplayResult::problems_by_tie() const {
+  return static_cast<int>(
+      std::count_if(rows.begin(), rows.end(), [](const ReplayRow& r) { return r.within >= 1 && r.by_tie > 0; }));
 }
 
 double ReplayResult::within() const {
@@ -312,14 +447,23 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
     for (const Table* m : opt.model_tables)
       for (const RecordedProblem& r : recorded_problems(*m)) shared.add(r);
     res.model_source = fmt::format("fitted on {} other table(s), {} problems", opt.model_tables.size(), shared.size());
-  } else {
+  } else if (opt.also_tables.empty()) {
     res.model_source = "fitted per problem on this table's other problems, every problem of the same shape (any dtype) left out";
   }
+  // The problems a per-problem model is fitted on: this table's and those of also_tables.
+  std::vector<RecordedProblem> pool = probs;
+  for (const Table* a : opt.also_tables)
+    for (RecordedProblem& r : recorded_problems(*a)) pool.push_back(std::move(r));
+  if (opt.model_tables.empty() && !opt.also_tables.empty())
+    res.model_source = fmt::format(
+        "fitted per problem on this table's other problems and {} more table(s) ({} problems in all), every "
+        "problem of the same shape (any dtype, any table) left out",
+        opt.also_tables.size(), pool.size());
   for (const RecordedProblem& rp : probs) {
     CostModel own(t.meta.gpu_name);
     const CostModel* model = &shared;
     if (opt.strategy == Strategy::model && opt.model_tables.empty()) {
-      for (const RecordedProblem& other : probs)
+      for (const RecordedProblem& other : pool)
         if (!same_shape(other.problem, rp.problem)) own.add(other);
       model = &own;
     }
@@ -329,7 +473,7 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
     const int budget = opt.strategy == Strategy::exhaustive ? row.candidates
                                                             : budget_for(rp.signatures.size(), opt.fraction);
     row.best_ms = rp.best_ms();
-    int within = 0;
+    int within = 0, by_tie = 0;
     double sum = 0;
     for (int seed = 1; seed <= res.seeds; ++seed) {
       Search search(opt.strategy, rp.problem, rp.search_candidates(), budget, static_cast<std::uint64_t>(seed), model,
@@ -344,12 +488,15 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
       const double gap = found / row.best_ms - 1;
       row.worst_gap = std::max(row.worst_gap, gap);
       sum += gap;
-      within += gap <= opt.gap_limit;
+      const bool tie = std::any_of(pick.begin(), pick.end(), [&](std::size_t i) { return i < rp.tied.size() && rp.tied[i]; });
+      within += gap <= opt.gap_limit || tie;
+      by_tie += gap > opt.gap_limit && tie;
       if (res.seeds == 1) row.found_ms = found;
       if (res.seeds == 1 && std::isfinite(found)) row.found_kernel = rp.kernels[at];
     }
     row.mean_gap = sum / res.seeds;
     row.within = static_cast<double>(within) / res.seeds;
+    row.by_tie = static_cast<double>(by_tie) / res.seeds;
     res.candidates += row.candidates;
     res.evaluated += row.evaluated;
     res.rows.push_back(std::move(row));
@@ -365,24 +512,28 @@ std::string render_replay(const ReplayResult& r) {
   const std::string limit = fmt::format("{:g}%", r.gap_limit * 100);
   out += fmt::format(
       "| problem | evaluated / candidates | exhaustive best (ms) | found (ms) | worst gap | mean gap | "
-      "within {} | found |\n|---|---|---|---|---|---|---|---|\n",
+      "within {} or tie | found |\n|---|---|---|---|---|---|---|---|\n",
       limit);
   for (const ReplayRow& row : r.rows)
-    out += fmt::format("| {} | {} / {} | {:.4f} | {} | {:.2f}% | {:.2f}% | {:.0f}% | {} |\n", row.problem,
+    out += fmt::format("| {} | {} / {} | {:.4f} | {} | {:.2f}% | {:.2f}% | {:.0f}% | {}{} |\n", row.problem,
                        row.evaluated, row.candidates, row.best_ms,
                        r.seeds > 1 || !std::isfinite(row.found_ms) ? "-" : fmt::format("{:.4f}", row.found_ms),
                        row.worst_gap * 100, row.mean_gap * 100, row.within * 100,
-                       row.found_kernel.empty() ? "-" : row.found_kernel);
+                       row.found_kernel.empty() ? "-" : row.found_kernel,
+                       r.seeds == 1 && row.by_tie > 0 ? " (declared tie)" : "");
   const ReplayRow* worst = r.worst_row();
+  const ReplayRow* miss = r.worst_miss_row();
   out += fmt::format(
       "\n{} problems: {} of {} candidates evaluated ({:.1f}%; per problem mean {:.1f}%, at most {:.1f}%); "
-      "within {} of the exhaustive winner: {} of {} problems ({:.1f}%){}; worst gap to the exhaustive winner "
-      "{:.2f}%{}, median {:.2f}%\n",
+      "within {} of the exhaustive winner or on a tie declared with it: {} of {} problems ({:.1f}%{}){}; worst "
+      "gap to the exhaustive winner {:.2f}%{}, median {:.2f}%; worst gap of a problem missed {:.2f}%{}\n",
       r.rows.size(), r.evaluated, r.candidates, r.eval_fraction() * 100, r.mean_eval_fraction() * 100,
       r.max_eval_fraction() * 100, limit, r.problems_within(), r.rows.size(),
       r.rows.empty() ? 0.0 : 100.0 * r.problems_within() / static_cast<double>(r.rows.size()),
+      r.problems_by_tie() ? fmt::format("; {} of them by a declared tie", r.problems_by_tie()) : "",
       r.seeds > 1 ? fmt::format(" on every seed, {:.1f}% of runs", r.within() * 100) : "", r.worst_gap() * 100,
-      worst && worst->worst_gap > 0 ? fmt::format(" ({})", worst->problem) : "", r.median_gap() * 100);
+      worst && worst->worst_gap > 0 ? fmt::format(" ({})", worst->problem) : "", r.median_gap() * 100,
+      r.worst_miss_gap() * 100, miss ? fmt::format(" ({})", miss->problem) : "");
   return out;
 }
 

@@ -146,53 +146,58 @@ RecordedProblem planted(int n, double best_over_floor, const std::vector<Planted
   return r;
 }
 
-// The model ranks x1 first, then x2, then x3 (x3 one parameter away from x1, x2 two).
-const std::vector<Planted> kTiles{{"x", "x1", {{"t", 1}, {"u", 1}}, 1.0},
-                                  {"x", "x2", {{"t", 2}, {"u", 2}}, 1.1},
-                                  {"x", "x3", {{"t", 1}, {"u", 2}}, 1.5}};
+// Three tiles of family x: a {s 0, t 1}, b {s 0, t 2} (t changed), c {s 1, t 1} (s changed). On
+// the problems seen b always runs 1.1 times a (t's effect never changes), while c wins on one and
+// loses on the other (s's effect changes from problem to problem). The model ranks a, then b, then c.
+const std::vector<Planted> kSeenA{{"x", "a", {{"s", 0}, {"t", 1}}, 1.0},
+                                  {"x", "b", {{"s", 0}, {"t", 2}}, 1.1},
+                                  {"x", "c", {{"s", 1}, {"t", 1}}, 1.8}};
+const std::vector<Planted> kSeenB{{"x", "a", {{"s", 0}, {"t", 1}}, 1.2},
+                                  {"x", "b", {{"s", 0}, {"t", 2}}, 1.32},
+                                  {"x", "c", {{"s", 1}, {"t", 1}}, 1.0}};
 
-// The candidates a model search asks for on p with `budget`, x1 measuring `x1_ms`, the others 1 ms.
-std::vector<std::size_t> model_picks(const CostModel& m, const RecordedProblem& p, int budget, double x1_ms) {
-  Search s(Strategy::model, p.problem, p.search_candidates(), budget, 1, &m, p.floor_ms);
-  while (auto i = s.next()) s.tell(*i, p.signatures[*i] == "x1" ? x1_ms : 1.0);
+CostModel seen_ab() {
+  CostModel m;
+  m.add(planted(1, 1.0, kSeenA));
+  m.add(planted(2, 1.0, kSeenB));
+  return m;
+}
+
+// The candidates a model search asks for on p with `budget`, a measuring `a_ms`, the others 1 ms.
+std::vector<std::size_t> model_picks(const CostModel& m, const RecordedProblem& p, int budget, double a_ms,
+                                     double floor_ms) {
+  Search s(Strategy::model, p.problem, p.search_candidates(), budget, 1, &m, floor_ms);
+  while (auto i = s.next()) s.tell(*i, p.signatures[*i] == "a" ? a_ms : 1.0);
   return s.evaluated();
 }
 
-TEST(Search, ModelTurnsToTheNeighboursOfTheBestWhenItIsFarSlowerThanExpected) {
-  CostModel m;
-  m.add(planted(1, 1.0, kTiles));  // best 1.0 and 1.2 times the floor: expected about 1.1
-  m.add(planted(2, 1.2, kTiles));
-  const RecordedProblem p = planted(4, 1.0, kTiles);
-  // x1 as fast as expected: the model's next (x2).
-  EXPECT_EQ(model_picks(m, p, 2, 1.1), (std::vector<std::size_t>{0, 1}));
-  // x1 three times slower than expected: its neighbour (x3) before the model's next.
-  EXPECT_EQ(model_picks(m, p, 2, 3.0), (std::vector<std::size_t>{0, 2}));
-  // Without a floor, the search cannot tell: the model's order.
-  Search blind(Strategy::model, p.problem, p.search_candidates(), 2, 1, &m, 0);
-  while (auto i = blind.next()) blind.tell(*i, 3.0);
-  EXPECT_EQ(blind.evaluated(), (std::vector<std::size_t>{0, 1}));
+TEST(Search, LearnsFromTheProblemsSeenWhichParametersMatter) {
+  const CostModel m = seen_ab();
+  const RecordedProblem p = planted(4, 1.0, kSeenA);
+  const Search s(Strategy::model, p.problem, p.search_candidates(), 2, 1, &m, p.floor_ms);
+  EXPECT_NEAR(s.tile_correlation(0, 1), 1.0, 1e-6) << "t's effect is the same everywhere";
+  EXPECT_NEAR(s.tile_correlation(0, 2), 0.0, 1e-6) << "s's effect changes";
+  EXPECT_NEAR(s.tile_correlation(1, 2), 0.0, 1e-6) << "both changed: the product";
+  EXPECT_DOUBLE_EQ(s.tile_correlation(0, 0), 1.0);
+}
+
+TEST(Search, AMeasurementMovesTheCandidatesItTellsAbout) {
+  const CostModel m = seen_ab();
+  const RecordedProblem p = planted(4, 1.0, kSeenA);
+  // a far faster than predicted: b, which follows a, is expected faster still than c.
+  EXPECT_EQ(model_picks(m, p, 2, 0.5, p.floor_ms), (std::vector<std::size_t>{0, 1}));
+  // a far slower: b is expected as slow; c, which a tells nothing about, comes first.
+  EXPECT_EQ(model_picks(m, p, 2, 3.0, p.floor_ms), (std::vector<std::size_t>{0, 2}));
+  // Without a floor the level is unknown, but the differences still tell: the same picks.
+  EXPECT_EQ(model_picks(m, p, 2, 3.0, 0), (std::vector<std::size_t>{0, 2}));
   // Never more than the budget, never twice the same, a failed one counting.
   Search all(Strategy::model, p.problem, p.search_candidates(), 10, 1, &m, p.floor_ms);
   while (auto i = all.next()) all.tell(*i, std::nullopt);
-  EXPECT_EQ(all.evaluated(), (std::vector<std::size_t>{0, 1, 2}));
-}
-
-TEST(Search, AFamilyNotYetEvaluatedIsRankedAsIfFifteenPercentFaster) {
-  auto with_y = [](double y_rel) {
-    std::vector<Planted> c = kTiles;
-    c.push_back({"y", "y1", {{"v", 1}}, y_rel});
-    return c;
-  };
-  for (const auto& [y_rel, second] : {std::pair{1.12, 3u}, std::pair{1.3, 1u}}) {
-    CostModel m;
-    m.add(planted(1, 1.0, with_y(y_rel)));
-    const RecordedProblem p = planted(4, 1.0, with_y(y_rel));
-    EXPECT_EQ(model_picks(m, p, 2, 1.0), (std::vector<std::size_t>{0, second})) << y_rel;
-  }
+  EXPECT_EQ(all.evaluated().size(), 3u);
+  EXPECT_EQ(all.evaluated().front(), 0u);
   CostModel none;
-  const RecordedProblem p = planted(4, 1.0, kTiles);
   EXPECT_THROW(Search(Strategy::model, p.problem, p.search_candidates(), 1, 1, nullptr), std::invalid_argument);
-  EXPECT_EQ(model_picks(none, p, 1, 1.0).size(), 1u) << "an empty model still ranks (everything unknown)";
+  EXPECT_EQ(model_picks(none, p, 1, 1.0, p.floor_ms).size(), 1u) << "an empty model still ranks (everything unknown)";
 }
 
 // The committed --keep-all tables of the shipped configs (results/<gpu>/*table*.json with every
@@ -219,59 +224,74 @@ const std::vector<std::pair<std::filesystem::path, Table>>& keep_all_tables() {
 // at most 25% of the evaluations. Replayed on every committed --keep-all table (H200 KernelBench,
 // networks and RepLKNet tables, H100 KernelBench), each problem scored by a model fitted on the
 // table's other problems with every problem of its shape (any dtype) left out, never more than a
-// quarter of any problem's candidates. On the tables before the direct and large families (327
-// problems) the search in rounds reached all 327 (the model's ranking alone 324). On the tables
-// measured with them (rev 264d500 and 05283d7, 351 problems) it reaches 341: the misses are
-// RepLKNet's large filters (10 to 17 candidates, so 2 to 4 evaluations, and the other large-filter
-// layers, their only neighbours, disagree on the winner: worst 18.0%) and kb85_nhwc_f16/bf16
-// (3.4%). Re-measured at rev 5341144 (the nhwc family's strips and staged strips, direct's 16-bit
-// vector loads): networks 279 of 282 (worst 8.2%, RepLKNet 31x31), KernelBench 26 of 30: the new
-// NHWC 16-bit strip tiles of kb83/kb85 (3 evaluations of 13; worst 14.0%, kb83_nhwc_bf16). The target
-// is not met; this holds what is reached, per table, so a change that loses ground fails.
+// quarter of any problem's candidates. A pick the table declared tied with the winner (the tuner's
+// own tie rule: the measurements cannot tell them apart) counts as finding it.
+// At 6cec10c on the tables of rev 5341144 (the search's values chosen on the random shapes below,
+// these tables held out): networks 282 of 282 (1 by a declared tie), RepLKNet 23 of 24 (1 by a
+// tie; miss replknet31b_c1024_h7_k13_n1_f16, 6.9%), H100 15 of 15, KernelBench 26 of 30: the four
+// misses are kb83_nhwc/kb85_nhwc in f16 and bf16 (3 evaluations of 13; worst 14.0%,
+// kb83_nhwc_bf16): the table holds three NHWC shapes, so with the shape left out the model knows
+// two, and which of the four strip tiles wins changes with the channel count. Before (the ranking
+// with a local step): networks 279, RepLKNet 21, KernelBench 26, H100 15. The tables are re-tuned
+// as kernels change, so this holds the property rather than counts: every table at least 75%,
+// all of them together at least 95%, the networks and H100 tables (no NHWC) every problem.
 TEST(Replay, ModelOnTheShippedTablesWithAQuarterOfTheEvaluations) {
   ASSERT_GE(keep_all_tables().size(), 4u) << "the committed --keep-all tables";
-  struct Reached {
-    const char* table;
-    int within;
-    double worst;
-  };
-  const Reached reached[] = {{"h200/table.json", 26, 0.141},
-                             {"h200/networks-table.json.gz", 279, 0.083},
-                             {"h200/replknet-table.json", 21, 0.08},
-                             {"h100/table.json", 15, 0.0}};
   int problems = 0, within = 0, random_within = 0;
+  std::string counts;
   for (const auto& [path, t] : keep_all_tables()) {
     ReplayOptions opt;
     opt.strategy = Strategy::model;
     opt.fraction = 0.25;
     const ReplayResult r = replay(t, opt);
-    SCOPED_TRACE(path.string() + "\n" + render_replay(r));
+    const std::string name = path.parent_path().filename().string() + "/" + path.filename().string();
+    SCOPED_TRACE(name + "\n" + render_replay(r));
     EXPECT_LE(r.max_eval_fraction(), 0.25);
     for (const ReplayRow& row : r.rows) EXPECT_LE(row.evaluated * 4, row.candidates) << row.problem;
-    const std::string name = path.parent_path().filename().string() + "/" + path.filename().string();
-    const auto it = std::find_if(std::begin(reached), std::end(reached), [&](const Reached& x) { return name == x.table; });
-    ASSERT_NE(it, std::end(reached)) << name << ": a new committed table; add what the search reaches on it";
-    EXPECT_GE(r.problems_within(), it->within) << name;
-    EXPECT_LE(r.worst_gap(), it->worst + 1e-9) << name;
+    const double share = static_cast<double>(r.problems_within()) / static_cast<double>(r.rows.size());
+    EXPECT_GE(share, 0.75) << name;
+    if (name == "h200/networks-table.json.gz" || name == "h100/table.json")
+      EXPECT_EQ(r.problems_within(), static_cast<int>(r.rows.size())) << name << ": worst miss " << r.worst_miss_gap();
     problems += static_cast<int>(r.rows.size());
     within += r.problems_within();
+    counts += fmt::format("{} {}/{}; ", name, r.problems_within(), r.rows.size());
     opt.strategy = Strategy::random;
     opt.seeds = 20;
     const ReplayResult rnd = replay(t, opt);
     EXPECT_GT(r.within(), rnd.within() + 0.3) << "model against random sampling at the same budget";
     random_within += static_cast<int>(std::lround(rnd.within() * static_cast<double>(rnd.rows.size())));
   }
-  EXPECT_EQ(problems, 351) << "the committed tables changed: update the numbers above";
-  EXPECT_GE(within, 341);
-  RecordProperty("within_3pct", fmt::format("{} of {} (random: {})", within, problems, random_within));
+  EXPECT_GE(within, 0.95 * problems) << counts;
+  RecordProperty("within_3pct", fmt::format("{} of {} (random: {}): {}", within, problems, random_within, counts));
+}
+
+// The tuner's --model takes every committed table; replayed that way, each problem's model fitted
+// on every committed --keep-all table with its shape left out of all of them (the networks table
+// holds RepLKNet's layers too). At 6cec10c: RepLKNet 24 of 24, networks 282 of 282, H100 15 of
+// 15, KernelBench 26 of 30 (the same NHWC misses: no other table has NHWC problems), random
+// shapes 197 of 200. Holds that more tables lose nothing on RepLKNet's and the networks' layers.
+TEST(Replay, ModelFittedOnEveryCommittedTableWithTheShapeLeftOut) {
+  const auto& all = keep_all_tables();
+  for (const auto& [path, t] : all) {
+    const std::string name = path.parent_path().filename().string() + "/" + path.filename().string();
+    if (name != "h200/replknet-table.json" && name != "h200/networks-table.json.gz") continue;
+    ReplayOptions opt;
+    for (const auto& [other, o] : all)
+      if (other != path) opt.also_tables.push_back(&o);
+    const ReplayResult r = replay(t, opt);
+    SCOPED_TRACE(name + "\n" + render_replay(r));
+    EXPECT_LE(r.max_eval_fraction(), 0.25);
+    EXPECT_EQ(r.problems_within(), static_cast<int>(r.rows.size())) << name;
+  }
 }
 
 // The 200 random shapes of results/h200/random-table.json.gz (configs/random-fit.json: network-like
-// and odd ones, odd filter sizes and asymmetric strides among them; re-measured with the direct and
-// large families) are harder: 191 of 200 within 3%, worst 11.8% (r1_124: 3 evaluations of 15), at a
-// quarter of the evaluations (188, worst 17.6%, with the filter's area at 1 per octave and the output
-// plane as a term of the model's distance; the weights were chosen on these shapes, the shipped
-// tables and the H100-from-H200 replay together). Holds what is reached there.
+// and odd ones, odd filter sizes and asymmetric strides among them) are the set the search's values
+// (SearchRule) were chosen on: 199 of 200 within 3% or on a declared tie (5 by the tie), the miss
+// r1_78 at 8.4% (2 evaluations of 10). Neighbouring values reach 197 to 199 there (sd_min 0.15 to
+// 0.45 with optimism 0.5, optimism 0.25 to 1 with sd_min 0.3) and the counts above on the shipped
+// tables, but for sd_min 0.15 (networks 280 of 282); sd_min 0.6 loses ground everywhere (networks
+// 275). The ranking with a local step it replaces: 191 (198 with ties).
 TEST(Replay, ModelStrategyOnRandomShapes) {
   const Table t = read_table(source_dir() / "results/h200/random-table.json.gz");
   ReplayOptions opt;
@@ -281,8 +301,7 @@ TEST(Replay, ModelStrategyOnRandomShapes) {
   SCOPED_TRACE(render_replay(r));
   ASSERT_EQ(r.rows.size(), 200u);
   EXPECT_LE(r.max_eval_fraction(), 0.25);
-  EXPECT_GE(r.problems_within(), 191);
-  EXPECT_LE(r.worst_gap(), 0.12);
+  EXPECT_GE(r.problems_within(), 196);
 }
 
 // Fitted on the H200's table, scored on the H100's (KernelBench in NCHW, which the H200 table
