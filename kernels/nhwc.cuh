@@ -1053,6 +1053,15 @@ inline constexpr NhwcTile kNhwcStripTiles16[] = {
     DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
     DWT_NHWC_STRIP(4, 128, .vb = 8, .rows = 16, .cg = 16, .stages = 3),
 };
+// Strips for the networks' 5x5 and 7x7 filters at batch 32.
+inline constexpr KSize kNhwcStripSizesLarge[] = {{5, 5}, {7, 7}};
+inline constexpr NhwcTile kNhwcStripTilesLarge32[] = {
+    DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
+};
+inline constexpr NhwcTile kNhwcStripTilesLarge16[] = {
+    DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
+    DWT_NHWC_STRIP(2, 128, .vb = 8, .rows = 16, .cg = 16, .stages = 4),
+};
 #undef DWT_NHWC_STRIP
 // Direct (no shared memory, no barrier): batch 1 and small planes.
 inline constexpr KSize kNhwcDirectSizes[] = {{3, 3}, {5, 5}, {7, 7}};
@@ -1093,6 +1102,7 @@ void add_nhwc(OpList& ops) {
   auto make = [&]<KSize K, NhwcTile P> { return Nhwc<T, K, P>{}; };
   add_grid_by_width<T, kNhwcSizes, kNhwcTiles32, kNhwcTiles16>(ops, make);
   add_grid_by_width<T, kNhwcStripSizes, kNhwcStripTiles32, kNhwcStripTiles16>(ops, make);
+  add_grid_by_width<T, kNhwcStripSizesLarge, kNhwcStripTilesLarge32, kNhwcStripTilesLarge16>(ops, make);
   add_grid_by_width<T, kNhwcDirectSizes, kNhwcDirectTiles32, kNhwcDirectTiles16>(ops, make);
   add_grid_by_width<T, kNhwcDilatedSizes, kNhwcDilatedTiles32, kNhwcDilatedTiles16>(ops, make);
   add_grid_by_width<T, kAnySize, kNhwcAnyTiles32, kNhwcAnyTiles16>(ops, make);
