@@ -838,60 +838,60 @@ __global__ void __launch_bounds__(THREADS) nhwc_direct_kernel(ConvArgs a, NhwcGe
 #pragma unroll
     for (int j = 0; j < TW; ++j)
       if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(y + (oh0 * OW + ow0 + j) * OC, acc[j], oc0, OC);
-    return;
-  }
-  NhwcPix<T, V, VEC> px[RH][WIN];
+  } else {
+    NhwcPix<T, V, VEC> px[RH][WIN];
 #pragma unroll
-  for (int r = 0; r < RH; ++r) {
-    const std::int64_t ih = ih0 + r;
-    const bool row_in = ih >= 0 && ih < H;
-    const T* row = x + (row_in ? ih : 0) * W * C + xc0;
+    for (int r = 0; r < RH; ++r) {
+      const std::int64_t ih = ih0 + r;
+      const bool row_in = ih >= 0 && ih < H;
+      const T* row = x + (row_in ? ih : 0) * W * C + xc0;
 #pragma unroll
-    for (int q = 0; q < WIN; ++q) {
-      const std::int64_t iw = iw0 + q;
-      if (row_in && iw >= 0 && iw < W)
-        px[r][q].load(row + iw * C, VEC ? 0 : oc0, VEC ? V : OC, s.m);
-      else
-        px[r][q].zero();
+      for (int q = 0; q < WIN; ++q) {
+        const std::int64_t iw = iw0 + q;
+        if (row_in && iw >= 0 && iw < W)
+          px[r][q].load(row + iw * C, VEC ? 0 : oc0, VEC ? V : OC, s.m);
+        else
+          px[r][q].zero();
+      }
     }
-  }
-  float acc[TH][TW][V];
-  {
-    float b[V];
+    float acc[TH][TW][V];
+    {
+      float b[V];
 #pragma unroll
-    for (int e = 0; e < V; ++e) b[e] = oc0 + e < OC ? bias_of<T>(a, oc0 + e) : 0.0f;
+      for (int e = 0; e < V; ++e) b[e] = oc0 + e < OC ? bias_of<T>(a, oc0 + e) : 0.0f;
 #pragma unroll
-    for (int i = 0; i < TH; ++i)
-#pragma unroll
-      for (int j = 0; j < TW; ++j)
-#pragma unroll
-        for (int e = 0; e < V; ++e) acc[i][j][e] = b[e];
-  }
-#pragma unroll
-  for (int r = 0; r < RH; ++r) {
-    float xw[WIN][V];
-#pragma unroll
-    for (int q = 0; q < WIN; ++q) px[r][q].get(xw[q]);
-#pragma unroll
-    for (int i = 0; i < TH; ++i) {
-      const int d = r - i * S;  // this row is filter row d / D of output row i
-      if (d < 0 || d % DD != 0 || d / DD >= KH) continue;
-      const int kh = d / DD;
-#pragma unroll
-      for (int kw = 0; kw < KW; ++kw)
+      for (int i = 0; i < TH; ++i)
 #pragma unroll
         for (int j = 0; j < TW; ++j)
 #pragma unroll
-          for (int e = 0; e < V; ++e)
-            acc[i][j][e] = fmaf(xw[j * S + kw * DD][e], f.get(e * KK + kh * KW + kw), acc[i][j][e]);
+          for (int e = 0; e < V; ++e) acc[i][j][e] = b[e];
     }
-  }
 #pragma unroll
-  for (int i = 0; i < TH; ++i) {
-    if (oh0 + i >= OH) break;
+    for (int r = 0; r < RH; ++r) {
+      float xw[WIN][V];
 #pragma unroll
-    for (int j = 0; j < TW; ++j)
-      if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(y + ((oh0 + i) * OW + ow0 + j) * OC, acc[i][j], oc0, OC);
+      for (int q = 0; q < WIN; ++q) px[r][q].get(xw[q]);
+#pragma unroll
+      for (int i = 0; i < TH; ++i) {
+        const int d = r - i * S;  // this row is filter row d / D of output row i
+        if (d < 0 || d % DD != 0 || d / DD >= KH) continue;
+        const int kh = d / DD;
+#pragma unroll
+        for (int kw = 0; kw < KW; ++kw)
+#pragma unroll
+          for (int j = 0; j < TW; ++j)
+#pragma unroll
+            for (int e = 0; e < V; ++e)
+              acc[i][j][e] = fmaf(xw[j * S + kw * DD][e], f.get(e * KK + kh * KW + kw), acc[i][j][e]);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < TH; ++i) {
+      if (oh0 + i >= OH) break;
+#pragma unroll
+      for (int j = 0; j < TW; ++j)
+        if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(y + ((oh0 + i) * OW + ow0 + j) * OC, acc[i][j], oc0, OC);
+    }
   }
 }
 
