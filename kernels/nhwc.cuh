@@ -215,6 +215,20 @@ __device__ __forceinline__ bool nhwc_begin(const ConvArgs& a, const NhwcGeom& g,
   return true;
 }
 
+// Every accumulator of a TH x TW tile of V channels starts from its channel's bias (zero past OC).
+template <class T, int V, int TH, int TW>
+__device__ __forceinline__ void nhwc_init_acc(float (&acc)[TH][TW][V], const ConvArgs& a, int oc0, int OC) {
+  float b[V];
+#pragma unroll
+  for (int e = 0; e < V; ++e) b[e] = oc0 + e < OC ? bias_of<T>(a, oc0 + e) : 0.0f;
+#pragma unroll
+  for (int t = 0; t < TH; ++t)
+#pragma unroll
+    for (int j = 0; j < TW; ++j)
+#pragma unroll
+      for (int e = 0; e < V; ++e) acc[t][j][e] = b[e];
+}
+
 template <class T, int V, int KH, int KW, int S, int D, int TH, int TW, int THREADS, bool WREG, bool VEC>
 __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   constexpr int RH = (TH - 1) * S + (KH - 1) * D + 1;  // input rows of a tile
@@ -241,17 +255,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   }
 
   float acc[TH][TW][V];
-  {
-    float b[V];
-#pragma unroll
-    for (int e = 0; e < V; ++e) b[e] = p.oc0 + e < OC ? bias_of<T>(a, p.oc0 + e) : 0.0f;
-#pragma unroll
-    for (int t = 0; t < TH; ++t)
-#pragma unroll
-      for (int j = 0; j < TW; ++j)
-#pragma unroll
-        for (int e = 0; e < V; ++e) acc[t][j][e] = b[e];
-  }
+  nhwc_init_acc<T, V, TH, TW>(acc, a, p.oc0, OC);
   const std::int64_t ih0 = p.oh0 * S - s.ph, iw0 = p.ow0 * S - s.pw;
 #pragma unroll
   for (int r = 0; r < RH; ++r) {
@@ -817,13 +821,8 @@ __global__ void __launch_bounds__(THREADS) nhwc_direct_kernel(ConvArgs a, NhwcGe
             px[kh][kw][j].zero();
         }
     }
-    float acc[TW][V];
-#pragma unroll
-    for (int e = 0; e < V; ++e) {
-      const float b = oc0 + e < OC ? bias_of<T>(a, oc0 + e) : 0.0f;
-#pragma unroll
-      for (int j = 0; j < TW; ++j) acc[j][e] = b;
-    }
+    float acc[1][TW][V];
+    nhwc_init_acc<T, V, 1, TW>(acc, a, oc0, OC);
 #pragma unroll
     for (int kh = 0; kh < KH; ++kh)
 #pragma unroll
@@ -833,11 +832,11 @@ __global__ void __launch_bounds__(THREADS) nhwc_direct_kernel(ConvArgs a, NhwcGe
           float xv[V];
           px[kh][kw][j].get(xv);
 #pragma unroll
-          for (int e = 0; e < V; ++e) acc[j][e] = fmaf(xv[e], f.get(e * KK + kh * KW + kw), acc[j][e]);
+          for (int e = 0; e < V; ++e) acc[0][j][e] = fmaf(xv[e], f.get(e * KK + kh * KW + kw), acc[0][j][e]);
         }
 #pragma unroll
     for (int j = 0; j < TW; ++j)
-      if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(y + (oh0 * OW + ow0 + j) * OC, acc[j], oc0, OC);
+      if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(y + (oh0 * OW + ow0 + j) * OC, acc[0][j], oc0, OC);
   } else {
     NhwcPix<T, V, VEC> px[RH][WIN];
 #pragma unroll
@@ -855,17 +854,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_direct_kernel(ConvArgs a, NhwcGe
       }
     }
     float acc[TH][TW][V];
-    {
-      float b[V];
-#pragma unroll
-      for (int e = 0; e < V; ++e) b[e] = oc0 + e < OC ? bias_of<T>(a, oc0 + e) : 0.0f;
-#pragma unroll
-      for (int i = 0; i < TH; ++i)
-#pragma unroll
-        for (int j = 0; j < TW; ++j)
-#pragma unroll
-          for (int e = 0; e < V; ++e) acc[i][j][e] = b[e];
-    }
+    nhwc_init_acc<T, V, TH, TW>(acc, a, oc0, OC);
 #pragma unroll
     for (int r = 0; r < RH; ++r) {
       float xw[WIN][V];
