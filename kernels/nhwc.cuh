@@ -671,8 +671,12 @@ __global__ void __launch_bounds__(THREADS) nhwc_any_kernel(ConvArgs a, NhwcGeom 
       for (int j = 0; j < TW; ++j) {
         const std::int64_t iw = iw0 + std::int64_t{j} * s.sw + std::int64_t{kw} * s.dw;
         if (iw < 0 || iw >= W) continue;
+        // Through NhwcPix, not nhwc_load: its Vec16 union put the 16-bit loads of this run-time
+        // loop in local memory (16-byte stack frame and spills, ptxas at 20ac52f).
+        NhwcPix<T, V, VEC> px;
+        px.load(row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
         float v[V];
-        nhwc_load<T, V, VEC>(v, row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
+        px.get(v);
 #pragma unroll
         for (int e = 0; e < V; ++e) acc[j][e] = fmaf(v[e], f[e], acc[j][e]);
       }
