@@ -1056,8 +1056,10 @@ inline constexpr NhwcTile kNhwcStripTilesLarge16[] = {
     DWT_NHWC_STRIP(2, 128, .vb = 8, .rows = 16, .cg = 16, .stages = 4),
 };
 #undef DWT_NHWC_STRIP
-// Direct (no shared memory, no barrier): batch 1 and small planes.
-inline constexpr KSize kNhwcDirectSizes[] = {{3, 3}, {5, 5}, {7, 7}};
+// Direct (no shared memory, no barrier): batch 1 and small planes. 3x3: one to four outputs per
+// thread, 4 or 8 channels; 5x5 and 7x7: one output, at most 4 channels (2 with float32's 8-byte
+// vectors), the window and the taps fit in registers (V = 8 and 1x2 tiles spilled there, ptxas).
+inline constexpr KSize kNhwcDirectSizes[] = {{3, 3}};
 #define DWT_NHWC_DIRECT(th_, tw_, s_, b_, vb_) \
   {.th = th_, .tw = tw_, .stride = s_, .dilation = 1, .threads = b_, .vb = vb_, .direct = 1}
 inline constexpr NhwcTile kNhwcDirectTiles32[] = {
@@ -1069,6 +1071,11 @@ inline constexpr NhwcTile kNhwcDirectTiles16[] = {
     DWT_NHWC_DIRECT(1, 2, 1, 128, 8), DWT_NHWC_DIRECT(1, 1, 2, 64, 16), DWT_NHWC_DIRECT(1, 2, 2, 128, 16),
     DWT_NHWC_DIRECT(2, 2, 2, 128, 8),
 };
+inline constexpr KSize kNhwcDirectSizesLarge[] = {{5, 5}, {7, 7}};
+inline constexpr NhwcTile kNhwcDirectTilesLarge32[] = {
+    DWT_NHWC_DIRECT(1, 1, 1, 64, 16), DWT_NHWC_DIRECT(1, 1, 1, 64, 8), DWT_NHWC_DIRECT(1, 1, 2, 64, 8)};
+inline constexpr NhwcTile kNhwcDirectTilesLarge16[] = {
+    DWT_NHWC_DIRECT(1, 1, 1, 64, 8), DWT_NHWC_DIRECT(1, 1, 2, 64, 8)};
 // Run-time dilation (DeepLab's dilated 3x3 layers).
 inline constexpr KSize kNhwcDilatedSizes[] = {{3, 3}};
 inline constexpr NhwcTile kNhwcDilatedTiles32[] = {
@@ -1097,6 +1104,7 @@ void add_nhwc(OpList& ops) {
   add_grid_by_width<T, kNhwcStripSizes, kNhwcStripTiles32, kNhwcStripTiles16>(ops, make);
   add_grid_by_width<T, kNhwcStripSizesLarge, kNhwcStripTilesLarge32, kNhwcStripTilesLarge16>(ops, make);
   add_grid_by_width<T, kNhwcDirectSizes, kNhwcDirectTiles32, kNhwcDirectTiles16>(ops, make);
+  add_grid_by_width<T, kNhwcDirectSizesLarge, kNhwcDirectTilesLarge32, kNhwcDirectTilesLarge16>(ops, make);
   add_grid_by_width<T, kNhwcDilatedSizes, kNhwcDilatedTiles32, kNhwcDilatedTiles16>(ops, make);
   add_grid_by_width<T, kAnySize, kNhwcAnyTiles32, kNhwcAnyTiles16>(ops, make);
 }
