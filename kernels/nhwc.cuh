@@ -27,6 +27,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "fast_div.hpp"
 #include "vectorized.cuh"  // kVecElems, Vec16, aligned16
 
 namespace dwt {
@@ -46,6 +47,9 @@ struct NhwcGeom {
   std::int64_t wblocks = 0, strips = 0;
   int ncol = 0;
   std::size_t tap_bytes = 0, stage_bytes = 0;
+  // Direct kernel: threads in all (cv * items, below 2^31) and the divisions that place one.
+  std::int64_t total = 0;
+  FastDiv by_cv, by_owg, by_ohg;
 };
 
 // Shared memory for filter taps: under the 48 KiB every device gives without opting in.
@@ -211,6 +215,20 @@ __device__ __forceinline__ bool nhwc_begin(const ConvArgs& a, const NhwcGeom& g,
   return true;
 }
 
+// Every accumulator of a TH x TW tile of V channels starts from its channel's bias (zero past OC).
+template <class T, int V, int TH, int TW>
+__device__ __forceinline__ void nhwc_init_acc(float (&acc)[TH][TW][V], const ConvArgs& a, int oc0, int OC) {
+  float b[V];
+#pragma unroll
+  for (int e = 0; e < V; ++e) b[e] = oc0 + e < OC ? bias_of<T>(a, oc0 + e) : 0.0f;
+#pragma unroll
+  for (int t = 0; t < TH; ++t)
+#pragma unroll
+    for (int j = 0; j < TW; ++j)
+#pragma unroll
+      for (int e = 0; e < V; ++e) acc[t][j][e] = b[e];
+}
+
 template <class T, int V, int KH, int KW, int S, int D, int TH, int TW, int THREADS, bool WREG, bool VEC>
 __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   constexpr int RH = (TH - 1) * S + (KH - 1) * D + 1;  // input rows of a tile
@@ -237,17 +255,7 @@ __global__ void __launch_bounds__(THREADS) nhwc_kernel(ConvArgs a, NhwcGeom g) {
   }
 
   float acc[TH][TW][V];
-  {
-    float b[V];
-#pragma unroll
-    for (int e = 0; e < V; ++e) b[e] = p.oc0 + e < OC ? bias_of<T>(a, p.oc0 + e) : 0.0f;
-#pragma unroll
-    for (int t = 0; t < TH; ++t)
-#pragma unroll
-      for (int j = 0; j < TW; ++j)
-#pragma unroll
-        for (int e = 0; e < V; ++e) acc[t][j][e] = b[e];
-  }
+  nhwc_init_acc<T, V, TH, TW>(acc, a, p.oc0, OC);
   const std::int64_t ih0 = p.oh0 * S - s.ph, iw0 = p.ow0 * S - s.pw;
 #pragma unroll
   for (int r = 0; r < RH; ++r) {
@@ -663,8 +671,12 @@ __global__ void __launch_bounds__(THREADS) nhwc_any_kernel(ConvArgs a, NhwcGeom 
       for (int j = 0; j < TW; ++j) {
         const std::int64_t iw = iw0 + std::int64_t{j} * s.sw + std::int64_t{kw} * s.dw;
         if (iw < 0 || iw >= W) continue;
+        // Through NhwcPix, not nhwc_load: its Vec16 union put the 16-bit loads of this run-time
+        // loop in local memory (16-byte stack frame and spills, ptxas at 20ac52f).
+        NhwcPix<T, V, VEC> px;
+        px.load(row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
         float v[V];
-        nhwc_load<T, V, VEC>(v, row + iw * C + xc0, VEC ? 0 : p.oc0, VEC ? V : OC, s.m);
+        px.get(v);
 #pragma unroll
         for (int e = 0; e < V; ++e) acc[j][e] = fmaf(v[e], f[e], acc[j][e]);
       }
@@ -674,6 +686,206 @@ __global__ void __launch_bounds__(THREADS) nhwc_any_kernel(ConvArgs a, NhwcGeom 
 #pragma unroll
   for (int j = 0; j < TW; ++j)
     if (p.ow0 + j < OW) nhwc_store<T, V, VEC>(y + (p.oh0 * OW + p.ow0 + j) * OC, acc[j], p.oc0, OC);
+}
+
+// A thread's V channels of KK filter taps each, held in registers as the packed 32-bit words they
+// are stored in (element e * KK + tap: a channel's taps are contiguous in a.w, and so are the V
+// channels of one thread): VEC, KK vector loads of VB bytes (a.w aligned to VB); otherwise element
+// loads of the first `valid` elements, zero past them. 16-bit taps are widened where they are used.
+template <class T, int V, int KK, int VB, bool VEC>
+struct NhwcTapRegs {
+  static constexpr int kPer = 4 / static_cast<int>(sizeof(T));  // elements per word
+  static constexpr int kWords = V * KK / kPer;
+  static_assert(V * KK % kPer == 0, "whole words");
+  unsigned w[kWords];
+  __device__ __forceinline__ void load(const T* __restrict__ p, int valid) {
+    if constexpr (VEC) {
+      constexpr int E = VB / 4;  // words per vector
+      static_assert(kWords % E == 0, "whole vectors");
+#pragma unroll
+      for (int k = 0; k < kWords / E; ++k) {
+        if constexpr (E == 4) {
+          const uint4 u = __ldg(reinterpret_cast<const uint4*>(p) + k);
+          w[4 * k] = u.x, w[4 * k + 1] = u.y, w[4 * k + 2] = u.z, w[4 * k + 3] = u.w;
+        } else if constexpr (E == 2) {
+          const uint2 u = __ldg(reinterpret_cast<const uint2*>(p) + k);
+          w[2 * k] = u.x, w[2 * k + 1] = u.y;
+        } else {
+          w[k] = __ldg(reinterpret_cast<const unsigned*>(p) + k);
+        }
+      }
+    } else {
+#pragma unroll
+      for (int k = 0; k < kWords; ++k) {
+        unsigned u = 0;
+#pragma unroll
+        for (int h = 0; h < kPer; ++h) {
+          const int i = k * kPer + h;
+          T v = from_float<T>(0.0f);
+          if (i < valid) v = __ldg(p + i);
+          unsigned bits;
+          if constexpr (sizeof(T) == 4) {
+            memcpy(&bits, &v, 4);
+          } else {
+            unsigned short b16;
+            memcpy(&b16, &v, 2);
+            bits = b16;
+          }
+          u |= bits << (16 * h);
+        }
+        w[k] = u;
+      }
+    }
+  }
+  __device__ __forceinline__ float get(int i) const {
+    if constexpr (sizeof(T) == 4) {
+      return __uint_as_float(w[i]);
+    } else {
+      const unsigned u = w[i / 2];
+      if constexpr (std::is_same_v<T, __half>) {
+        const unsigned short b = static_cast<unsigned short>(i % 2 ? u >> 16 : u & 0xffffu);
+        return __half2float(__ushort_as_half(b));
+      } else {
+        return __uint_as_float(i % 2 ? u & 0xffff0000u : u << 16);
+      }
+    }
+  }
+};
+
+// Launch geometry of the direct kernel: one thread per (channel vector, tile), channel vectors
+// fastest, then tiles along a row, tile rows, images; the divisions by fast magic numbers.
+inline NhwcGeom nhwc_direct_geom(const ConvShape& s, int V, int th, int tw, int threads) {
+  NhwcGeom g;
+  const std::int64_t cv = (s.out_c() + V - 1) / V;
+  g.owg = (s.out_w() + tw - 1) / tw;
+  g.ohg = (s.out_h() + th - 1) / th;
+  g.items = s.n * g.ohg * g.owg;
+  const std::int64_t total = cv * g.items;
+  g.cv = static_cast<int>(cv < (1 << 30) ? cv : (1 << 30));
+  g.cpb = 1, g.cchunks = 1, g.spb = threads;
+  g.blocks = (total + threads - 1) / threads;
+  g.total = total;
+  if (total < (std::int64_t{1} << 31)) {
+    g.by_cv = FastDiv(static_cast<unsigned>(cv));
+    g.by_owg = FastDiv(static_cast<unsigned>(g.owg));
+    g.by_ohg = FastDiv(static_cast<unsigned>(g.ohg));
+  }
+  return g;
+}
+
+// Batch 1 and small planes, where a launch costs what two or three trips to memory cost: the
+// tile kernel's arithmetic (TH x TW outputs of V channels per thread) with nothing between the
+// launch and the loads: no shared memory, no barrier, the thread's own taps (V x KH x KW, contiguous
+// in a.w) loaded into registers with its input window, all in flight before the first multiply,
+// the way the NCHW `direct` family does it. Taps are re-read by every thread of the same channels
+// (L1 hits after the first warp). VB = 8 with float32 (2 channels) keeps 5x5 and 7x7 windows in
+// registers.
+template <class T, int V, int KH, int KW, int S, int D, int TH, int TW, int THREADS, bool VEC>
+__global__ void __launch_bounds__(THREADS) nhwc_direct_kernel(ConvArgs a, NhwcGeom g) {
+  constexpr int DD = D > 0 ? D : 1;  // the compile-time dilation (D = 0: run time, below)
+  constexpr int RH = (TH - 1) * S + (KH - 1) * DD + 1;  // input rows of a tile
+  constexpr int WIN = (TW - 1) * S + (KW - 1) * DD + 1;  // input columns of a tile
+  constexpr int KK = KH * KW;
+  constexpr int VB = V * static_cast<int>(sizeof(T));
+  const unsigned t = blockIdx.x * THREADS + threadIdx.x;
+  if (t >= g.total) return;
+  const unsigned item = g.by_cv(t);
+  const int oc0 = static_cast<int>(t - item * static_cast<unsigned>(g.cv)) * V;
+  const unsigned rest = g.by_owg(item);
+  const std::int64_t ow0 = std::int64_t{item - rest * static_cast<unsigned>(g.owg)} * TW;
+  const unsigned n = g.by_ohg(rest);
+  const std::int64_t oh0 = std::int64_t{rest - n * static_cast<unsigned>(g.ohg)} * TH;
+  const ConvShape& s = a.s;
+  const int C = static_cast<int>(s.c), OC = static_cast<int>(s.out_c());
+  const std::int64_t H = s.h, W = s.w, OH = s.out_h(), OW = s.out_w();
+  const T* __restrict__ x = static_cast<const T*>(a.x) + std::int64_t{n} * H * W * C;
+  const int xc0 = VEC ? oc0 : 0;  // gather loads add (oc0 + e) / M themselves
+
+  NhwcTapRegs<T, V, KK, VB, VEC> f;
+  f.load(static_cast<const T*>(a.w) + std::int64_t{oc0} * KK, (OC - oc0) * KK);
+  const std::int64_t ih0 = oh0 * S - s.ph, iw0 = ow0 * S - s.pw;
+  T* __restrict__ y = static_cast<T*>(a.y) + std::int64_t{n} * OH * OW * OC;
+  if constexpr (D == 0) {
+    // Dilation at run time (DeepLab's 2 ... 18): one row of TW outputs, each tap's pixel its own load.
+    static_assert(TH == 1, "run-time dilation: one output row");
+    NhwcPix<T, V, VEC> px[KH][KW][TW];
+#pragma unroll
+    for (int kh = 0; kh < KH; ++kh) {
+      const std::int64_t ih = ih0 + std::int64_t{kh} * s.dh;
+      const bool row_in = ih >= 0 && ih < H;
+      const T* row = x + (row_in ? ih : 0) * W * C + xc0;
+#pragma unroll
+      for (int kw = 0; kw < KW; ++kw)
+#pragma unroll
+        for (int j = 0; j < TW; ++j) {
+          const std::int64_t iw = iw0 + j * S + std::int64_t{kw} * s.dw;
+          if (row_in && iw >= 0 && iw < W)
+            px[kh][kw][j].load(row + iw * C, VEC ? 0 : oc0, VEC ? V : OC, s.m);
+          else
+            px[kh][kw][j].zero();
+        }
+    }
+    float acc[1][TW][V];
+    nhwc_init_acc<T, V, 1, TW>(acc, a, oc0, OC);
+#pragma unroll
+    for (int kh = 0; kh < KH; ++kh)
+#pragma unroll
+      for (int kw = 0; kw < KW; ++kw)
+#pragma unroll
+        for (int j = 0; j < TW; ++j) {
+          float xv[V];
+          px[kh][kw][j].get(xv);
+#pragma unroll
+          for (int e = 0; e < V; ++e) acc[0][j][e] = fmaf(xv[e], f.get(e * KK + kh * KW + kw), acc[0][j][e]);
+        }
+#pragma unroll
+    for (int j = 0; j < TW; ++j)
+      if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(y + (oh0 * OW + ow0 + j) * OC, acc[0][j], oc0, OC);
+  } else {
+    NhwcPix<T, V, VEC> px[RH][WIN];
+#pragma unroll
+    for (int r = 0; r < RH; ++r) {
+      const std::int64_t ih = ih0 + r;
+      const bool row_in = ih >= 0 && ih < H;
+      const T* row = x + (row_in ? ih : 0) * W * C + xc0;
+#pragma unroll
+      for (int q = 0; q < WIN; ++q) {
+        const std::int64_t iw = iw0 + q;
+        if (row_in && iw >= 0 && iw < W)
+          px[r][q].load(row + iw * C, VEC ? 0 : oc0, VEC ? V : OC, s.m);
+        else
+          px[r][q].zero();
+      }
+    }
+    float acc[TH][TW][V];
+    nhwc_init_acc<T, V, TH, TW>(acc, a, oc0, OC);
+#pragma unroll
+    for (int r = 0; r < RH; ++r) {
+      float xw[WIN][V];
+#pragma unroll
+      for (int q = 0; q < WIN; ++q) px[r][q].get(xw[q]);
+#pragma unroll
+      for (int i = 0; i < TH; ++i) {
+        const int d = r - i * S;  // this row is filter row d / D of output row i
+        if (d < 0 || d % DD != 0 || d / DD >= KH) continue;
+        const int kh = d / DD;
+#pragma unroll
+        for (int kw = 0; kw < KW; ++kw)
+#pragma unroll
+          for (int j = 0; j < TW; ++j)
+#pragma unroll
+            for (int e = 0; e < V; ++e)
+              acc[i][j][e] = fmaf(xw[j * S + kw * DD][e], f.get(e * KK + kh * KW + kw), acc[i][j][e]);
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < TH; ++i) {
+      if (oh0 + i >= OH) break;
+#pragma unroll
+      for (int j = 0; j < TW; ++j)
+        if (ow0 + j < OW) nhwc_store_packed<T, V, VEC>(y + ((oh0 + i) * OW + ow0 + j) * OC, acc[i][j], oc0, OC);
+    }
+  }
 }
 
 struct NhwcTile {
@@ -686,6 +898,7 @@ struct NhwcTile {
   int rows = 0;  // > 0: strip kernel (stride 1, dilation 1, th = 1), a thread walks down `rows` output rows
   int cg = 0;    // > 0: at most cg channel vectors per block (0: as many as shared memory holds)
   int stages = 0;  // strips: > 0, the block stages its input rows in shared memory, this many deep
+  int direct = 0;  // 1: nhwc_direct_kernel (no shared memory, taps in registers); vb 8 allowed for float32
   constexpr int block_threads() const { return threads; }
   static constexpr auto fields() {
     using F = Field<NhwcTile>;
@@ -696,7 +909,8 @@ struct NhwcTile {
                       F{"wreg", "_wr", &NhwcTile::wreg, Show::flag},
                       F{"rows", "_r", &NhwcTile::rows, Show::nonzero},
                       F{"cg", "_g", &NhwcTile::cg, Show::nonzero},
-                      F{"stages", "_st", &NhwcTile::stages, Show::nonzero}};
+                      F{"stages", "_st", &NhwcTile::stages, Show::nonzero},
+                      F{"direct", "_dr", &NhwcTile::direct, Show::flag}};
   }
   friend constexpr bool operator==(const NhwcTile&, const NhwcTile&) = default;
 };
@@ -708,15 +922,20 @@ struct Nhwc {
   static constexpr NhwcTile tile = P;
   static constexpr bool kFixed = K.kh > 0;
   static constexpr int V = P.vb / static_cast<int>(sizeof(T));
-  static_assert(V >= 4 && V * sizeof(T) == P.vb, "4 or 8 channels per thread");
-  static_assert(kFixed == (P.stride > 0 && P.dilation > 0), "fixed sizes have a fixed stride and dilation");
+  static_assert((V >= 4 || (P.direct && V >= 2)) && V * sizeof(T) == P.vb, "4 or 8 channels per thread (direct: 2)");
+  static_assert(P.direct == 0 || (kFixed && P.rows == 0 && P.wreg == 0 && P.cg == 0),
+                "direct: fixed sizes, tiles, taps always in registers");
+  static_assert(kFixed == (P.stride > 0 && (P.dilation > 0 || P.direct)),
+                "fixed sizes have a fixed stride and dilation (direct: dilation 0, any)");
   static_assert(kFixed || (P.th == 1 && P.wreg == 0), "the run-time path computes one row per thread");
   static_assert(P.rows == 0 || (kFixed && P.th == 1 && P.stride == 1 && P.dilation == 1 && P.wreg == 0),
                 "strips: fixed sizes, stride 1, dilation 1, one row at a time, taps from shared memory");
   static_assert(P.stages == 0 || (P.rows > 0 && P.stages >= 2), "staged strips: rows, two stages or more");
   static constexpr int kRowsPerItem = P.rows > 0 ? P.rows : P.th;
   static NhwcGeom geom(const ConvShape& s) {
-    if constexpr (P.stages > 0)
+    if constexpr (P.direct != 0)
+      return nhwc_direct_geom(s, V, P.th, P.tw, P.threads);
+    else if constexpr (P.stages > 0)
       return nhwc_staged_geom(s, V, static_cast<int>(sizeof(T)), P.tw, P.rows, P.stages, P.threads, P.cg);
     else
       return nhwc_geom(s, V, kRowsPerItem, P.tw, P.threads, P.cg);
@@ -733,11 +952,14 @@ struct Nhwc {
   }
   static Support supports(const ConvShape& s, const DeviceLimits& lim) {
     if constexpr (kFixed) {
-      if (s.sh != P.stride || s.sw != P.stride || s.dh != P.dilation || s.dw != P.dilation)
+      if (s.sh != P.stride || s.sw != P.stride || (P.dilation > 0 && (s.dh != P.dilation || s.dw != P.dilation)))
         return Support::no(cat("compiled for stride ", P.stride, " and dilation ", P.dilation));
+      if (P.dilation == 0 && P.th != 1) return Support::no("run-time dilation: one output row per thread");
     }
     const NhwcGeom g = geom(s);
     if (g.blocks >= 0x7fffffff) return Support::no(cat(g.blocks, " blocks exceed the grid limit"));
+    if (P.direct && g.total >= (std::int64_t{1} << 31))
+      return Support::no(cat(g.total, " threads: the direct kernel places threads in 31 bits"));
     // Channel and pixel offsets are int inside a row; rows and images are int64.
     if (s.out_c() * s.kh * s.kw >= (std::int64_t{1} << 31) || s.w * s.c >= (std::int64_t{1} << 31) ||
         s.out_w() * s.out_c() >= (std::int64_t{1} << 31))
@@ -751,7 +973,9 @@ struct Nhwc {
   template <bool VEC>
   static void launch_as(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
     const NhwcGeom g = geom(a.s);
-    if constexpr (P.stages > 0)
+    if constexpr (P.direct != 0)
+      launch_kernel(nhwc_direct_kernel<T, V, K.kh, K.kw, P.stride, P.dilation, P.th, P.tw, P.threads, VEC>, c, st, a, g);
+    else if constexpr (P.stages > 0)
       launch_kernel(nhwc_staged_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.stages, P.threads, VEC>, c, st, a, g);
     else if constexpr (P.rows > 0)
       launch_kernel(nhwc_strip_kernel<T, V, K.kh, K.kw, P.tw, P.rows, P.threads, VEC>, c, st, a, g);
@@ -762,7 +986,8 @@ struct Nhwc {
   }
   static void launch(const ConvArgs& a, const LaunchConfig& c, cudaStream_t st) {
     auto al = [](const void* q) { return reinterpret_cast<std::uintptr_t>(q) % P.vb == 0; };
-    const bool vec = a.s.m == 1 && a.s.c % V == 0 && al(a.x) && al(a.y);
+    // The direct kernel also reads its taps as vectors.
+    const bool vec = a.s.m == 1 && a.s.c % V == 0 && al(a.x) && al(a.y) && (P.direct == 0 || al(a.w));
     if (vec)
       launch_as<true>(a, c, st);
     else
@@ -821,7 +1046,48 @@ inline constexpr NhwcTile kNhwcStripTiles16[] = {
     DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
     DWT_NHWC_STRIP(4, 128, .vb = 8, .rows = 16, .cg = 16, .stages = 3),
 };
+// Strips for the networks' 5x5 and 7x7 filters at batch 32.
+inline constexpr KSize kNhwcStripSizesLarge[] = {{5, 5}, {7, 7}};
+inline constexpr NhwcTile kNhwcStripTilesLarge32[] = {
+    DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
+};
+inline constexpr NhwcTile kNhwcStripTilesLarge16[] = {
+    DWT_NHWC_STRIP(2, 128, .rows = 16, .cg = 8, .stages = 4),
+    DWT_NHWC_STRIP(2, 128, .vb = 8, .rows = 16, .cg = 16, .stages = 4),
+};
 #undef DWT_NHWC_STRIP
+// Direct (no shared memory, no barrier): batch 1 and small planes. 3x3: one to four outputs per
+// thread, 4 or 8 channels; 5x5 and 7x7: one output, at most 4 channels (2 with float32's 8-byte
+// vectors), the window and the taps fit in registers (V = 8 and 1x2 tiles spilled there, ptxas).
+inline constexpr KSize kNhwcDirectSizes[] = {{3, 3}};
+#define DWT_NHWC_DIRECT(th_, tw_, s_, b_, vb_) \
+  {.th = th_, .tw = tw_, .stride = s_, .dilation = 1, .threads = b_, .vb = vb_, .direct = 1}
+inline constexpr NhwcTile kNhwcDirectTiles32[] = {
+    DWT_NHWC_DIRECT(1, 1, 1, 64, 16), DWT_NHWC_DIRECT(1, 2, 1, 128, 16), DWT_NHWC_DIRECT(2, 2, 1, 128, 16),
+    DWT_NHWC_DIRECT(1, 1, 1, 64, 8),  DWT_NHWC_DIRECT(1, 1, 2, 64, 16),  DWT_NHWC_DIRECT(1, 2, 2, 128, 16),
+};
+inline constexpr NhwcTile kNhwcDirectTiles16[] = {
+    DWT_NHWC_DIRECT(1, 1, 1, 64, 16), DWT_NHWC_DIRECT(1, 1, 1, 64, 8),  DWT_NHWC_DIRECT(1, 2, 1, 128, 16),
+    DWT_NHWC_DIRECT(1, 2, 1, 128, 8), DWT_NHWC_DIRECT(1, 1, 2, 64, 16), DWT_NHWC_DIRECT(1, 2, 2, 128, 16),
+    DWT_NHWC_DIRECT(2, 2, 2, 128, 8),
+};
+inline constexpr KSize kNhwcDirectSizesLarge[] = {{5, 5}, {7, 7}};
+inline constexpr NhwcTile kNhwcDirectTilesLarge32[] = {
+    DWT_NHWC_DIRECT(1, 1, 1, 64, 16), DWT_NHWC_DIRECT(1, 1, 1, 64, 8), DWT_NHWC_DIRECT(1, 1, 2, 64, 8)};
+inline constexpr NhwcTile kNhwcDirectTilesLarge16[] = {
+    DWT_NHWC_DIRECT(1, 1, 1, 64, 8), DWT_NHWC_DIRECT(1, 1, 2, 64, 8)};
+// Run-time dilation (DeepLab's dilated 3x3 layers).
+inline constexpr KSize kNhwcDilatedSizes[] = {{3, 3}};
+inline constexpr NhwcTile kNhwcDilatedTiles32[] = {
+    {.th = 1, .tw = 1, .stride = 1, .dilation = 0, .threads = 64, .direct = 1},
+    {.th = 1, .tw = 2, .stride = 1, .dilation = 0, .threads = 128, .direct = 1},
+};
+inline constexpr NhwcTile kNhwcDilatedTiles16[] = {
+    {.th = 1, .tw = 1, .stride = 1, .dilation = 0, .threads = 64, .direct = 1},
+    {.th = 1, .tw = 1, .stride = 1, .dilation = 0, .threads = 64, .vb = 8, .direct = 1},
+    {.th = 1, .tw = 2, .stride = 1, .dilation = 0, .threads = 128, .direct = 1},
+};
+#undef DWT_NHWC_DIRECT
 inline constexpr NhwcTile kNhwcAnyTiles32[] = {
     {.th = 1, .tw = 1, .stride = 0, .dilation = 0, .threads = 64},
     {.th = 1, .tw = 4, .stride = 0, .dilation = 0, .threads = 128},
@@ -836,6 +1102,10 @@ void add_nhwc(OpList& ops) {
   auto make = [&]<KSize K, NhwcTile P> { return Nhwc<T, K, P>{}; };
   add_grid_by_width<T, kNhwcSizes, kNhwcTiles32, kNhwcTiles16>(ops, make);
   add_grid_by_width<T, kNhwcStripSizes, kNhwcStripTiles32, kNhwcStripTiles16>(ops, make);
+  add_grid_by_width<T, kNhwcStripSizesLarge, kNhwcStripTilesLarge32, kNhwcStripTilesLarge16>(ops, make);
+  add_grid_by_width<T, kNhwcDirectSizes, kNhwcDirectTiles32, kNhwcDirectTiles16>(ops, make);
+  add_grid_by_width<T, kNhwcDirectSizesLarge, kNhwcDirectTilesLarge32, kNhwcDirectTilesLarge16>(ops, make);
+  add_grid_by_width<T, kNhwcDilatedSizes, kNhwcDilatedTiles32, kNhwcDilatedTiles16>(ops, make);
   add_grid_by_width<T, kAnySize, kNhwcAnyTiles32, kNhwcAnyTiles16>(ops, make);
 }
 
