@@ -21,6 +21,7 @@
 #pragma once
 
 #include "family.cuh"
+#include "fast_div.hpp"  // FastDiv: the item loops split their indices without 64-bit or hardware division
 
 namespace dwt {
 
@@ -99,18 +100,6 @@ __device__ __forceinline__ void wgrad_block_sum(float (&acc)[P], Put put) {
   }
 }
 
-// Division by a divisor fixed for the launch, as a multiply and a shift (dividends below 2^31,
-// divisors up to 2^31): the item loops split their indices without 64-bit or hardware division.
-struct FastDiv {
-  unsigned d = 1, mul = 1, shift = 0;
-  FastDiv() = default;
-  explicit FastDiv(std::int64_t divisor) : d(static_cast<unsigned>(divisor)) {
-    while ((std::uint64_t{1} << shift) < d) ++shift;
-    mul = static_cast<unsigned>((std::uint64_t{1} << 32) * ((std::uint64_t{1} << shift) - d) / d + 1);
-  }
-  __device__ __forceinline__ unsigned div(unsigned n) const { return (__umulhi(n, mul) + n) >> shift; }
-};
-
 // How a launch splits the problem: items of R x TW outputs, `per_block` consecutive items per block,
 // `bpc` blocks per channel (the workspace's rows), computed once on the host.
 struct WgradGeom {
@@ -138,7 +127,7 @@ inline WgradGeom wgrad_geom(const ConvShape& s, int r, int tw, int threads) {
   g.per_block = ipt * threads;
   g.bpc = (g.items + g.per_block - 1) / g.per_block;
   g.blocks = g.bpc * oc;
-  if (g.cg <= kWgradMaxIndex && g.rg <= kWgradMaxIndex) g.by_cg = FastDiv(g.cg), g.by_rg = FastDiv(g.rg);
+  if (g.cg <= kWgradMaxIndex && g.rg <= kWgradMaxIndex) g.by_cg = FastDiv(static_cast<unsigned>(g.cg)), g.by_rg = FastDiv(static_cast<unsigned>(g.rg));
   return g;
 }
 
@@ -204,7 +193,7 @@ __global__ void __launch_bounds__(THREADS, MINB) wgrad_kernel(ConvArgs a, WgradG
   const unsigned first = static_cast<unsigned>(blk * g.per_block);
   const unsigned end = static_cast<unsigned>(first + g.per_block < g.items ? first + g.per_block : g.items);
   for (unsigned i = first + threadIdx.x; i < end; i += THREADS) {
-    const unsigned rest = g.by_cg.div(i), n = g.by_rg.div(rest);
+    const unsigned rest = g.by_cg(i), n = g.by_rg(rest);
     const int oh0 = static_cast<int>(rest - n * g.by_rg.d) * R, ow0 = static_cast<int>(i - rest * g.by_cg.d) * TW;
     const T* xp = x + n * s.c * H * W;
     const T* dp = dy + n * OC * OH * OW + oh0 * OWi + ow0;
@@ -276,7 +265,7 @@ __global__ void __launch_bounds__(THREADS) wgrad_any_kernel(ConvArgs a, WgradGeo
   const std::int64_t first = blk * g.per_block;
   const std::int64_t end = first + g.per_block < g.items ? first + g.per_block : g.items;
   for (std::int64_t i = first + threadIdx.x; i < end; i += THREADS) {
-    const unsigned rest = g.by_cg.div(static_cast<unsigned>(i)), n = g.by_rg.div(rest);
+    const unsigned rest = g.by_cg(static_cast<unsigned>(i)), n = g.by_rg(rest);
     const int ow = static_cast<int>(i - std::int64_t{rest} * OW), oh = static_cast<int>(rest - n * g.by_rg.d);
     const T* xp = x + (n * s.c + oc / s.m) * H * W;
     const float d = ldg_f(dy + (n * OC + oc) * OH * OW + oh * OWi + ow);

@@ -45,7 +45,8 @@ inline WgradNhwcGeom wgrad_nhwc_geom(const ConvShape& s, int V, int tw, int thre
   ipt = ipt < 1 ? 1 : ipt;
   g.sblocks = (g.items + g.spb * ipt - 1) / (g.spb * ipt);
   g.blocks = g.sblocks * chunks;
-  if (g.owg <= kWgradMaxIndex && s.out_h() <= kWgradMaxIndex) g.by_owg = FastDiv(g.owg), g.by_oh = FastDiv(s.out_h());
+  if (g.owg <= kWgradMaxIndex && s.out_h() <= kWgradMaxIndex)
+    g.by_owg = FastDiv(static_cast<unsigned>(g.owg)), g.by_oh = FastDiv(static_cast<unsigned>(s.out_h()));
   return g;
 }
 
@@ -106,7 +107,7 @@ __global__ void __launch_bounds__(THREADS) wgrad_nhwc_kernel(ConvArgs a, WgradNh
   float acc[KK + 1][V] = {};  // taps, then the bias
   const std::int64_t lanes = g.sblocks * g.spb;
   for (std::int64_t i = pl.active ? pl.sb * g.spb + pl.sl : g.items; i < g.items; i += lanes) {
-    const unsigned rest = g.by_owg.div(static_cast<unsigned>(i)), n = g.by_oh.div(rest);
+    const unsigned rest = g.by_owg(static_cast<unsigned>(i)), n = g.by_oh(rest);
     const std::int64_t oh = rest - n * g.by_oh.d, ow0 = (i - std::int64_t{rest} * g.owg) * TW;
     float d[TW][V];
 #pragma unroll
@@ -167,7 +168,7 @@ __global__ void __launch_bounds__(THREADS) wgrad_nhwc_any_kernel(ConvArgs a, Wgr
   float acc[TG + 1][V] = {};
   const std::int64_t lanes = g.sblocks * g.spb;
   for (std::int64_t i = pl.active ? pl.sb * g.spb + pl.sl : g.items; i < g.items; i += lanes) {
-    const unsigned rest = g.by_owg.div(static_cast<unsigned>(i)), n = g.by_oh.div(rest);
+    const unsigned rest = g.by_owg(static_cast<unsigned>(i)), n = g.by_oh(rest);
     const std::int64_t oh = rest - n * g.by_oh.d, ow = i - std::int64_t{rest} * OW;
     float d[V];
     nhwc_load<T, V, VEC>(d, dy + i * OC, pl.oc0, OC, 1);
