@@ -246,8 +246,10 @@ TEST(Replay, ModelOnTheShippedTablesWithAQuarterOfTheEvaluations) {
     const ReplayResult r = replay(t, opt);
     const std::string name = path.parent_path().filename().string() + "/" + path.filename().string();
     SCOPED_TRACE(name + "\n" + render_replay(r));
-    EXPECT_LE(r.max_eval_fraction(), 0.25);
-    for (const ReplayRow& row : r.rows) EXPECT_LE(row.evaluated * 4, row.candidates) << row.problem;
+    // A quarter of each problem's candidates, but never less than one evaluation: a problem of
+    // fewer than 4 candidates (RepLKNet's 31x31 in NHWC has only the run-time-size tiles) spends one.
+    EXPECT_LE(r.eval_fraction(), 0.25);
+    for (const ReplayRow& row : r.rows) EXPECT_LE(row.evaluated, budget_for(row.candidates, 0.25)) << row.problem;
     const double share = static_cast<double>(r.problems_within()) / static_cast<double>(r.rows.size());
     EXPECT_GE(share, 0.75) << name;
     if (name == "h200/networks-table.json.gz" || name == "h100/table.json")
