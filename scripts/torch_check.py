@@ -193,9 +193,10 @@ def kernelbench_checks(dev):
     sys.path.remove(shadow)
 
 
-def parse_key(key):
+def parse_key(key, layout="nchw"):
+    """A forward problem key of `layout` as a dict (AttributeError on a key of another form)."""
     m = re.fullmatch(r"n(\d+)_c(\d+)_h(\d+)_w(\d+)_k(\d+)x(\d+)_s(\d+)x(\d+)_p(\d+)x(\d+)_d(\d+)x(\d+)_m(\d+)_"
-                     r"(bias|nobias)_(f32|f16|bf16)_(nchw)", key)
+                     r"(bias|nobias)_(f32|f16|bf16)_" + layout, key)
     v = [int(g) for g in m.groups()[:13]]
     return dict(n=v[0], c=v[1], h=v[2], w=v[3], k=(v[4], v[5]), s=(v[6], v[7]), p=(v[8], v[9]), d=(v[10], v[11]),
                 m=v[12], bias=m.group(14) == "bias", dtype=m.group(15))

@@ -8,30 +8,29 @@ results/h200/torch-nhwc-check.txt is its output at git d138b72 (run from /tmp):
 
     python3 scripts/torch_nhwc_check.py REPO_ROOT
 """
-import os, re, statistics, sys
+import os, statistics, sys
 import torch
 import torch.nn.functional as F
 ROOT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 from dwt_problem import load_json
 from pytorch_baseline import time_interleaved
+from torch_check import DTYPES as DT, parse_key
 import dwtune_torch
-DT = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 TOL = {"f32": (1e-4, 1e-3), "f16": (1e-2, 5e-2), "bf16": (2e-2, 0.2)}
 entries = load_json(os.path.join(ROOT, "results/h200/networks-nhwc-table.json.gz"))["entries"]
 dev = torch.device("cuda")
 flush = torch.empty(2 * torch.cuda.get_device_properties(dev).L2_cache_size, dtype=torch.uint8, device=dev)
 rows, bad_layout, bad_value = [], [], []
 for e in entries:
-    m = re.fullmatch(r"n(\d+)_c(\d+)_h(\d+)_w(\d+)_k(\d+)x(\d+)_s(\d+)x(\d+)_p(\d+)x(\d+)_d(\d+)x(\d+)_m(\d+)_(bias|nobias)_(f32|f16|bf16)_nhwc", e["key"])
-    n, c, h, w, kh, kw, sh, sw, ph, pw, dh, dw, mm = map(int, m.groups()[:13])
-    dt = m.group(15)
+    q = parse_key(e["key"], "nhwc")
+    n, c, h, w, (kh, kw), mm, dt = q["n"], q["c"], q["h"], q["w"], q["k"], q["m"], q["dtype"]
     torch.manual_seed(0)
     x = torch.rand(n, c, h, w, device=dev, dtype=DT[dt])
     xc = x.contiguous(memory_format=torch.channels_last)
     wt = torch.rand(c * mm, 1, kh, kw, device=dev, dtype=DT[dt])
-    b = torch.rand(c * mm, device=dev, dtype=DT[dt]) if m.group(14) == "bias" else None
-    a = ((sh, sw), (ph, pw), (dh, dw))
+    b = torch.rand(c * mm, device=dev, dtype=DT[dt]) if q["bias"] else None
+    a = (q["s"], q["p"], q["d"])
     with torch.no_grad():
         y = dwtune_torch.conv2d(xc, wt, b, *a)
         ref = F.conv2d(xc, wt, b, *a, groups=c)
