@@ -40,28 +40,23 @@ double distance(const Problem& a, const Problem& b) {
   return d;
 }
 
-// How many template parameters two candidates of one family set differently.
-int param_changes(const std::vector<KernelParam>& a, const std::vector<KernelParam>& b) {
-  int n = 0;
+// The template parameters two candidates of one family set differently: those of `a` that `b`
+// lacks or sets to another value, then those only `b` has.
+std::vector<std::string> differing_params(const std::vector<KernelParam>& a, const std::vector<KernelParam>& b) {
+  std::vector<std::string> out;
   for (const KernelParam& x : a) {
     auto it = std::find_if(b.begin(), b.end(), [&](const KernelParam& y) { return y.name == x.name; });
-    n += it == b.end() || it->value != x.value;
+    if (it == b.end() || it->value != x.value) out.push_back(x.name);
   }
   for (const KernelParam& y : b)
-    n += std::none_of(a.begin(), a.end(), [&](const KernelParam& x) { return x.name == y.name; });
-  return n;
+    if (std::none_of(a.begin(), a.end(), [&](const KernelParam& x) { return x.name == y.name; })) out.push_back(y.name);
+  return out;
 }
 
 // The one template parameter two candidates set differently; empty when none or more than one.
 std::string changed_param(const std::vector<KernelParam>& a, const std::vector<KernelParam>& b) {
-  if (param_changes(a, b) != 1) return {};
-  for (const KernelParam& x : a) {
-    auto it = std::find_if(b.begin(), b.end(), [&](const KernelParam& y) { return y.name == x.name; });
-    if (it == b.end() || it->value != x.value) return x.name;
-  }
-  for (const KernelParam& y : b)
-    if (std::none_of(a.begin(), a.end(), [&](const KernelParam& x) { return x.name == y.name; })) return y.name;
-  return {};
+  std::vector<std::string> d = differing_params(a, b);
+  return d.size() == 1 ? std::move(d[0]) : std::string{};
 }
 
 }  // namespace
@@ -298,15 +293,8 @@ double Search::tile_correlation(std::size_t c, std::size_t d) const {
     auto it = correlation_.find(cand_[c].family + "/" + name);
     return it == correlation_.end() ? rule_.unknown_correlation : it->second;
   };
-  const auto& a = cand_[c].params;
-  const auto& b = cand_[d].params;
   double k = 1;
-  for (const KernelParam& x : a) {
-    auto it = std::find_if(b.begin(), b.end(), [&](const KernelParam& y) { return y.name == x.name; });
-    if (it == b.end() || it->value != x.value) k *= rho(x.name);
-  }
-  for (const KernelParam& y : b)
-    if (std::none_of(a.begin(), a.end(), [&](const KernelParam& x) { return x.name == y.name; })) k *= rho(y.name);
+  for (const std::string& name : differing_params(cand_[c].params, cand_[d].params)) k *= rho(name);
   return k;
 }
 
