@@ -59,6 +59,22 @@ std::string changed_param(const std::vector<KernelParam>& a, const std::vector<K
   return d.size() == 1 ? std::move(d[0]) : std::string{};
 }
 
+// Each evaluation of `s` on `rp` in order: its time, its rank by time (a failed one last) and in the
+// prior (equal values share the better rank).
+std::vector<ReplayRow::Step> trace_of(const Search& s, const RecordedProblem& rp) {
+  auto time = [&](std::size_t i) { return rp.ms[i].value_or(kInf); };
+  std::vector<ReplayRow::Step> out;
+  for (std::size_t i : s.evaluated()) {
+    ReplayRow::Step step{rp.kernels[i], rp.ms[i], 1, 1};
+    for (std::size_t j = 0; j < rp.ms.size(); ++j) {
+      step.rank += time(j) < time(i);
+      step.prior_rank += s.predicted(j) < s.predicted(i);
+    }
+    out.push_back(std::move(step));
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(Strategy s) {
@@ -481,6 +497,8 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
       by_tie += gap > opt.gap_limit && tie;
       if (res.seeds == 1) row.found_ms = found;
       if (res.seeds == 1 && std::isfinite(found)) row.found_kernel = rp.kernels[at];
+      if (res.seeds == 1 && std::find(opt.trace.begin(), opt.trace.end(), rp.problem.name) != opt.trace.end())
+        row.trace = trace_of(search, rp);
     }
     row.mean_gap = sum / res.seeds;
     row.within = static_cast<double>(within) / res.seeds;
@@ -522,6 +540,15 @@ std::string render_replay(const ReplayResult& r) {
       r.seeds > 1 ? fmt::format(" on every seed, {:.1f}% of runs", r.within() * 100) : "", r.worst_gap() * 100,
       worst && worst->worst_gap > 0 ? fmt::format(" ({})", worst->problem) : "", r.median_gap() * 100,
       r.worst_miss_gap() * 100, miss ? fmt::format(" ({})", miss->problem) : "");
+  for (const ReplayRow& row : r.rows) {
+    if (row.trace.empty()) continue;
+    out += fmt::format("\n{}: the order of evaluations ({} candidates)\n", row.problem, row.candidates);
+    for (std::size_t k = 0; k < row.trace.size(); ++k) {
+      const ReplayRow::Step& s = row.trace[k];
+      out += fmt::format("{}. {} {}: rank {} by time, {} in the prior\n", k + 1, s.kernel,
+                         s.ms ? fmt::format("{:.4f} ms", *s.ms) : "failed", s.rank, s.prior_rank);
+    }
+  }
   return out;
 }
 
