@@ -180,7 +180,7 @@ struct ReplayRow {
   double by_tie = 0;                  // share of seeds that counted only by a declared tie
   double found_ms = 0;                // with one seed: the best time among the evaluated (+inf: none passed)
   std::string found_kernel;           // with one seed: the kernel the strategy picked
-  // With one seed, for a problem in ReplayOptions::trace: each evaluation in order, with its rank
+  // With one seed, for a problem traced (ReplayOptions::trace): each evaluation in order, with its rank
   // among the candidates by time (a failed one last) and in the model's prior.
   struct Step {
     std::string kernel;
@@ -188,6 +188,7 @@ struct ReplayRow {
     int rank = 0, prior_rank = 0;
   };
   std::vector<Step> trace;
+  Step winner;  // with a trace: the exhaustive winner
   double eval_fraction() const { return candidates ? static_cast<double>(evaluated) / candidates : 0; }
 };
 struct ReplayResult {
@@ -224,8 +225,10 @@ struct ReplayOptions {
   // With model_tables empty: each problem's model is also fitted on these tables' problems, every
   // problem of its shape left out there too (the tuner's --model takes every committed table).
   std::vector<const Table*> also_tables;
-  // Problems (by name) whose evaluations render_replay lists in order, to see why one was missed.
+  // Problems (by name) whose evaluations render_replay lists in order, to see why one was missed;
+  // with trace_misses, every problem missed too (one seed).
   std::vector<std::string> trace;
+  bool trace_misses = false;
 };
 // Replays `t` (a --keep-all table). TableError when it recorded no candidates.
 ReplayResult replay(const Table& t, const ReplayOptions& opt);
