@@ -7,6 +7,7 @@
 # the same shape (any dtype) left out (dwtune replay's default, tuner/search.hpp). "model, every
 # table": fitted on every committed --keep-all table as the tuner's --model would be, the problem's
 # shape left out of all of them (--also). A pick the table declared tied with the winner counts.
+# After each table's rows, the order of evaluations of every problem the model missed (--trace-misses).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DWTUNE=${1:-build/dwtune}
@@ -21,11 +22,11 @@ for t in results/*/*table*.json results/*/*table*.json.gz; do
 done
 summary=""
 for t in "${tables[@]}"; do
-  out=$("$DWTUNE" replay "$t" --strategy model --budget-fraction "$FRACTION")
+  out=$("$DWTUNE" replay "$t" --strategy model --budget-fraction "$FRACTION" --trace-misses)
   echo "== $t"
   echo "$out"
   echo
-  summary+="$t model:  $(echo "$out" | tail -1)"$'\n'
+  summary+="$t model:  $(echo "$out" | grep -m1 '^[0-9]* problems: ')"$'\n'
   also=()
   for o in "${tables[@]}"; do [ "$o" != "$t" ] && also+=(--also "$o"); done
   every=$("$DWTUNE" replay "$t" --strategy model --budget-fraction "$FRACTION" "${also[@]}")

@@ -338,6 +338,8 @@ int main(int argc, char** argv) {
       ->check(cli::whole_number(1, 100000));
   replay_cmd->add_option("--gap", ropt.gap_limit, "Gap to the exhaustive winner counted as a hit (default 0.03)")
       ->check(CLI::Range(0.0, 10.0));
+  replay_cmd->add_option("--trace", ropt.trace, "List these problems' evaluations in order (one seed)");
+  replay_cmd->add_flag("--trace-misses", ropt.trace_misses, "List the evaluations of every problem missed");
 
   // Issue 13: dispatch's choice on shapes it has not seen, against the best candidate.
   std::string measured, user_table, check_report = "-";

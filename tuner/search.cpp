@@ -59,6 +59,18 @@ std::string changed_param(const std::vector<KernelParam>& a, const std::vector<K
   return d.size() == 1 ? std::move(d[0]) : std::string{};
 }
 
+// Candidate i of `rp` as a trace shows it: its time, its rank by time (a failed one last) and in the
+// prior of `s` (equal values share the better rank).
+ReplayRow::Step step_of(const Search& s, const RecordedProblem& rp, std::size_t i) {
+  auto time = [&](std::size_t j) { return rp.ms[j].value_or(kInf); };
+  ReplayRow::Step step{rp.kernels[i], rp.ms[i], 1, 1};
+  for (std::size_t j = 0; j < rp.ms.size(); ++j) {
+    step.rank += time(j) < time(i);
+    step.prior_rank += s.predicted(j) < s.predicted(i);
+  }
+  return step;
+}
+
 }  // namespace
 
 const char* to_string(Strategy s) {
@@ -477,10 +489,19 @@ ReplayResult replay(const Table& t, const ReplayOptions& opt) {
       row.worst_gap = std::max(row.worst_gap, gap);
       sum += gap;
       const bool tie = std::any_of(pick.begin(), pick.end(), [&](std::size_t i) { return i < rp.tied.size() && rp.tied[i]; });
-      within += gap <= opt.gap_limit || tie;
+      const bool hit = gap <= opt.gap_limit || tie;
+      within += hit;
       by_tie += gap > opt.gap_limit && tie;
       if (res.seeds == 1) row.found_ms = found;
       if (res.seeds == 1 && std::isfinite(found)) row.found_kernel = rp.kernels[at];
+      const bool listed = std::find(opt.trace.begin(), opt.trace.end(), rp.problem.name) != opt.trace.end();
+      if (res.seeds == 1 && (listed || (opt.trace_misses && !hit))) {
+        for (std::size_t i : pick) row.trace.push_back(step_of(search, rp, i));
+        const auto winner = std::min_element(rp.ms.begin(), rp.ms.end(), [](const auto& a, const auto& b) {
+          return a.value_or(kInf) < b.value_or(kInf);
+        });
+        row.winner = step_of(search, rp, static_cast<std::size_t>(winner - rp.ms.begin()));
+      }
     }
     row.mean_gap = sum / res.seeds;
     row.within = static_cast<double>(within) / res.seeds;
@@ -522,6 +543,16 @@ std::string render_replay(const ReplayResult& r) {
       r.seeds > 1 ? fmt::format(" on every seed, {:.1f}% of runs", r.within() * 100) : "", r.worst_gap() * 100,
       worst && worst->worst_gap > 0 ? fmt::format(" ({})", worst->problem) : "", r.median_gap() * 100,
       r.worst_miss_gap() * 100, miss ? fmt::format(" ({})", miss->problem) : "");
+  for (const ReplayRow& row : r.rows) {
+    if (row.trace.empty()) continue;
+    out += fmt::format("\n{}: the order of evaluations ({} candidates; the winner {}, {} in the prior)\n",
+                       row.problem, row.candidates, row.winner.kernel, row.winner.prior_rank);
+    for (std::size_t k = 0; k < row.trace.size(); ++k) {
+      const ReplayRow::Step& s = row.trace[k];
+      out += fmt::format("{}. {} {}: rank {} by time, {} in the prior\n", k + 1, s.kernel,
+                         s.ms ? fmt::format("{:.4f} ms", *s.ms) : "failed", s.rank, s.prior_rank);
+    }
+  }
   return out;
 }
 

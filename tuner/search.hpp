@@ -150,6 +150,8 @@ class Search {
   const std::vector<std::size_t>& evaluated() const { return evaluated_; }
   // The learned correlation of two candidates' deviations from the model (0 across families).
   double tile_correlation(std::size_t c, std::size_t d) const;
+  // model: the prior's log(time / best) for candidate i; 0 for the other strategies.
+  double predicted(std::size_t i) const { return i < predicted_.size() ? predicted_[i] : 0; }
 
  private:
   std::size_t next_model() const;
@@ -178,6 +180,15 @@ struct ReplayRow {
   double by_tie = 0;                  // share of seeds that counted only by a declared tie
   double found_ms = 0;                // with one seed: the best time among the evaluated (+inf: none passed)
   std::string found_kernel;           // with one seed: the kernel the strategy picked
+  // With one seed, for a problem traced (ReplayOptions::trace): each evaluation in order, with its rank
+  // among the candidates by time (a failed one last) and in the model's prior.
+  struct Step {
+    std::string kernel;
+    std::optional<double> ms;
+    int rank = 0, prior_rank = 0;
+  };
+  std::vector<Step> trace;
+  Step winner;  // with a trace: the exhaustive winner
   double eval_fraction() const { return candidates ? static_cast<double>(evaluated) / candidates : 0; }
 };
 struct ReplayResult {
@@ -214,13 +225,17 @@ struct ReplayOptions {
   // With model_tables empty: each problem's model is also fitted on these tables' problems, every
   // problem of its shape left out there too (the tuner's --model takes every committed table).
   std::vector<const Table*> also_tables;
+  // Problems (by name) whose evaluations render_replay lists in order, to see why one was missed;
+  // with trace_misses, every problem missed too (one seed).
+  std::vector<std::string> trace;
+  bool trace_misses = false;
 };
 // Replays `t` (a --keep-all table). TableError when it recorded no candidates.
 ReplayResult replay(const Table& t, const ReplayOptions& opt);
 // A Markdown table, one row per problem: evaluated / candidates, the exhaustive winner's time and the
 // best time found (one seed), worst and mean gap, share of seeds within the limit, the kernel found;
 // then the totals: evaluations (overall, mean and largest share per problem), problems within the
-// limit, the worst gap and its problem, the median gap.
+// limit, the worst gap and its problem, the median gap; then the traced problems' evaluations.
 std::string render_replay(const ReplayResult& r);
 
 }  // namespace dwt

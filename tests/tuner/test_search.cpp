@@ -335,6 +335,41 @@ TEST(Replay, RandomAtTheSameBudgetIsReproducibleAndFallsShort) {
   EXPECT_DOUBLE_EQ(all.worst_gap(), 0.0);
 }
 
+// --trace lists a problem's evaluations in the order the search asked for them: the first is the
+// prior's best-ranked, the best of them is the kernel found, and only traced problems are listed;
+// --trace-misses lists those of every problem missed.
+TEST(Replay, TraceListsTheEvaluationsInOrder) {
+  const Table t = read_table(source_dir() / "results/h200/table.json");
+  ReplayOptions opt;
+  const std::string traced = t.entries.front().problem.name;
+  opt.trace = {traced};
+  const ReplayResult r = replay(t, opt);
+  for (const ReplayRow& row : r.rows) {
+    if (row.problem != traced) {
+      EXPECT_TRUE(row.trace.empty()) << row.problem;
+      continue;
+    }
+    ASSERT_EQ(static_cast<int>(row.trace.size()), row.evaluated);
+    EXPECT_EQ(row.trace.front().prior_rank, 1);
+    const auto best = std::min_element(row.trace.begin(), row.trace.end(), [](const auto& a, const auto& b) {
+      return a.ms.value_or(1e300) < b.ms.value_or(1e300);
+    });
+    EXPECT_EQ(best->kernel, row.found_kernel);
+    EXPECT_EQ(row.winner.rank, 1);
+    EXPECT_GE(row.winner.prior_rank, 1);
+    for (const ReplayRow::Step& s : row.trace) {
+      EXPECT_GE(s.rank, 1);
+      EXPECT_LE(s.rank, row.candidates);
+    }
+  }
+  EXPECT_NE(render_replay(r).find(traced + ": the order of evaluations"), std::string::npos);
+  // trace_misses: every problem missed, and only those.
+  opt.trace.clear();
+  opt.trace_misses = true;
+  const ReplayResult m = replay(t, opt);
+  for (const ReplayRow& row : m.rows) EXPECT_EQ(row.trace.empty(), row.within >= 1) << row.problem;
+}
+
 TEST(Replay, TableWithoutCandidatesIsRefused) {
   Table t;
   t.meta.config_name = "x";
