@@ -10,7 +10,7 @@ others (its own key excluded), and the choice's measured ratio to that problem's
 The held-out table is only scored, never fitted on. No GPU needed.
 
   python3 scripts/fit_model.py --fit results/h200/table.json results/h200/networks-table.json.gz \\
-      results/h200/random-table.json.gz results/h200/replknet-table.json \\
+      results/h200/networks-nhwc-table.json.gz results/h200/random-table.json.gz results/h200/replknet-table.json \\
       --check results/h200/dispatch-random-measured.json.gz --iterations 1500 --restarts 3
 """
 import argparse
