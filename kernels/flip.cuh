@@ -1,8 +1,8 @@
 // The input gradient at stride 1 through a forward kernel. With stride 1 and multiplier 1,
 //   dx[n, c, ih, iw] = sum over kh, kw of dy[n, c, ih + ph - kh*dh, iw + pw - kw*dw] * w[c, kh, kw]
 // is the forward convolution of dy (OH x OW) with the filter turned half a turn (wf[kh][kw] =
-// w[KH-1-kh][KW-1-kw]) at padding (K-1)*D - P, whose output is H x W again. Flip<Name, Fwd> is
-// a family of the dgrad pass over one forward instantiation Fwd: it writes the turned filter into
+// w[KH-1-kh][KW-1-kw]) at padding (K-1)*D - P, whose output is H x W again. Flip<Name, Fwd, T>
+// is a family of the dgrad pass over one forward instantiation Fwd: it writes the turned filter into
 // its workspace (one small kernel) and launches Fwd on (dy, turned filter) -> dx. It serves the
 // shapes Fwd serves after that mapping (so the forward families' tuned tiles, staged strips and
 // direct kernels, compute the input gradient at their own speed), and refuses strides above 1,
@@ -16,6 +16,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "family.cuh"
 
