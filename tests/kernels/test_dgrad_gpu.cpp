@@ -93,6 +93,19 @@ struct FlipCase {
   int n, c, h, w;
 };
 
+// A stride-1 input-gradient problem in d's dtype, layout and filter size (3x3 where d takes any), at
+// dilation dil; the caller sets the sizes and padding.
+Problem flip_problem(const KernelDesc& d, int dil) {
+  Problem p;
+  p.pass = Pass::dgrad;
+  p.layout = d.layout;
+  p.dtype = d.dtype;
+  p.kh = d.param("kh") ? d.param("kh") : 3;
+  p.kw = d.param("kw") ? d.param("kw") : 3;
+  p.dh = p.dw = dil;
+  return p;
+}
+
 void check_flip_family(const std::string& family, const FlipCase* cases, std::size_t count) {
   check_family_paths(family, 300, [&](const Operation& op, const DeviceLimits&, auto& check) {
     const KernelDesc& d = op.desc();
@@ -101,13 +114,7 @@ void check_flip_family(const std::string& family, const FlipCase* cases, std::si
       for (const int dil : {1, 2}) {
         if (compiled_d > 0 && dil != compiled_d) continue;
         for (const int pad : {0, 1, 2}) {  // none, partial, whole reach
-          Problem p;
-          p.pass = Pass::dgrad;
-          p.layout = d.layout;
-          p.dtype = d.dtype;
-          p.kh = d.param("kh") ? d.param("kh") : 3;
-          p.kw = d.param("kw") ? d.param("kw") : 3;
-          p.dh = p.dw = dil;
+          Problem p = flip_problem(d, dil);
           p.n = cases[i].n;
           p.c = cases[i].c;
           p.h = cases[i].h;
@@ -152,13 +159,7 @@ TEST(Flip, RefusesStridesMultipliersAndPaddingBeyondTheFilter) {
     if (d.family.rfind("flip_", 0) != 0) continue;
     ++seen;
     EXPECT_EQ(d.pass, Pass::dgrad) << d.name;
-    ConvShape s;
-    s.pass = Pass::dgrad;
-    s.dtype = d.dtype;
-    s.layout = d.layout;
-    s.kh = d.param("kh") ? d.param("kh") : 3;
-    s.kw = d.param("kw") ? d.param("kw") : 3;
-    s.dh = s.dw = d.param("dilation", 1) ? d.param("dilation", 1) : 1;
+    Problem s = flip_problem(d, d.param("dilation", 1) ? d.param("dilation", 1) : 1);
     s.n = 1;
     s.c = 16;
     s.h = s.w = 40;
